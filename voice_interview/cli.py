@@ -1,0 +1,55 @@
+"""Command line entry point: ``voice-interview`` / ``python -m voice_interview``.
+
+Errors are turned into words here: a ``VoiceInterviewError`` becomes one line on
+stderr and its exit code; Ctrl-C exits 130. No traceback reaches the user
+(set ``VOICE_INTERVIEW_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from voice_interview import __version__
+from voice_interview.errors import VoiceInterviewError
+
+# Each name is a module in voice_interview.commands with register(subparsers).
+COMMAND_MODULES = ["analyze", "devices", "say"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voice-interview",
+        description=(
+            "Practise engineering interviews out loud. Everything runs offline: "
+            "local transcription, an offline interviewer, a local voice."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"voice_interview.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.handler(args) or 0)
+    except VoiceInterviewError as exc:
+        if os.environ.get("VOICE_INTERVIEW_DEBUG"):
+            raise
+        print(f"voice-interview: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("voice-interview: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

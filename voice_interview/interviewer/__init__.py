@@ -1,0 +1,1 @@
+"""Question banks, rubric scoring, the offline probe planner and the LLM interviewer."""

@@ -1,0 +1,23 @@
+"""Small value types shared by the planner, the LLM interviewer and the session."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One follow-up question the interviewer may ask.
+
+    ``family`` is a probe family id (context, decisions, debugging, evaluation,
+    reflection, ownership); ``reason`` says in plain words why it was chosen
+    (or why the LLM's reply was replaced).
+    """
+
+    family: str
+    text: str
+    reason: str
+    source: str = "planner"  # "planner" or "llm"
+
+    def to_json(self) -> dict:
+        return asdict(self)
