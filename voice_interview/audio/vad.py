@@ -1,0 +1,225 @@
+"""Streaming voice activity detection with the Silero v6 model bundled in faster-whisper.
+
+faster-whisper's own ``SileroVADModel.__call__`` resets the recurrent state on
+every call, which loses speech when it is fed one 32 ms frame at a time. Here the
+LSTM state (h, c) and the 64-sample context are carried across calls, so the
+result is the same whether a file is fed in one piece or block by block.
+
+On top of the per-frame probability sits a hysteresis gate (start at p >= 0.5,
+stop at p < 0.35) with an energy floor, and a segmenter that turns the frame
+timeline into speech segments separated by gaps of at least ``min_gap_s``.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice_interview.audio.sources import BLOCK, BLOCK_S
+from voice_interview.errors import ModelError
+
+CONTEXT = 64
+
+
+def silero_model_path() -> str:
+    import faster_whisper
+
+    path = os.path.join(os.path.dirname(faster_whisper.__file__), "assets", "silero_vad_v6.onnx")
+    if not os.path.exists(path):
+        raise ModelError(f"the Silero VAD model is missing from faster-whisper ({path})")
+    return path
+
+
+class SileroVAD:
+    """Stateful Silero v6: ``probs(samples)`` for any whole number of 512-sample frames."""
+
+    def __init__(self, model_path: str | None = None):
+        import onnxruntime
+
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = 1
+        opts.log_severity_level = 4
+        self._session = onnxruntime.InferenceSession(
+            model_path or silero_model_path(), providers=["CPUExecutionProvider"], sess_options=opts
+        )
+        self.reset()
+
+    def reset(self) -> None:
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(CONTEXT, dtype=np.float32)
+
+    def probs(self, samples: np.ndarray, batch: int = 2048) -> np.ndarray:
+        """Speech probability for each consecutive 512-sample frame in ``samples``."""
+        samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        if samples.size % BLOCK:
+            raise ValueError(f"need a multiple of {BLOCK} samples, got {samples.size}")
+        frames = samples.reshape(-1, BLOCK)
+        if not len(frames):
+            return np.zeros(0, dtype=np.float32)
+        contexts = np.empty((len(frames), CONTEXT), dtype=np.float32)
+        contexts[0] = self._context
+        contexts[1:] = frames[:-1, -CONTEXT:]
+        rows = np.concatenate([contexts, frames], axis=1)
+        out = []
+        for i in range(0, len(rows), batch):
+            p, self._h, self._c = self._session.run(
+                None, {"input": rows[i : i + batch], "h": self._h, "c": self._c}
+            )
+            out.append(np.asarray(p, dtype=np.float32).reshape(-1))
+        self._context = frames[-1, -CONTEXT:].copy()
+        return np.concatenate(out)
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    start_threshold: float = 0.5
+    stop_threshold: float = 0.35
+    energy_floor_dbfs: float = -55.0  # frames quieter than this are never speech
+    min_gap_s: float = 0.25  # shorter silences do not split a segment
+    min_speech_s: float = 0.096  # shorter blips are not speech (3 frames)
+    edge_margin_db: float = 9.0  # edge frames within this of the noise floor are trimmed
+    max_trim_s: float = 0.32  # trim at most this much from either edge
+
+
+def rms_dbfs(frames: np.ndarray) -> np.ndarray:
+    """RMS level of each row in dBFS (full scale = 1.0)."""
+    rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=-1))
+    return 20.0 * np.log10(np.maximum(rms, 1e-10))
+
+
+class SpeechGate:
+    """Hysteresis over frame probabilities: True while speech is going on."""
+
+    def __init__(self, settings: VadSettings = VadSettings()):
+        self.s = settings
+        self.speaking = False
+
+    def update(self, prob: float, level_dbfs: float) -> bool:
+        if self.speaking:
+            if prob < self.s.stop_threshold or level_dbfs < self.s.energy_floor_dbfs:
+                self.speaking = False
+        elif prob >= self.s.start_threshold and level_dbfs >= self.s.energy_floor_dbfs:
+            self.speaking = True
+        return self.speaking
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_json(self) -> dict:
+        return {"start": round(self.start, 3), "end": round(self.end, 3)}
+
+
+class Segmenter:
+    """Turns the gated frame timeline into speech segments, frame by frame.
+
+    ``push(t, speech, level)`` returns a finished ``Segment`` when a silence of
+    at least ``min_gap_s`` closes one (the segment's end is the last speech
+    frame's end, not the moment it was confirmed). ``flush()`` closes a segment
+    in progress.
+
+    Silero's probability decays slowly in background noise, so a segment's
+    tail is trimmed of frames that are barely above the noise floor (median
+    level of recent non-speech frames + ``edge_margin_db``), at most
+    ``max_trim_s``. Onsets are sharp and left alone.
+    """
+
+    def __init__(self, settings: VadSettings = VadSettings()):
+        self.s = settings
+        self.start: float | None = None  # start of the segment in progress
+        self.last_speech_end: float | None = None
+        self._levels: list[tuple[float, float, float]] = []  # (t, dBFS, p) this segment
+        self._noise: collections.deque[float] = collections.deque(maxlen=150)
+
+    @property
+    def in_segment(self) -> bool:
+        return self.start is not None
+
+    @property
+    def noise_floor_dbfs(self) -> float:
+        return float(np.median(self._noise)) if self._noise else -90.0
+
+    def push(
+        self, t: float, speech: bool, level_dbfs: float = 0.0, prob: float = 1.0
+    ) -> Segment | None:
+        frame_end = t + BLOCK_S
+        if speech:
+            if self.start is None:
+                self.start = t
+                self._levels = []
+            self.last_speech_end = frame_end
+            self._levels.append((t, level_dbfs, prob))
+            return None
+        self._noise.append(level_dbfs)
+        if self.start is not None and frame_end - self.last_speech_end >= self.s.min_gap_s:
+            return self._close()
+        return None
+
+    def flush(self) -> Segment | None:
+        return self._close() if self.start is not None else None
+
+    def _close(self) -> Segment | None:
+        start, end = self._trimmed()
+        self.start = None
+        self.last_speech_end = None
+        self._levels = []
+        seg = Segment(start, end)
+        return seg if seg.duration >= self.s.min_speech_s else None
+
+    def _trimmed(self) -> tuple[float, float]:
+        start, end = self.start, self.last_speech_end
+        if len(self._noise) < 8 or len(self._levels) < 4:
+            return start, end
+        quiet = self.noise_floor_dbfs + self.s.edge_margin_db
+        max_frames = int(self.s.max_trim_s / BLOCK_S)
+        levels = self._levels
+        i = 0  # Silero's onsets are sharp even in noise: only the tail is trimmed
+        j = len(levels) - 1
+        while (
+            len(levels) - 1 - j < max_frames
+            and j > i
+            and levels[j][1] < quiet
+            and levels[j][2] < self.s.start_threshold
+        ):
+            j -= 1
+        return levels[i][0], levels[j][0] + BLOCK_S
+
+
+def detect_segments(
+    samples: np.ndarray, vad: SileroVAD | None = None, settings: VadSettings = VadSettings()
+) -> list[Segment]:
+    """Speech segments of a whole 16 kHz array (offline path; same gate as streaming)."""
+    vad = vad or SileroVAD()
+    vad.reset()
+    samples = np.asarray(samples, dtype=np.float32)
+    pad = (-samples.size) % BLOCK
+    if pad:
+        samples = np.concatenate([samples, np.zeros(pad, dtype=np.float32)])
+    frames = samples.reshape(-1, BLOCK)
+    levels = rms_dbfs(frames)
+    gate, seg = SpeechGate(settings), Segmenter(settings)
+    out: list[Segment] = []
+    step = 4096  # frames per VAD call, ~131 s: bounded memory on long files
+    for i in range(0, len(frames), step):
+        probs = vad.probs(frames[i : i + step].reshape(-1))
+        for j, p in enumerate(probs):
+            k = i + j
+            lv = float(levels[k])
+            done = seg.push(k * BLOCK_S, gate.update(float(p), lv), lv, float(p))
+            if done:
+                out.append(done)
+    last = seg.flush()
+    if last:
+        out.append(last)
+    return out

