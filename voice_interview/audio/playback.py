@@ -148,7 +148,9 @@ def write_wav(path: str | Path, samples: np.ndarray, rate: int) -> Path:
     pcm = np.clip(np.asarray(samples, dtype=np.float32).reshape(-1), -1.0, 1.0)
     pcm16 = (pcm * 32767.0).round().astype("<i2")
     try:
-        with wave.open(str(path), "wb") as out:
+        # Open the file first: a wave.open(path) that fails leaves a broken object
+        # whose __del__ prints a traceback.
+        with open(path, "wb") as fh, wave.open(fh, "wb") as out:
             out.setnchannels(1)
             out.setsampwidth(2)
             out.setframerate(int(rate))
@@ -162,7 +164,7 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     """Read a 16-bit PCM WAV file (mono, or the first channel) as float32 and its rate."""
     path = Path(path)
     try:
-        with wave.open(str(path), "rb") as src:
+        with open(path, "rb") as fh, wave.open(fh, "rb") as src:
             rate, width, channels = src.getframerate(), src.getsampwidth(), src.getnchannels()
             raw = src.readframes(src.getnframes())
     except (OSError, EOFError, wave.Error) as exc:

@@ -48,7 +48,8 @@ _SECOND_PERSON = re.compile(r"\b(you|you're|you've|you'd|your|yours|yourself)\b"
 _INTERVIEWER_STANCE = re.compile(
     r"\b(i see|i understand|i'm curious|i am curious|i'd like|i would like|i want to|i'd love|"
     r"i wonder|i noticed|i heard|i'm interested|i am interested|let me|let's|thanks|thank you|"
-    r"got it|makes sense|tell me|walk me|help me|remind me|show me|give me)\b",
+    r"got it|makes sense|tell me|walk me|help me|remind me|show me|give me|can i|could i|may i|"
+    r"can we|could we|shall we|should we)\b",
     re.IGNORECASE,
 )
 _COMPOUND = re.compile(
@@ -78,9 +79,12 @@ _INJECTION_IN_PROBE = re.compile(
     re.IGNORECASE,
 )
 _STOPWORDS = frozenset(
-    "a an the and or but to of in on at for with from by as is are was were be been it its "
-    "this that these those me my you your i we our us he she they them do did does so then "
-    "just now please say tell ask".split()
+    re.findall(
+        r"\w+",
+        "a an the and or but to of in on at for with from by as is are was were be been it its "
+        "this that these those me my you your i we our us he she they them do did does so then "
+        "just now please say tell ask",
+    )
 )
 
 
@@ -145,9 +149,7 @@ def _echoes_injection(text: str, transcript: str) -> bool:
 
 
 def _speaks_as_candidate(sentence: str) -> bool:
-    """A statement in the first person about the work, with no "you" in it."""
-    if sentence.rstrip().endswith("?"):
-        return False
+    """A sentence in the first person about the work, with no "you" in it."""
     if _INTERVIEWER_STANCE.search(sentence):
         return False
     return bool(_FIRST_PERSON.search(sentence)) and not _SECOND_PERSON.search(sentence)
@@ -190,14 +192,17 @@ def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -
     if _echoes_injection(t, transcript):
         return "follows instructions found in the transcript"
     marks = t.count("?")
+    head, _, tail = t.partition("?")
+    if marks and _FIRST_PERSON.search(tail) and not _SECOND_PERSON.search(tail):
+        return "answers its own question"
+    for sentence in split_sentences(t):
+        if _speaks_as_candidate(sentence):
+            return "speaks as the candidate (first-person answer)"
     if marks == 0:
         return "no question in the reply"
     if marks > 1:
         return f"asks {marks} questions instead of one"
-    head, _, tail = t.partition("?")
     if words(tail):
-        if _FIRST_PERSON.search(tail) and not _SECOND_PERSON.search(tail):
-            return "answers its own question"
         return "keeps talking after its question"
     if _COMPOUND.search(head):
         return "asks two questions joined into one"
@@ -205,9 +210,6 @@ def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -
         return f"longer than {MAX_WORDS} words ({n})"
     if n < MIN_WORDS:
         return f"too short to be a question ({n} words)"
-    for sentence in split_sentences(t):
-        if _speaks_as_candidate(sentence):
-            return "speaks as the candidate (first-person answer)"
     if transcript and _shared_run([w.lower() for w in words(t)],
                                   [w.lower() for w in words(transcript)], COPY_RUN_WORDS):
         return "copies the candidate's words"

@@ -172,14 +172,21 @@ class _EspeakOwner:
             )
             return
         self._ready.set_result(None)
+        current: dict = {}
         while True:
             job = self._jobs.get()
             text, settings, path, future = job
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                for key, value in settings.items():
-                    engine.setProperty(key, value)
+                if settings != current:
+                    for key, value in settings.items():
+                        engine.setProperty(key, value)
+                    # espeak-ng applies a new rate only from the utterance after the
+                    # change: speak one throwaway word so the real text gets it.
+                    engine.save_to_file("ok", str(path))
+                    engine.runAndWait()
+                    current = dict(settings)
                 engine.save_to_file(text, str(path))
                 engine.runAndWait()
                 future.set_result(path)
@@ -198,7 +205,7 @@ class Pyttsx3Voice:
     name = "pyttsx3"
     sample_rate = 22050  # what pyttsx3's espeak driver writes
 
-    def __init__(self, espeak_voice: str = "en-us", rate_wpm: int = 175) -> None:
+    def __init__(self, espeak_voice: str = "en-us", rate_wpm: int = 150) -> None:
         self._settings = {"voice": espeak_voice, "rate": int(rate_wpm), "volume": 0.85}
         self._owner = _EspeakOwner.get()
         self._tmp = tempfile.TemporaryDirectory(prefix="voice-interview-tts-")

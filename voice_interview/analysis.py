@@ -1,0 +1,177 @@
+"""Offline analysis of a recorded answer: decode, VAD, transcribe, pacing.
+
+Transcription is batched for speed: consecutive speech segments are grouped
+into chunks of at most ``max_chunk_s`` (one Whisper window), each chunk is
+decoded with a short pre-roll, and the words are shifted back onto the file's
+timeline. Whisper therefore runs about as often as a bare whole-file
+transcription would, while pauses come from the VAD timeline.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from voice_interview.audio.sources import SAMPLE_RATE, decode_file, probe_file
+from voice_interview.audio.vad import Segment, SileroVAD, VadSettings, detect_segments
+from voice_interview.pacing import (
+    Feedback,
+    Metrics,
+    PacingRubric,
+    Pause,
+    Window,
+    compute_metrics,
+    feedback,
+    load_pacing_rubric,
+    rolling_windows,
+)
+from voice_interview.speech.transcriber import Transcriber, Word, words_to_text
+
+PRE_ROLL_S = 0.4
+POST_ROLL_S = 0.2
+
+
+@dataclass
+class Analysis:
+    path: str | None
+    duration_s: float | None
+    sample_rate: int | None
+    words: list[Word]
+    segments: list[Segment]
+    pauses: list[Pause]
+    metrics: Metrics
+    windows: list[Window]
+    feedback: list[Feedback]
+    timings: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # structure, probes, ... (interviewer's view)
+
+    @property
+    def transcript(self) -> str:
+        return words_to_text(self.words)
+
+    def to_json(self) -> dict:
+        out = {
+            "audio": {
+                "path": self.path,
+                "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
+                "sample_rate": self.sample_rate,
+            },
+            "transcript": self.transcript,
+            "words": [w.to_json() for w in self.words],
+            "speech_segments": [s.to_json() for s in self.segments],
+            "pauses": [p.to_json() for p in self.pauses],
+            "metrics": self.metrics.to_json(),
+            "windows": [w.to_json() for w in self.windows],
+            "feedback": [f.to_json() for f in self.feedback],
+            "timings": {k: round(v, 3) if isinstance(v, float) else v
+                        for k, v in self.timings.items()},
+        }
+        out.update(self.extra)
+        return out
+
+
+def group_segments(segments: list[Segment], max_chunk_s: float = 28.0) -> list[list[Segment]]:
+    """Consecutive segments packed into groups spanning at most ``max_chunk_s``."""
+    groups: list[list[Segment]] = []
+    for seg in segments:
+        if groups and seg.end - groups[-1][0].start + PRE_ROLL_S + POST_ROLL_S <= max_chunk_s:
+            groups[-1].append(seg)
+        else:
+            groups.append([seg])
+    return groups
+
+
+def in_speech(word: Word, segments: list[Segment], slack: float = 0.25) -> bool:
+    """Whether a word overlaps speech; words over silence are Whisper inventions."""
+    return any(word.end > s.start - slack and word.start < s.end + slack for s in segments)
+
+
+def transcribe_segments(
+    audio: np.ndarray,
+    segments: list[Segment],
+    transcriber: Transcriber,
+    on_progress: Callable[[float], None] | None = None,
+) -> list[Word]:
+    words: list[Word] = []
+    prev_end = 0
+    for group in group_segments(segments):
+        a = max(prev_end, int((group[0].start - PRE_ROLL_S) * SAMPLE_RATE))
+        b = min(audio.size, int((group[-1].end + POST_ROLL_S) * SAMPLE_RATE))
+        prev_end = b
+        chunk_words = transcriber.transcribe(audio[a:b], offset=a / SAMPLE_RATE)
+        words.extend(w for w in chunk_words if in_speech(w, group))
+        if on_progress:
+            on_progress(sum(s.duration for s in group))
+    return words
+
+
+def analyze_samples(
+    audio: np.ndarray,
+    transcriber: Transcriber,
+    rubric: PacingRubric | None = None,
+    vad: SileroVAD | None = None,
+    vad_settings: VadSettings = VadSettings(),
+    overview: bool = True,
+    on_progress: Callable[[float], None] | None = None,
+    on_segments: Callable[[list[Segment]], None] | None = None,
+) -> Analysis:
+    rubric = rubric or load_pacing_rubric()
+    t0 = time.perf_counter()
+    segments = detect_segments(audio, vad, vad_settings)
+    if on_segments:
+        on_segments(segments)
+    t1 = time.perf_counter()
+    words = transcribe_segments(audio, segments, transcriber, on_progress)
+    t2 = time.perf_counter()
+    metrics, pauses = compute_metrics(segments, words, rubric)
+    windows = rolling_windows(segments, words, pauses, rubric)
+    items = feedback(metrics, pauses, windows, rubric, overview=overview)
+    t3 = time.perf_counter()
+    duration = audio.size / SAMPLE_RATE
+    return Analysis(
+        path=None,
+        duration_s=duration,
+        sample_rate=SAMPLE_RATE,
+        words=words,
+        segments=segments,
+        pauses=pauses,
+        metrics=metrics,
+        windows=windows,
+        feedback=items,
+        timings={
+            "vad_s": t1 - t0,
+            "transcribe_s": t2 - t1,
+            "analyze_s": (t1 - t0) + (t3 - t2),
+        },
+    )
+
+
+def analyze_file(
+    path: str | Path,
+    transcriber: Transcriber,
+    rubric: PacingRubric | None = None,
+    overview: bool = True,
+    on_progress: Callable[[float], None] | None = None,
+    on_segments: Callable[[list[Segment]], None] | None = None,
+) -> Analysis:
+    t0 = time.perf_counter()
+    _duration, native_rate = probe_file(path)
+    audio = decode_file(path)
+    decode_s = time.perf_counter() - t0
+    result = analyze_samples(
+        audio, transcriber, rubric, overview=overview,
+        on_progress=on_progress, on_segments=on_segments,
+    )
+    result.path = str(path)
+    result.sample_rate = native_rate
+    result.timings["decode_s"] = decode_s
+    result.timings["analyze_s"] += decode_s
+    parts = ("decode_s", "vad_s", "transcribe_s")
+    total = sum(v for k, v in result.timings.items() if k in parts)
+    result.timings["total_s"] = total
+    result.timings["rtf"] = total / result.duration_s if result.duration_s else None
+    return result

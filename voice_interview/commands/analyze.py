@@ -1,0 +1,143 @@
+"""``voice-interview analyze``: pacing (and structure) feedback on a recorded answer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from voice_interview.speech.transcriber import DEFAULT_MODEL
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="pacing feedback on a recorded answer (or a plain-text transcript)",
+        description=(
+            "Transcribe a recorded answer locally and report its pacing: words per "
+            "minute, pauses (long and mid-sentence), fillers, length against the "
+            "2-3 minute project-overview target, and plain-language feedback. "
+            "Any format FFmpeg reads works (wav, flac, mp3, ogg, m4a...)."
+        ),
+    )
+    p.add_argument("audio", nargs="?", metavar="AUDIO", help="the recording to analyse")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        metavar="M",
+        help=f"Whisper model: a size name already on this machine or a local folder "
+        f"(default: {DEFAULT_MODEL}, bundled)",
+    )
+    p.add_argument(
+        "--not-overview",
+        dest="overview",
+        action="store_false",
+        help="judge length as an ordinary answer, not the 2-3 minute project overview",
+    )
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from voice_interview.errors import UsageError
+
+    if not args.audio:
+        raise UsageError("analyze needs an AUDIO file (see voice-interview analyze --help)")
+    result = analyze_path(args.audio, args.model, overview=args.overview, show_progress=True)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_report(result))
+    return 0
+
+
+def analyze_path(path: str, model: str, overview: bool = True, show_progress: bool = True):
+    """Load the model, analyse ``path`` with a progress bar on a terminal, return Analysis."""
+    from tqdm import tqdm
+
+    from voice_interview.analysis import analyze_file
+    from voice_interview.audio.sources import probe_file
+    from voice_interview.pacing import load_pacing_rubric
+    from voice_interview.speech.transcriber import TranscriberSettings, WhisperTranscriber
+
+    probe_file(path)  # a bad file fails before the model loads
+    rubric = load_pacing_rubric()
+    transcriber = WhisperTranscriber(TranscriberSettings(model=model))
+    bar = None
+
+    def on_segments(segments):
+        nonlocal bar
+        total = sum(s.duration for s in segments)
+        bar = tqdm(
+            total=round(total, 1), unit="s", desc="transcribing", leave=False,
+            disable=None if show_progress else True, file=sys.stderr,
+            bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s speech",
+        )
+
+    def on_progress(seconds):
+        if bar is not None:
+            bar.update(round(seconds, 1))
+
+    try:
+        result = analyze_file(path, transcriber, rubric, overview=overview,
+                              on_progress=on_progress, on_segments=on_segments)
+    finally:
+        if bar is not None:
+            bar.close()
+    result.timings = {"model_load_s": transcriber.load_s, **result.timings}
+    return result
+
+
+def _fmt(v, unit="", nd=1) -> str:
+    return "n/a" if v is None else f"{v:.{nd}f}{unit}"
+
+
+def format_report(result) -> str:
+    m = result.metrics
+    mins, secs = divmod(int(round(m.speech_span_s)), 60)
+    lines = []
+    if result.path:
+        lines.append(f"{result.path}  ({_fmt(result.duration_s, ' s')} of audio)")
+    lines += [
+        "",
+        f"  Answer length    {mins}:{secs:02d}  (first to last word)",
+        f"  Words            {m.word_count}",
+        f"  Pace             {_fmt(m.wpm, ' wpm', 0)}  (articulation "
+        f"{_fmt(m.articulation_wpm, ' wpm', 0)})",
+        f"  Pauses           {m.pause_count}  ({_fmt(m.pauses_per_min, '/min')}, median "
+        f"{_fmt(m.median_pause_s, ' s', 2)}, longest {_fmt(m.longest_pause_s, ' s', 2)})",
+        f"  Long pauses      {m.long_pause_count}  "
+        f"({m.mid_sentence_long_pause_count} mid-sentence)",
+        f"  Fillers          {m.filler_count}  (lower bound)",
+        "",
+        "Feedback",
+    ]
+    marks = {"info": "  ·", "warn": "  !", "flag": "  ‼"}
+    for f in result.feedback:
+        lines.append(f"{marks.get(f.severity, '  -')} {f.message}")
+    long_pauses = [p for p in result.pauses if p.long]
+    if long_pauses:
+        lines += ["", "Long pauses"]
+        for p in long_pauses[:20]:
+            where = "mid-sentence" if p.mid_sentence else "between sentences"
+            lines.append(f"  {p.start:7.1f} s  {p.duration_s:4.1f} s  {where}")
+    extra = result.extra
+    if extra.get("structure"):
+        lines += ["", "Structure"]
+        for part in extra["structure"]["parts"]:
+            mark = "✓" if part["covered"] else "✗"
+            when = "" if part.get("start") is None else f"  from {part['start']:.0f} s"
+            lines.append(f"  {mark} {part['id']}{when}")
+        for finding in extra["structure"].get("findings", []):
+            lines.append(f"  · {finding}")
+    if extra.get("probes"):
+        lines += ["", "What an interviewer would ask next"]
+        for i, probe in enumerate(extra["probes"], 1):
+            lines.append(f"  {i}. {probe['text']}")
+    if result.transcript:
+        lines += ["", "Transcript", "  " + result.transcript]
+    t = result.timings
+    lines += ["", f"(transcribed in {_fmt(t.get('total_s'), ' s')}, "
+              f"real-time factor {_fmt(t.get('rtf'), '', 2)})", ""]
+    return "\n".join(lines)

@@ -1,0 +1,122 @@
+"""Typed events: how the engine tells the UI, the CLI and the tests what happened.
+
+Every event is a frozen dataclass with ``t``: seconds on the session's audio
+timeline (for a file, seconds from its start). ``to_json()`` gives the JSON-lines
+form used by ``--headless`` and the session log: ``{"type": "speech_started", "t": ...}``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, fields
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@dataclass(frozen=True)
+class Event:
+    t: float
+
+    @property
+    def type(self) -> str:
+        return _snake(type(self).__name__)
+
+    def to_json(self) -> dict:
+        out: dict = {"type": self.type}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float):
+                value = round(value, 3)
+            elif hasattr(value, "to_json"):
+                value = value.to_json()
+            elif isinstance(value, tuple):
+                value = [v.to_json() if hasattr(v, "to_json") else v for v in value]
+            out[f.name] = value
+        return out
+
+
+# --- voice activity / turn manager ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpeechStarted(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class SpeechStopped(Event):
+    """Speech has stopped (confirmed after ``min_gap_s``); ``t`` is the last speech time."""
+
+
+@dataclass(frozen=True)
+class PauseStarted(Event):
+    """A silence inside the answer reached the pause threshold; ``t`` is where it began."""
+
+
+@dataclass(frozen=True)
+class PauseEnded(Event):
+    """Speech resumed after a pause; ``t`` is the pause's start."""
+
+    end: float
+    duration_s: float
+    long: bool
+
+
+@dataclass(frozen=True)
+class MonologueTick(Event):
+    """Once a second while the candidate holds the floor."""
+
+    monologue_s: float
+    speaking: bool
+
+
+@dataclass(frozen=True)
+class SoftBudgetReached(Event):
+    monologue_s: float
+
+
+@dataclass(frozen=True)
+class HardBudgetReached(Event):
+    monologue_s: float
+
+
+@dataclass(frozen=True)
+class TurnEnded(Event):
+    """The answer is over. ``reason``: silence, budget, user, or source_ended."""
+
+    reason: str
+    monologue_s: float
+    speech_start: float | None
+    speech_end: float | None
+
+
+# --- transcription --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranscriptPartial(Event):
+    """Provisional text of the speech segment in progress (replaced by a final)."""
+
+    segment_start: float
+    text: str
+
+
+@dataclass(frozen=True)
+class TranscriptFinal(Event):
+    """Settled words of one speech segment; ``t`` is when they became ready."""
+
+    segment_start: float
+    segment_end: float
+    text: str
+    words: tuple = ()
+
+
+# --- errors -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EngineError(Event):
+    message: str
+    fatal: bool = False

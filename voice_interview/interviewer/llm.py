@@ -1,0 +1,534 @@
+"""LLM interviewer: a follow-up probe from any litellm model, with the planner as a net.
+
+``LLMInterviewer(model, api_base=None, timeout_s=6.0, fallback=planner).ask(...)``
+always returns a usable :class:`Probe` within ``timeout_s`` (+ a few ms):
+
+- ``source="llm"`` when the model's reply passed :func:`validate_probe`;
+- otherwise the planner's probe, with ``reason`` saying why the LLM was not used
+  ("LLM timed out after 6.0 s; planner probe used: ...").
+
+Design
+------
+- litellm is imported lazily, in a worker thread, with
+  ``LITELLM_LOCAL_MODEL_COST_MAP=True`` set first so nothing touches the network at
+  import. ``preload()`` starts that import early (it takes seconds); ``ask()``
+  starts it when nobody did.
+- The reply is streamed in a daemon worker thread that feeds a queue; the calling
+  thread reads the queue against a hard wall-clock deadline (``timeout_s`` from
+  the call to ``ask``). A hung server therefore never holds the turn: at the
+  deadline the worker is told to stop and abandoned, and the planner's probe is
+  returned. litellm gets the same timeout so the abandoned socket closes too.
+- Reading stops at the first question mark: the probe is whatever came before
+  it plus the question. The rest of the reply (often the model answering for the
+  candidate) is never read, which saves time and keeps junk out.
+- Early speech: ``ask(..., on_first_sentence=cb)`` calls ``cb(sentence)`` in the
+  calling thread as soon as the reply's first sentence is complete and passes the
+  per-sentence checks (:func:`validate_sentence`), before the rest arrives. When
+  the reply is a single question this happens as soon as its "?" arrives. If the
+  whole reply is later refused, the returned probe is the planner's; a caller
+  that already spoke the first sentence (an acknowledgement such as "That makes
+  sense.") simply continues with the planner's question. When the probe is the
+  LLM's, its ``text`` starts with that first sentence.
+- API keys come from the environment (litellm reads them). For an ``openai/...``
+  model served on a loopback ``api_base`` with no key set, a placeholder key is
+  passed, since local servers ignore it. Anything that looks like a key is
+  redacted from reasons and log lines.
+- A misconfigured model (litellm missing, unknown provider, missing key) is one
+  readable :class:`LLMError` line from :meth:`check`; ``ask`` records the same
+  line in the probe's reason and the planner takes over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from voice_interview.errors import ConfigError, LLMError, VoiceInterviewError
+from voice_interview.interviewer.types import Probe
+from voice_interview.interviewer.validate import (
+    clean_reply,
+    split_sentences,
+    validate_probe,
+    validate_sentence,
+)
+
+log = logging.getLogger(__name__)
+
+NOT_INSTALLED = "LLM support is not installed: pip install 'voice-interview[llm]'"
+PROMPT_FILE = "llm_interviewer.toml"
+LOCAL_PLACEHOLDER_KEY = "sk-local-no-key-needed"
+# Where a base model tends to start speaking for someone else: stop right there.
+STOP_SEQUENCES = ("Candidate:", "\nCandidate", "\nInterviewer:", "\nA:")  # OpenAI allows 4
+
+
+class PlannerLike(Protocol):
+    def next_probe(self, question: Any, transcript: str) -> Probe: ...
+
+
+Fallback = Callable[[], Probe] | PlannerLike
+
+
+# ---------------------------------------------------------------------------
+# Redaction
+
+
+_KEYLIKE = re.compile(
+    r"\b(?:sk|pk|rk|gsk|xai|hf|ghp|gho|github_pat|glpat|AIza|key)[-_][-_A-Za-z0-9]{8,}"
+    r"|\bBearer\s+[^\s\"',}]+"
+    r"|\b[A-Za-z0-9_\-]{32,}\b",
+    re.IGNORECASE,
+)
+_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIALS?)$", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Blank out API keys: values of secret-looking variables and key-shaped strings."""
+    for name, value in os.environ.items():
+        if _SECRET_ENV.search(name) and len(value) >= 6:
+            text = text.replace(value, "[redacted]")
+    return _KEYLIKE.sub("[redacted]", text)
+
+
+def _one_line(text: str, limit: int = 160) -> str:
+    line = " ".join(redact(str(text)).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------
+# Prompt
+
+
+@dataclass(frozen=True)
+class InterviewerPrompt:
+    """The persona and message templates from prompts/llm_interviewer.toml."""
+
+    system: str  # placeholders: {persona} {question} {gaps} {asked}
+    user: str  # placeholders: {transcript}
+    persona: str = ""
+    path: str = ""
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> InterviewerPrompt:
+        from voice_interview.resources import data_dir, load_toml
+
+        path = path or data_dir("prompts") / PROMPT_FILE
+        data = load_toml(path)
+        llm = data.get("llm", data)
+        system = llm.get("system")
+        user = llm.get("user")
+        if not isinstance(system, str) or not isinstance(user, str):
+            raise ConfigError(f"{path}: needs text keys 'system' and 'user'")
+        persona = llm.get("persona", "")
+        if isinstance(persona, dict):
+            persona = persona.get("text", "")
+        return cls(system=system, user=user, persona=str(persona), path=str(path))
+
+    def messages(self, question: str, transcript: str, gaps: Sequence[str],
+                 asked: Sequence[str]) -> list[dict[str, str]]:
+        values = {
+            "persona": self.persona.strip(),
+            "question": question.strip(),
+            "gaps": ", ".join(gaps) if gaps else "none: the answer covered every part",
+            "asked": "\n".join(f"- {a}" for a in asked) if asked else "- none yet",
+            "transcript": _fence(transcript),
+        }
+        try:
+            return [
+                {"role": "system", "content": self.system.format(**values).strip()},
+                {"role": "user", "content": self.user.format(**values).strip()},
+            ]
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(f"{self.path}: bad placeholder in the LLM prompt ({exc})") from None
+
+
+def _fence(transcript: str) -> str:
+    """The candidate's words as data: angle brackets out so they cannot close the fence."""
+    return transcript.replace("<", "(").replace(">", ")").strip() or "(no answer yet)"
+
+
+# ---------------------------------------------------------------------------
+# Outcome
+
+
+@dataclass(frozen=True)
+class LLMOutcome:
+    """What happened in one ``ask``: the probe and the evidence behind it."""
+
+    probe: Probe
+    reply: str  # the model's reply as read (cut at the first question), redacted
+    rejected: str | None  # why the LLM was not used; None when its probe was used
+    elapsed_s: float
+    first_sentence_s: float | None = None  # when on_first_sentence was called
+
+
+@dataclass
+class _Stream:
+    """Shared between the caller and one worker thread."""
+
+    events: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+_FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("debugging", ("debug", "bug", "broke", "fail", "outage", "incident", "root cause", "crash")),
+    ("evaluation", ("measure", "metric", "know it worked", "test", "success", "impact", "result",
+                    "numbers", "benchmark", "validate")),
+    ("decisions", ("why", "choose", "chose", "trade-off", "tradeoff", "alternative", "instead",
+                   "decide", "decision", "over ")),
+    ("reflection", ("differently", "again", "learn", "lesson", "regret", "improve", "mistake")),
+    ("ownership", ("you personally", "your role", "your part", "you own", "team", "yourself",
+                   "responsib")),
+)
+
+
+def guess_family(text: str) -> str:
+    """Which probe family an LLM question belongs to, by its wording."""
+    low = text.lower()
+    for family, cues in _FAMILY_WORDS:
+        if any(cue in low for cue in cues):
+            return family
+    return "context"
+
+
+# ---------------------------------------------------------------------------
+# The interviewer
+
+
+class LLMInterviewer:
+    def __init__(
+        self,
+        model: str,
+        api_base: str | None = None,
+        timeout_s: float = 6.0,
+        fallback: Fallback | None = None,
+        *,
+        prompt: InterviewerPrompt | None = None,
+        max_tokens: int = 80,
+        temperature: float = 0.7,
+    ) -> None:
+        if not model or not model.strip():
+            raise LLMError("no LLM model given: use e.g. --model ollama/llama3.2")
+        if timeout_s <= 0:
+            raise LLMError(f"the LLM timeout must be positive, not {timeout_s}")
+        self.model = model.strip()
+        self.api_base = api_base
+        self.timeout_s = float(timeout_s)
+        self.fallback = fallback
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self._prompt = prompt
+        self._lock = threading.Lock()
+        self._loaded = threading.Event()
+        self._loader: threading.Thread | None = None
+        self._litellm: Any = None
+        self._load_error: LLMError | None = None
+        self._config_error: LLMError | None = None
+        self._checked = False
+
+    # -- loading and configuration -------------------------------------------------
+
+    def preload(self) -> None:
+        """Start importing litellm in the background (it takes seconds)."""
+        with self._lock:
+            if self._loader is None:
+                self._loader = threading.Thread(target=self._import, name="litellm-import",
+                                                daemon=True)
+                self._loader.start()
+
+    def _import(self) -> None:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        try:
+            import litellm
+        except ImportError:
+            self._load_error = LLMError(NOT_INSTALLED)
+        except Exception as exc:  # a broken install: say so in one line
+            self._load_error = LLMError(f"LLM support failed to load: {_one_line(exc)}")
+        else:
+            litellm.telemetry = False
+            litellm.suppress_debug_info = True
+            litellm.set_verbose = False
+            litellm.drop_params = True  # a provider that lacks "stop" still answers
+            _warm_up(litellm)
+            self._litellm = litellm
+        finally:
+            self._loaded.set()
+
+    def _wait_litellm(self, timeout: float | None) -> Any:
+        self.preload()
+        if not self._loaded.wait(timeout):
+            raise TimeoutError("litellm still loading")
+        if self._load_error is not None:
+            raise self._load_error
+        return self._litellm
+
+    def _is_local(self) -> bool:
+        host = urlparse(self.api_base or "").hostname or ""
+        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+
+    def check(self) -> None:
+        """Raise a one-line :class:`LLMError` if the model cannot be used as configured."""
+        litellm = self._wait_litellm(None)
+        with self._lock:
+            if not self._checked:
+                self._config_error = self._diagnose(litellm)
+                self._checked = True
+        if self._config_error is not None:
+            raise self._config_error
+
+    def _diagnose(self, litellm: Any) -> LLMError | None:
+        try:
+            _, provider, _, _ = litellm.get_llm_provider(model=self.model,
+                                                         api_base=self.api_base)
+        except Exception:
+            return LLMError(
+                f"unknown LLM provider in '{self.model}': write provider/model, "
+                "e.g. ollama/llama3.2 or openai/gpt-4o-mini"
+            )
+        if provider == "openai" and self._is_local():
+            return None
+        try:
+            env = litellm.validate_environment(model=self.model, api_base=self.api_base)
+        except Exception:
+            return None  # cannot tell; the call itself will say
+        missing = [k for k in env.get("missing_keys", []) if k]
+        if missing and not env.get("keys_in_environment", True):
+            return LLMError(
+                f"the LLM '{self.model}' needs {' and '.join(missing)} set in the environment"
+            )
+        return None
+
+    def _prompt_or_load(self) -> InterviewerPrompt:
+        if self._prompt is None:
+            self._prompt = InterviewerPrompt.load()
+        return self._prompt
+
+    # -- asking ----------------------------------------------------------------------
+
+    def ask(self, question: Any, transcript: str, gaps: Sequence[str] = (),
+            asked: Sequence[Probe] = (),
+            on_first_sentence: Callable[[str], None] | None = None) -> Probe:
+        """A follow-up probe for this turn; never raises for LLM trouble."""
+        return self.ask_detailed(question, transcript, gaps, asked, on_first_sentence).probe
+
+    def ask_detailed(self, question: Any, transcript: str, gaps: Sequence[str] = (),
+                     asked: Sequence[Probe] = (),
+                     on_first_sentence: Callable[[str], None] | None = None) -> LLMOutcome:
+        start = time.monotonic()
+        deadline = start + self.timeout_s
+        question_text = str(getattr(question, "text", question))
+        asked_texts = [getattr(p, "text", str(p)) for p in asked]
+        try:
+            messages = self._prompt_or_load().messages(question_text, transcript, gaps,
+                                                       asked_texts)
+        except VoiceInterviewError as exc:
+            return self._fall_back(question, transcript, _one_line(exc), "", start)
+
+        stream = _Stream()
+        worker = threading.Thread(target=self._call, args=(messages, deadline, stream),
+                                  name="llm-probe", daemon=True)
+        worker.start()
+
+        raw = ""
+        first: str | None = None
+        first_at: float | None = None
+        why: str | None = None
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise queue.Empty
+                kind, value = stream.events.get(timeout=remaining)
+            except queue.Empty:
+                why = f"LLM timed out after {self.timeout_s:.1f} s"
+                if not self._loaded.is_set():
+                    why += " (litellm still loading)"
+                break
+            if kind == "error":
+                why = value
+                break
+            if kind == "end":
+                break
+            raw += value
+            cut = raw.find("?")
+            text = raw if cut < 0 else raw[: cut + 1]
+            if first is None:
+                first = _first_sentence(text, complete=cut >= 0)
+                if first is not None and on_first_sentence is not None:
+                    if validate_sentence(first, transcript) is None and (
+                        cut < 0 or validate_probe(text, transcript, asked_texts) is None
+                    ):
+                        on_first_sentence(clean_reply(first))
+                        first_at = time.monotonic() - start
+                    elif cut < 0:
+                        first = ""  # refused: nothing is said early
+            if cut >= 0:
+                raw = text
+                break
+        stream.cancel.set()
+
+        reply = clean_reply(raw)
+        if why is None:
+            why = validate_probe(reply, transcript, asked_texts)
+            if why is not None:
+                why = f"LLM reply refused ({why})"
+        if why is not None:
+            return self._fall_back(question, transcript, why, reply, start, first_at)
+        gap_note = f" aimed at {', '.join(gaps)}" if gaps else ""
+        probe = Probe(family=guess_family(reply), text=reply,
+                      reason=f"LLM follow-up from {self.model}{gap_note}", source="llm")
+        self._tell_planner(transcript, probe)
+        return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at)
+
+    def _fall_back(self, question: Any, transcript: str, why: str, reply: str, start: float,
+                   first_at: float | None = None) -> LLMOutcome:
+        why = _one_line(why, 200)
+        log.info("planner probe used: %s", why)
+        planned = self._planner_probe(question, transcript)
+        reason = f"{why}; planner probe used"
+        if planned.reason:
+            reason += f": {planned.reason}"
+        probe = Probe(family=planned.family, text=planned.text, reason=reason, source="planner")
+        return LLMOutcome(probe, redact(reply), why, time.monotonic() - start, first_at)
+
+    def _tell_planner(self, transcript: str, probe: Probe) -> None:
+        """Keep a planner session in step: it hears the answer and the LLM's probe."""
+        add_answer = getattr(self.fallback, "add_answer", None)
+        record = getattr(self.fallback, "record", None)
+        if callable(add_answer) and callable(record):
+            add_answer(transcript)
+            record(probe)
+
+    def _planner_probe(self, question: Any, transcript: str) -> Probe:
+        fb = self.fallback
+        if fb is None:
+            return Probe(family="context", text="Can you tell me more about that?",
+                         reason="generic follow-up (no planner configured)")
+        next_probe = getattr(fb, "next_probe", None)
+        if callable(next_probe):
+            return next_probe(question, transcript)
+        return fb()
+
+    # -- the worker ------------------------------------------------------------------
+
+    def _call(self, messages: list[dict[str, str]], deadline: float, stream: _Stream) -> None:
+        put = stream.events.put
+        response = None
+        try:
+            litellm = self._wait_litellm(max(0.0, deadline - time.monotonic()))
+            self.check()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or stream.cancel.is_set():
+                return
+            kwargs: dict[str, Any] = {}
+            if self.api_base:
+                kwargs["api_base"] = self.api_base
+                if self._is_local() and not os.environ.get("OPENAI_API_KEY"):
+                    kwargs["api_key"] = LOCAL_PLACEHOLDER_KEY
+            response = litellm.completion(
+                model=self.model, messages=messages, stream=True, timeout=remaining,
+                max_tokens=self.max_tokens, temperature=self.temperature,
+                stop=list(STOP_SEQUENCES), max_retries=0, num_retries=0, **kwargs,
+            )
+            for chunk in response:
+                if stream.cancel.is_set():
+                    return
+                choices = getattr(chunk, "choices", None) or []
+                delta = getattr(choices[0], "delta", None) if choices else None
+                content = getattr(delta, "content", None) if delta is not None else None
+                if content:
+                    put(("text", content))
+            put(("end", None))
+        except TimeoutError:
+            put(("error", f"LLM timed out after {self.timeout_s:.1f} s (litellm still loading)"))
+        except LLMError as exc:
+            put(("error", str(exc)))
+        except Exception as exc:
+            put(("error", describe_failure(exc, self.model, self.api_base, self.timeout_s)))
+        finally:
+            _close(response)
+
+
+def _warm_up(litellm: Any) -> None:
+    """Load what litellm and the OpenAI client import on their first call (~1 s).
+
+    A mocked completion walks litellm's own call path without any I/O; the OpenAI
+    client's resources and HTTP stack load lazily on the first real request.
+    """
+    for name in ("openai.resources", "httpcore", "h11"):
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    with contextlib.suppress(Exception):
+        for _ in litellm.completion(model="openai/warm-up", messages=[{"role": "user",
+                                    "content": "hi"}], stream=True, mock_response="Hi?"):
+            pass
+
+
+_SENTENCE_DONE = re.compile(r"[.!?][\"')\]]*\s")
+
+
+def _first_sentence(text: str, complete: bool) -> str | None:
+    """The first sentence once it is known to be finished (an end mark and a space)."""
+    done = _SENTENCE_DONE.search(text)
+    if done:
+        return text[: done.end()].strip()
+    if complete:
+        parts = split_sentences(text)
+        return parts[0] if parts else None
+    return None
+
+
+def _close(response: Any) -> None:
+    """Drop the HTTP stream so an abandoned reply does not keep a socket open."""
+    if response is None:
+        return
+    for target in (getattr(response, "completion_stream", None), response):
+        for name in ("close", "aclose_sync"):
+            fn = getattr(target, name, None)
+            if callable(fn):
+                with contextlib.suppress(Exception):
+                    fn()
+                return
+
+
+_BAD_JSON = re.compile(
+    r"JSONDecodeError|Expecting (?:value|property name|',' delimiter|':' delimiter)"
+    r"|Unterminated string|Extra data: line|Invalid control character|malformed",
+    re.IGNORECASE,
+)
+
+
+def describe_failure(exc: BaseException, model: str, api_base: str | None,
+                     timeout_s: float) -> str:
+    """One readable line for an exception raised by litellm, keys redacted."""
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    text = str(exc)
+    low = text.lower()
+    where = f" at {api_base}" if api_base else ""
+    if "timeout" in name.lower() or "timed out" in low:
+        return f"LLM timed out after {timeout_s:.1f} s"
+    if name == "AuthenticationError" or status == 401:
+        return f"the LLM{where} refused the API key (authentication failed)"
+    if name == "NotFoundError" or status == 404:
+        return f"the LLM{where} does not know the model '{model}'"
+    if name == "RateLimitError" or status == 429:
+        return f"the LLM{where} is rate limiting requests"
+    if _BAD_JSON.search(text):
+        return f"the LLM{where} sent a malformed stream"
+    if isinstance(status, int) and status >= 500:
+        return f"the LLM server{where} failed (HTTP {status})"
+    if name == "APIConnectionError" or "connect" in low:
+        return f"cannot reach the LLM{where}"
+    first = next((line for line in text.splitlines() if line.strip()), name)
+    return f"LLM call failed ({name}): {_one_line(first, 120)}"

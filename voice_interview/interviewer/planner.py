@@ -1,0 +1,465 @@
+"""The offline probe planner: which follow-up to ask next, and why.
+
+After each answer the planner weighs a few candidate moves and turns the best
+into a ``Probe`` from prompts/probes.toml:
+
+- go one level deeper on the branch it is on (the family of the last probe),
+  quoting something concrete from the answer when a wording fits;
+- open the biggest uncovered part of the rubric (the part's ``probe`` family,
+  preferring a wording written for that part);
+- react to a clear signal: a technology named without a reason (decisions),
+  "we" far outnumbering "I" (ownership), no numbers at all (evaluation);
+- follow a new thread the last answer opened (a failure, an unexplained
+  choice, a figure) into the branch that fits it;
+- otherwise a branch the rubric suggests exploring (its ``explore`` list).
+
+Each move has a score (constants below); the highest wins, and the reason
+given with the probe says which move it was and which words triggered it.
+
+A branch is a probe family; its depth is how many probes of that family were
+asked. No wording is used twice in a session (quoted wordings included,
+whatever term they quoted) and no term is quoted twice. Everything is a pure
+function of the inputs and ``seed``: the seed only picks among equally good
+wordings.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from voice_interview.interviewer.banks import (
+    FAMILY_IDS,
+    MAX_LEVEL,
+    InterviewFormat,
+    ProbeFamily,
+    Question,
+    Wording,
+    load_probe_families,
+)
+from voice_interview.interviewer.rubric import (
+    AnswerTerms,
+    Rubric,
+    RubricSet,
+    StructureReport,
+    Term,
+    find_terms,
+    load_rubrics,
+    score_structure,
+)
+from voice_interview.interviewer.types import Probe
+
+DEFAULT_RUBRIC = "deep_dive"
+
+# Candidate scores: the larger wins. Gaps score 10 x the part's weight (10-50).
+SCORE_TECH_WITHOUT_WHY = 40.0  # a technology named without a reason
+SCORE_WE_HEAVY = 38.0  # "we" far outnumbers "I"
+SCORE_DEEPER = 36.0  # first step deeper on the current branch ...
+DEEPER_STEP = 8.0  # ... each further level costs this much
+SCORE_QUOTABLE = 6.0  # bonus when the next wording can quote the last answer
+SCORE_NO_NUMBERS = 34.0  # no numbers anywhere
+SCORE_FOLLOW = 30.0  # the last answer raised a new problem or unexplained choice
+SCORE_FOLLOW_METRIC = 18.0  # ... or a new figure (below a missing weight-2 part)
+SCORE_FALLBACK = 5.0  # a family the rubric suggests exploring (its `explore` list)
+
+CLOSING = Probe(
+    family="reflection",
+    text="Is there anything important about this work that we have not talked about yet?",
+    reason="every planned probe has been asked; closing question",
+)
+
+# What each family likes to quote from the last answer, best first.
+_QUOTE_KINDS = {
+    "context": ("topic",),
+    "decisions": ("choice", "tech"),
+    "debugging": ("problem",),
+    "evaluation": ("metric",),
+    "reflection": ("tech",),
+    "ownership": ("team",),
+}
+# New things in the last answer worth following into another branch.
+_FOLLOW = (("debugging", "problem", SCORE_FOLLOW), ("decisions", "choice", SCORE_FOLLOW),
+           ("evaluation", "metric", SCORE_FOLLOW_METRIC))
+_POLICY = {  # probe_policy -> (deepen bonus, max depth cap)
+    "progressive": (0.0, MAX_LEVEL),
+    "after-talk": (0.0, MAX_LEVEL),
+    "one-story": (10.0, MAX_LEVEL),
+    "screen": (0.0, 1),
+}
+
+
+# At equal scores: deeper, then a clear signal, then a gap, then a new thread.
+DEEPER, SIGNAL, GAP, FOLLOW, FALLBACK = range(5)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    score: float
+    kind: int  # DEEPER, SIGNAL, GAP, FOLLOW or FALLBACK
+    family: str
+    level: int
+    reason: str
+    part: str | None = None  # rubric part to open
+    term: Term | None = None  # the term that motivated it (quoted if a wording fits)
+
+
+def _question_text(question: Any) -> str:
+    if isinstance(question, Question):
+        return question.text
+    return question if isinstance(question, str) else ""
+
+
+def _rubric_of(question: Any, default: str = DEFAULT_RUBRIC) -> str:
+    return question.rubric if isinstance(question, Question) else default
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+class ProbePlanner:
+    """Chooses follow-up probes. ``next_probes`` is pure and deterministic."""
+
+    def __init__(self, families: Mapping[str, ProbeFamily] | None = None, seed: int = 0, *,
+                 max_depth: int = 3, deepen_bonus: float = 0.0,
+                 rubrics: RubricSet | None = None):
+        self.families = dict(families) if families is not None else load_probe_families()
+        self.seed = seed
+        self.max_depth = max(1, min(max_depth, MAX_LEVEL))
+        self.deepen_bonus = deepen_bonus
+        self.rubrics = rubrics or load_rubrics()
+        self._wordings: tuple[Wording, ...] = tuple(
+            w for f in self.families.values() for w in f.wordings)
+
+    @classmethod
+    def for_format(cls, fmt: InterviewFormat, families: Mapping[str, ProbeFamily] | None = None,
+                   seed: int = 0, **kw: Any) -> ProbePlanner:
+        """A planner tuned to an interview format's depth and probing policy."""
+        bonus, cap = _POLICY.get(fmt.probe_policy, (0.0, MAX_LEVEL))
+        return cls(families, seed, max_depth=min(fmt.max_depth, cap), deepen_bonus=bonus, **kw)
+
+    # -- public --------------------------------------------------------------
+
+    @staticmethod
+    def depth(asked: Sequence[Probe]) -> dict[str, int]:
+        """How deep each branch (probe family) has gone (the closing question aside)."""
+        counts = Counter(p.family for p in asked if p != CLOSING)
+        return {f: counts.get(f, 0) for f in FAMILY_IDS}
+
+    def used_wordings(self, asked: Sequence[Probe]) -> set[str]:
+        """Keys of the wordings already spoken (a quoted wording matches any term)."""
+        used = set()
+        for probe in asked:
+            for w in self._wordings:
+                if w.key not in used and w.matches(probe.text):
+                    used.add(w.key)
+        return used
+
+    def next_probes(self, question: Any, transcript: str | Sequence[Any],
+                    report: StructureReport, asked: Sequence[Probe] = (),
+                    n: int = 3) -> list[Probe]:
+        """The next ``n`` probes, best first, from distinct families when possible.
+
+        ``transcript`` is the candidate's latest answer (terms are quoted from
+        it); ``report`` scores everything the candidate has said so far;
+        ``asked`` are the probes already asked in this session, oldest first.
+        Returns fewer (or none) when the planned probes run out.
+        """
+        if n <= 0:
+            return []
+        terms = find_terms(transcript, self.rubrics)
+        depth = self.depth(asked)
+        used = self.used_wordings(asked)
+        spoken = {_squash(p.text) for p in asked}
+        spoken.add(_squash(_question_text(question)))
+        history = " ".join(spoken)
+        rubric = self.rubrics.get(report.rubric)
+        candidates = self._candidates(rubric, report, terms, depth, asked, history, used)
+        candidates.sort(key=lambda c: (-c.score, c.kind, FAMILY_IDS.index(c.family), c.level))
+
+        out: list[Probe] = []
+        for distinct in (True, False):
+            for c in candidates:
+                if len(out) >= n:
+                    return out
+                if distinct and any(p.family == c.family for p in out):
+                    continue
+                probe = self._realize(c, terms, used, spoken, history, rubric, len(asked))
+                if probe is not None:
+                    out.append(probe)
+        return out
+
+    # -- candidates ---------------------------------------------------------
+
+    def _candidates(self, rubric: Rubric, report: StructureReport, terms: AnswerTerms,
+                    depth: dict[str, int], asked: Sequence[Probe], history: str,
+                    used: set[str]) -> list[_Candidate]:
+        open_ = [f for f in FAMILY_IDS if depth[f] < self.max_depth]
+        out: list[_Candidate] = []
+
+        def title(family: str) -> str:
+            return self.families[family].title.lower()
+
+        # Go one level deeper on the current branch.
+        current = asked[-1].family if asked else None
+        if current in open_:
+            d = depth[current]
+            term = self._quotable(current, d + 1, rubric.id, terms, history, used)
+            score = SCORE_DEEPER - DEEPER_STEP * (d - 1) + self.deepen_bonus
+            score += SCORE_QUOTABLE if term is not None else 0.0
+            out.append(_Candidate(score, DEEPER, current, d + 1,
+                                  f"one level deeper on {title(current)} "
+                                  f"(level {d + 1} of {self.max_depth})", term=term))
+
+        # Clear signals, each opening a new branch.
+        unbacked = [t for t in terms.of_kind("choice") if not _said(t, history)]
+        if unbacked and depth["decisions"] == 0:
+            t = unbacked[0]
+            out.append(_Candidate(SCORE_TECH_WITHOUT_WHY, SIGNAL, "decisions", 1,
+                                  f'"{t.text}" was named without a reason', term=t))
+        if report.ownership_flag and depth["ownership"] == 0:
+            out.append(_Candidate(
+                SCORE_WE_HEAVY, SIGNAL, "ownership", 1,
+                f'"we" {report.we_count} times against "I" {report.i_count} times',
+                term=_first_new(terms, ("team",), history)))
+        if not report.has_numbers and depth["evaluation"] == 0:
+            out.append(_Candidate(SCORE_NO_NUMBERS, SIGNAL, "evaluation", 1,
+                                  "no numbers anywhere in the answer so far"))
+
+        # Something new in the last answer that another branch can follow.
+        for family, kind, base in _FOLLOW:
+            if family == current or family not in open_ or family not in rubric.explore:
+                continue
+            t = _first_new(terms, (kind,), history)
+            if t is not None:
+                d = depth[family]
+                out.append(_Candidate(base - DEEPER_STEP * d, FOLLOW, family, d + 1,
+                                      f'the last answer brought up "{t.text}"', term=t))
+
+        # The biggest uncovered parts of the rubric.
+        for part in report.gaps():
+            if part.probe not in open_:
+                continue
+            if part.id == rubric.early_impact_part and report.impact is not None:
+                continue  # a result was given later: asking for it again helps nobody
+            d = depth[part.probe]
+            out.append(_Candidate(
+                10.0 * part.weight, GAP, part.probe, d + 1,
+                f"{part.title.lower()} not covered yet (weight {part.weight}): "
+                f"{rubric.part(part.id).missing}", part=part.id))
+
+        # Branches this kind of answer deserves, in the rubric's order.
+        for rank, family in enumerate(rubric.explore):
+            if family in open_:
+                d = depth[family]
+                why = "not explored yet" if d == 0 else f"back to it at level {d + 1}"
+                out.append(_Candidate(SCORE_FALLBACK - 0.5 * rank - d, FALLBACK, family, d + 1,
+                                      f"{title(family)}: {why}",
+                                      term=self._quotable(family, d + 1, rubric.id, terms,
+                                                          history, used)))
+        return out
+
+    def _quotable(self, family: str, level: int, rubric_id: str, terms: AnswerTerms,
+                  history: str, used: set[str]) -> Term | None:
+        """A new term that an unused wording of ``family`` at ``level`` can quote."""
+        for w in self.families[family].wordings:
+            if (w.level == level and w.quotes and w.part is None and w.key not in used
+                    and w.fits(rubric_id)):
+                term = _term_for(w.term, None, terms, history)
+                if term is not None:
+                    return term
+        return None
+
+    # -- wording -------------------------------------------------------------
+
+    def _realize(self, c: _Candidate, terms: AnswerTerms, used: set[str], spoken: set[str],
+                 history: str, rubric: Rubric, n_asked: int) -> Probe | None:
+        """Pick an unused wording for a candidate: part-specific, quoting, then plain."""
+        family = self.families[c.family]
+        parts = {p.id for p in rubric.parts}
+        levels = [c.level, *range(c.level + 1, MAX_LEVEL + 1), *range(c.level - 1, 0, -1)]
+        for lv in levels:
+            pool = [w for w in family.wordings
+                    if w.level == lv and w.key not in used and w.fits(rubric.id)]
+            if not pool:
+                continue
+            quotable: list[tuple[Wording, Term]] = []
+            for w in pool:
+                if w.quotes and (c.part is None or w.part in (None, c.part)):
+                    term = _term_for(w.term, c.term, terms, history)
+                    if term is not None:
+                        quotable.append((w, term))
+            targeted = [(w, None) for w in pool if c.part and w.part == c.part and not w.quotes]
+            plain = [(w, None) for w in pool if w.part is None and not w.quotes]
+            # wordings made for another part of this rubric still fit, as a last resort
+            other = [(w, None) for w in pool
+                     if w.part in parts and w.part != c.part and not w.quotes]
+            tiers = [targeted, quotable, plain, other] if c.part else [quotable, plain, other]
+            for tier in tiers:
+                tier = [(w, t) for w, t in tier if _squash(w.render(
+                    t.text if t else None)) not in spoken]
+                if not tier:
+                    continue
+                rng = random.Random(f"{self.seed}:{c.family}:{lv}:{n_asked}")
+                wording, term = rng.choice(sorted(tier, key=lambda wt: wt[0].key))
+                used.add(wording.key)
+                reason = c.reason
+                if term is not None and f'"{term.text}"' not in reason:
+                    reason += f'; quoting "{term.text}" from the answer'
+                return Probe(c.family, wording.render(term.text if term else None), reason)
+        return None
+
+
+def _said(term: Term, history: str) -> bool:
+    return term.text.lower() in history
+
+
+def _first_new(terms: AnswerTerms, kinds: Sequence[str], history: str) -> Term | None:
+    for kind in kinds:
+        for t in terms.of_kind(kind):
+            if not _said(t, history):
+                return t
+    return None
+
+
+def _term_for(kind: str | None, preferred: Term | None, terms: AnswerTerms,
+              history: str) -> Term | None:
+    """A term of ``kind`` not quoted before, the candidate's own term first."""
+    if kind is None:
+        return None
+    if preferred is not None and not _said(preferred, history) and (
+        kind in ("topic", preferred.kind)
+        or (kind == "choice" and preferred.kind == "tech" and not preferred.justified)
+    ):
+        return preferred
+    return _first_new(terms, (kind,), history)
+
+
+# ---------------------------------------------------------------------------
+# A session that remembers
+
+
+def _word(w: Any) -> Any:
+    if isinstance(w, str):
+        return w
+    return w.get("word", "") if isinstance(w, dict) else getattr(w, "word", "")
+
+
+class PlannerSession:
+    """Remembers the answers and the probes asked, and plans the next probe.
+
+    ``next_probe(question, transcript)`` takes the latest answer (plain text or
+    timed words), scores everything said so far against the question's rubric,
+    and returns the probe to ask, recording it. Probes asked by someone else
+    (the LLM interviewer) are recorded with ``record``; answers heard on those
+    turns with ``add_answer`` (``next_probe`` does not add the same answer
+    twice). When the planned probes run out, it returns one closing question
+    (``exhausted`` becomes true).
+    """
+
+    def __init__(self, planner: ProbePlanner | None = None, *, rubric_id: str | None = None,
+                 seed: int = 0):
+        self.planner = planner or ProbePlanner(seed=seed)
+        self.rubric_id = rubric_id
+        self._answers: list[str | Sequence[Any]] = []
+        self._asked: list[Probe] = []
+        self.exhausted = False
+
+    @property
+    def asked(self) -> tuple[Probe, ...]:
+        return tuple(self._asked)
+
+    @property
+    def depth(self) -> dict[str, int]:
+        return ProbePlanner.depth(self._asked)
+
+    @property
+    def branch(self) -> str | None:
+        """The family of the last probe: the branch a deeper probe would follow."""
+        return self._asked[-1].family if self._asked else None
+
+    def add_answer(self, transcript: str | Sequence[Any]) -> None:
+        """Remember a candidate answer (empty answers and repeats of the last are skipped)."""
+        if isinstance(transcript, str) and not transcript.strip():
+            return
+        if not isinstance(transcript, str) and not transcript:
+            return
+        if self._answers and self._answers[-1] == transcript:
+            return
+        self._answers.append(transcript)
+
+    def record(self, probe: Probe) -> None:
+        self._asked.append(probe)
+
+    def report(self, question: Any = None) -> StructureReport:
+        """Everything said so far, scored against the session's rubric."""
+        rubric = self.rubric_id or _rubric_of(question)
+        opening = None
+        if len(self._answers) > 1:
+            first = self._answers[0]
+            opening = len(first.split()) if isinstance(first, str) else sum(
+                len(str(_word(w)).split()) for w in first)
+        return score_structure(self._joined(), rubric, rubrics=self.planner.rubrics,
+                               opening_words=opening)
+
+    def suggestions(self, question: Any, transcript: str | Sequence[Any] = "",
+                    n: int = 3) -> list[Probe]:
+        """The next ``n`` probes without recording anything."""
+        latest = transcript or (self._answers[-1] if self._answers else "")
+        return self.planner.next_probes(question, latest, self.report(question), self._asked, n)
+
+    def next_probe(self, question: Any, transcript: str | Sequence[Any]) -> Probe:
+        """Record the answer, plan, record and return the probe to ask.
+
+        Once nothing is left it returns ``CLOSING`` (recorded once) and
+        ``exhausted`` is true: time to end the session.
+        """
+        self.add_answer(transcript)
+        found = [] if self.exhausted else self.suggestions(question, transcript, n=1)
+        if found:
+            probe = found[0]
+        else:
+            self.exhausted = True
+            probe = CLOSING
+            if CLOSING in self._asked:
+                return probe
+        self.record(probe)
+        return probe
+
+    def _joined(self) -> str | list[Any]:
+        if self._answers and all(not isinstance(a, str) for a in self._answers):
+            return [w for a in self._answers for w in a]
+        texts = []
+        for a in self._answers:
+            text = a if isinstance(a, str) else " ".join(str(_word(w)) for w in a)
+            text = text.strip()
+            if text and text[-1] not in ".?!":
+                text += "."
+            texts.append(text)
+        return " ".join(texts)
+
+
+# ---------------------------------------------------------------------------
+# For `voice-interview analyze`
+
+
+def analyze_answer(transcript: str | Sequence[Any], question: Any = None, *,
+                   rubric_id: str | None = None, seed: int = 0, n: int = 3,
+                   planner: ProbePlanner | None = None) -> dict:
+    """The "structure" and "probes" sections of the analyze JSON for one answer.
+
+    ``transcript`` is timed words (start/seconds filled in) or plain text
+    (start/seconds null). The probes are the next ``n`` the planner would ask,
+    best first.
+    """
+    planner = planner or ProbePlanner(seed=seed)
+    rubric = rubric_id or _rubric_of(question)
+    report = score_structure(transcript, rubric, rubrics=planner.rubrics)
+    probes = planner.next_probes(question, transcript, report, (), n)
+    return {
+        "structure": report.to_json(),
+        "probes": [{"family": p.family, "text": p.text, "reason": p.reason} for p in probes],
+    }

@@ -1,0 +1,257 @@
+"""The live listening path: audio source -> VAD -> turn manager + transcriber -> events.
+
+Two threads: the caller's thread runs ``run()``, which pulls 32 ms blocks from
+the source and drives the (cheap) VAD and turn manager; a worker thread runs
+Whisper. A speech segment is transcribed once, when the VAD closes it (with a
+pre-roll so first syllables are not clipped); while a segment is in progress a
+partial is made at most once per ``partial_interval_s`` and only when the
+worker is idle, so partials never delay a final.
+
+Events go to ``on_event`` from either thread; ``t`` is the audio timeline.
+Half-duplex: ``mute()`` makes the listener treat incoming audio as silence
+(the interviewer is speaking), until ``unmute(tail_s)``.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voice_interview.audio.sources import BLOCK, BLOCK_S, SAMPLE_RATE, AudioSource
+from voice_interview.audio.vad import (
+    Segment,
+    Segmenter,
+    SileroVAD,
+    SpeechGate,
+    VadSettings,
+    rms_dbfs,
+)
+from voice_interview.errors import VoiceInterviewError
+from voice_interview.events import (
+    EngineError,
+    Event,
+    TranscriptFinal,
+    TranscriptPartial,
+    TurnEnded,
+)
+from voice_interview.speech.transcriber import Transcriber, words_to_text
+from voice_interview.turns import TurnManager, TurnSettings
+
+log = logging.getLogger(__name__)
+
+PRE_ROLL_S = 0.4
+POST_ROLL_S = 0.15
+
+
+@dataclass(frozen=True)
+class ListenerSettings:
+    vad: VadSettings = VadSettings()
+    turn: TurnSettings = TurnSettings()
+    partial_interval_s: float = 1.0
+    max_segment_s: float = 25.0  # a longer stretch without a pause is cut for Whisper
+    history_s: float = 40.0  # audio kept for pre-roll / segments (bounded memory)
+
+
+class Listener:
+    def __init__(
+        self,
+        source: AudioSource,
+        transcriber: Transcriber,
+        on_event: Callable[[Event], None],
+        settings: ListenerSettings = ListenerSettings(),
+        vad: SileroVAD | None = None,
+    ):
+        self.source = source
+        self.transcriber = transcriber
+        self.on_event = on_event
+        self.s = settings
+        self.vad = vad or SileroVAD()
+        self.vad.reset()
+        self.gate = SpeechGate(settings.vad)
+        self.segmenter = Segmenter(settings.vad)
+        self.turns = TurnManager(settings.turn)
+        self.frames = 0  # frames consumed: position = frames * BLOCK_S
+        self.muted = False
+        self._unmute_at: float | None = None
+        self._history: collections.deque[np.ndarray] = collections.deque(
+            maxlen=int(settings.history_s / BLOCK_S)
+        )
+        self._jobs: queue.Queue = queue.Queue()
+        self._busy = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # guards the turn manager (UI thread calls hold/end)
+        self._last_partial = -1e9
+        self._worker = threading.Thread(target=self._work, name="transcriber", daemon=True)
+
+    # -- control (any thread) ----------------------------------------------------------
+
+    @property
+    def position(self) -> float:
+        return self.frames * BLOCK_S
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.source.close()
+
+    def hold(self, on: bool = True) -> None:
+        with self._lock:
+            self.turns.hold(on)
+
+    def end_turn(self, reason: str = "user") -> None:
+        with self._lock:
+            events = self.turns.end_turn(reason)
+        self._emit_all(events)
+
+    def new_turn(self, settings: TurnSettings | None = None) -> None:
+        with self._lock:
+            self.turns = TurnManager(settings or self.s.turn)
+
+    def mute(self) -> None:
+        """The interviewer is speaking: incoming audio is not the candidate."""
+        self.muted = True
+        self._unmute_at = None
+
+    def unmute(self, tail_s: float = 0.3) -> None:
+        self._unmute_at = self.position + tail_s
+
+    # -- main loop ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Consume the source until it ends or ``stop()``; blocks the calling thread."""
+        self._worker.start()
+        try:
+            for block in self.source.blocks():
+                if self._stop.is_set():
+                    break
+                self._frame(np.asarray(block, dtype=np.float32))
+            self._finish()
+        except VoiceInterviewError as exc:
+            self._emit(EngineError(self.position, message=str(exc), fatal=True))
+        finally:
+            self._jobs.put(None)
+            self._worker.join()
+
+    def _frame(self, block: np.ndarray) -> None:
+        t = self.position
+        self.frames += 1
+        if self._unmute_at is not None and t >= self._unmute_at:
+            self.muted, self._unmute_at = False, None
+        if self.muted:
+            block = np.zeros(BLOCK, dtype=np.float32)
+        self._history.append(block)
+        prob = float(self.vad.probs(block)[0])
+        level = float(rms_dbfs(block[None, :])[0])
+        speech = self.gate.update(prob, level)
+        seg = self.segmenter.push(t, speech, level, prob)
+        with self._lock:
+            events = self.turns.on_frame(t, speech)
+        self._emit_all(events)
+        if seg is not None:
+            self._submit_final(seg)
+        elif self.segmenter.in_segment:
+            start = self.segmenter.start
+            if t + BLOCK_S - start >= self.s.max_segment_s:
+                cut = self.segmenter.flush()
+                if cut is not None:
+                    self._submit_final(cut)
+            elif (
+                speech  # a partial started in a silence would delay the coming final
+                and t - self._last_partial >= self.s.partial_interval_s
+                and t - start >= self.s.partial_interval_s
+                and not self._busy.is_set()
+                and self._jobs.empty()
+            ):
+                self._last_partial = t
+                self._busy.set()
+                self._jobs.put(("partial", start, t + BLOCK_S, self._audio(start, t + BLOCK_S)))
+
+    def _finish(self) -> None:
+        seg = self.segmenter.flush()
+        if seg is not None:
+            self._submit_final(seg)
+        with self._lock:
+            events = self.turns.end_turn("source_ended")
+        self._emit_all(events)
+
+    def _submit_final(self, seg: Segment) -> None:
+        audio = self._audio(seg.start - PRE_ROLL_S, seg.end + POST_ROLL_S)
+        self._busy.set()
+        self._jobs.put(("final", seg.start, seg.end, audio))
+
+    def _audio(self, start: float, end: float) -> tuple[float, np.ndarray]:
+        """Audio between two timeline points, from the bounded history."""
+        hist_start = self.position - len(self._history) * BLOCK_S
+        start = max(start, hist_start, 0.0)
+        end = min(end, self.position)
+        blocks = list(self._history)
+        i = int(round((start - hist_start) / BLOCK_S))
+        j = int(round((end - hist_start) / BLOCK_S))
+        samples = np.concatenate(blocks[i:j]) if j > i else np.zeros(0, np.float32)
+        return hist_start + i * BLOCK_S, samples
+
+    # -- transcription worker -------------------------------------------------------------
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            kind, seg_start, seg_end, (offset, samples) = job
+            try:
+                if kind == "final":
+                    words = self.transcriber.transcribe(samples, offset=offset)
+                else:
+                    text = self.transcriber.transcribe_text(samples)
+            except VoiceInterviewError as exc:
+                self._emit(EngineError(self.position, message=str(exc)))
+                words, text = [], ""
+            except Exception as exc:  # Whisper itself failed: report, keep listening
+                self._emit(EngineError(self.position, message=f"transcription failed: {exc}"))
+                words, text = [], ""
+            finally:
+                if self._jobs.empty():
+                    self._busy.clear()
+            if kind == "final":
+                # Words over the pre-roll that belong to the previous segment are dropped.
+                kept = tuple(w for w in words if w.end > seg_start - 0.1)
+                self._emit(TranscriptFinal(
+                    self.position, segment_start=seg_start, segment_end=seg_end,
+                    text=words_to_text(list(kept)), words=kept,
+                ))
+            elif text:
+                self._emit(TranscriptPartial(self.position, segment_start=seg_start, text=text))
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _emit(self, event: Event) -> None:
+        try:
+            self.on_event(event)
+        except Exception:  # a broken consumer must not kill the audio loop
+            log.exception("event consumer failed on %s", event.type)
+
+    def _emit_all(self, events: list[Event]) -> None:
+        for e in events:
+            self._emit(e)
+
+
+def listen_to_end(source: AudioSource, transcriber: Transcriber,
+                  settings: ListenerSettings = ListenerSettings()) -> list[Event]:
+    """Run a whole source through the listener and return every event (tests, demos)."""
+    events: list[Event] = []
+    lock = threading.Lock()
+
+    def collect(e: Event) -> None:
+        with lock:
+            events.append(e)
+
+    Listener(source, transcriber, collect, settings).run()
+    return events
+
+
+__all__ = ["Listener", "ListenerSettings", "listen_to_end", "TurnEnded", "SAMPLE_RATE"]
