@@ -88,7 +88,7 @@ def run_llama_server(log_path: Path | None = None) -> Iterator[str]:
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"],
+         "--port", str(port), "--n_ctx", "2048", "--chat_format", "gemma"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}/v1"

@@ -150,8 +150,13 @@ _TOKEN_RE = re.compile(r"[a-z0-9']+")
 
 
 def is_word(token: str) -> bool:
-    """Whisper tokens that count as spoken words (not bare punctuation)."""
-    return bool(_WORD_RE.search(token))
+    """Whisper tokens that count as spoken words.
+
+    Bare punctuation is not a word, and neither is a piece Whisper split off the
+    previous word: ",000" in "60 ,000", "-week" in "two -week", "%" in "61 %".
+    """
+    token = token.strip()
+    return bool(_WORD_RE.search(token)) and token[:1] not in ",.-%:/"
 
 
 def count_words(words: list[Word]) -> int:

@@ -21,6 +21,17 @@ def register(sub) -> None:
         ),
     )
     p.add_argument("audio", nargs="?", metavar="AUDIO", help="the recording to analyse")
+    p.add_argument(
+        "--text",
+        metavar="FILE",
+        help="analyse a plain-text transcript instead of audio (structure and probes only)",
+    )
+    p.add_argument(
+        "--question",
+        metavar="ID",
+        help="the question that was answered (an id from prompts/questions.toml; "
+        "default: a project deep dive)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument(
         "--model",
@@ -41,15 +52,84 @@ def register(sub) -> None:
 def run(args: argparse.Namespace) -> int:
     from voice_interview.errors import UsageError
 
-    if not args.audio:
-        raise UsageError("analyze needs an AUDIO file (see voice-interview analyze --help)")
+    if bool(args.audio) == bool(args.text):
+        raise UsageError(
+            "analyze needs either an AUDIO file or --text FILE (see voice-interview analyze --help)"
+        )
+    question = _question(args.question)
+    if args.text:
+        doc = analyze_text(args.text, question)
+        if args.json:
+            _dump(doc)
+        else:
+            sys.stdout.write(format_text_report(doc))
+        return 0
     result = analyze_path(args.audio, args.model, overview=args.overview, show_progress=True)
+    result.extra.update(interviewer_view(result.words, question))
     if args.json:
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        _dump(result.to_json())
     else:
         sys.stdout.write(format_report(result))
     return 0
+
+
+def _dump(doc: dict) -> None:
+    json.dump(doc, sys.stdout, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def _question(qid: str | None):
+    from voice_interview.interviewer.banks import load_question_bank
+
+    bank = load_question_bank()
+    return bank.get(qid) if qid else bank.default("deep-dive")
+
+
+def interviewer_view(transcript, question) -> dict:
+    """The "structure" and "probes" sections: rubric coverage and the next 3 probes."""
+    from voice_interview.interviewer.planner import analyze_answer
+
+    return analyze_answer(transcript, question)
+
+
+def analyze_text(path: str, question) -> dict:
+    """The analyze JSON for a plain-text transcript: audio, words and pacing are null."""
+    from pathlib import Path
+
+    from voice_interview.errors import UsageError
+
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise UsageError(f"{p}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{p}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise UsageError(f"{p}: cannot read ({exc.strerror})") from None
+    doc = {
+        "audio": None,
+        "transcript": text,
+        "words": None,
+        "speech_segments": None,
+        "pauses": None,
+        "metrics": None,
+        "feedback": [],
+        "timings": None,
+        "question": question.to_json() if hasattr(question, "to_json") else None,
+    }
+    if not text:
+        doc["feedback"].append(
+            {"kind": "no_speech", "severity": "flag", "message": "The transcript is empty."}
+        )
+    doc.update(interviewer_view(text, question))
+    return doc
+
+
+def format_text_report(doc: dict) -> str:
+    lines = [f"Transcript: {len(doc['transcript'].split())} words (no audio: pacing not measured)"]
+    lines += _interviewer_lines(doc)
+    return "\n".join(lines) + "\n"
 
 
 def analyze_path(path: str, model: str, overview: bool = True, show_progress: bool = True):
@@ -89,6 +169,23 @@ def analyze_path(path: str, model: str, overview: bool = True, show_progress: bo
     return result
 
 
+def _interviewer_lines(doc: dict) -> list[str]:
+    lines: list[str] = []
+    if doc.get("structure"):
+        lines += ["", f"Structure ({doc['structure']['rubric']})"]
+        for part in doc["structure"]["parts"]:
+            mark = "✓" if part["covered"] else "✗"
+            when = "" if part.get("start") is None else f"  from {part['start']:.0f} s"
+            lines.append(f"  {mark} {part['id']}{when}")
+        for finding in doc["structure"].get("findings", []):
+            lines.append(f"  · {finding}")
+    if doc.get("probes"):
+        lines += ["", "What an interviewer would ask next"]
+        for i, probe in enumerate(doc["probes"], 1):
+            lines.append(f"  {i}. {probe['text']}")
+    return lines
+
+
 def _fmt(v, unit="", nd=1) -> str:
     return "n/a" if v is None else f"{v:.{nd}f}{unit}"
 
@@ -122,19 +219,7 @@ def format_report(result) -> str:
         for p in long_pauses[:20]:
             where = "mid-sentence" if p.mid_sentence else "between sentences"
             lines.append(f"  {p.start:7.1f} s  {p.duration_s:4.1f} s  {where}")
-    extra = result.extra
-    if extra.get("structure"):
-        lines += ["", "Structure"]
-        for part in extra["structure"]["parts"]:
-            mark = "✓" if part["covered"] else "✗"
-            when = "" if part.get("start") is None else f"  from {part['start']:.0f} s"
-            lines.append(f"  {mark} {part['id']}{when}")
-        for finding in extra["structure"].get("findings", []):
-            lines.append(f"  · {finding}")
-    if extra.get("probes"):
-        lines += ["", "What an interviewer would ask next"]
-        for i, probe in enumerate(extra["probes"], 1):
-            lines.append(f"  {i}. {probe['text']}")
+    lines += _interviewer_lines(result.extra)
     if result.transcript:
         lines += ["", "Transcript", "  " + result.transcript]
     t = result.timings

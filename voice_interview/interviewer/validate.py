@@ -12,7 +12,9 @@ short reason (plain words, no trailing full stop) why it must not be spoken:
 - never obeying instructions found inside the transcript: when the candidate's
   words contain an injection ("ignore previous instructions and ..."), a probe
   that carries the injected request or the trigger phrase is refused;
-- no markup, chat-template tokens or links (junk from a base model);
+- no markup, chat-template tokens or links, and no talk about the interview
+  itself ("the transcript", "the interviewer's next question"): junk from a
+  base model narrating or echoing its prompt;
 - not a repeat of an earlier probe (``asked``) nor a copy of the candidate's words.
 
 ``clean_reply`` normalises a raw reply first (quotes, ``Interviewer:`` label,
@@ -60,6 +62,13 @@ _COMPOUND = re.compile(
 )
 _JUNK = re.compile(r"<[/!]?[A-Za-z_|][^>]{0,40}>|```|https?://|www\.|\{\{|\}\}|\[/?INST\]|<\|",
                    re.IGNORECASE)
+
+# Talk about the interview rather than in it (a base model narrating or echoing the prompt).
+_META = re.compile(
+    r"\b(interviewer'?s?|transcript|the following|here is|here's|here are|as an ai|"
+    r"language model|reply with|next question|follow-up question|the candidate)\b",
+    re.IGNORECASE,
+)
 
 # Phrases that introduce an injected instruction inside the candidate's speech.
 _INJECTION_TRIGGER = re.compile(
@@ -172,6 +181,8 @@ def validate_sentence(sentence: str, transcript: str = "") -> str | None:
         return "contains markup or template tokens"
     if _SPEAKER_LABEL.search(s) or _ROLE_PLAY.search(s):
         return "speaks as the candidate"
+    if _META.search(s):
+        return "talks about the interview instead of asking"
     if _speaks_as_candidate(s):
         return "speaks as the candidate (first-person answer)"
     if _echoes_injection(s, transcript):
@@ -191,6 +202,8 @@ def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -
         return "speaks as the candidate"
     if _echoes_injection(t, transcript):
         return "follows instructions found in the transcript"
+    if _META.search(t):
+        return "talks about the interview instead of asking"
     marks = t.count("?")
     head, _, tail = t.partition("?")
     if marks and _FIRST_PERSON.search(tail) and not _SECOND_PERSON.search(tail):

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Set up voice-interview on a Debian/Ubuntu machine: system packages where
+# missing, a virtual environment in .venv, and the package with its embedded
+# speech model and voice. Safe to run again: it only does what is missing.
+#
+#   scripts/setup.sh          # to run the program
+#   scripts/setup.sh --test   # also what the tests need (PulseAudio, tmux, pytest, LLM server)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- system packages
+# libportaudio2: sounddevice (microphone/speaker); espeak-ng: the pyttsx3 voice
+# and Piper's phonemes. The tests add a PulseAudio daemon (virtual microphone),
+# tmux (a real terminal for the TUI) and a C/C++ toolchain for llama.cpp.
+pkgs=(libportaudio2 espeak-ng libespeak-ng1 ca-certificates)
+if ! command -v python3 >/dev/null || ! python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+    pkgs+=(python3 python3-venv python3-dev)
+elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    pkgs+=(python3-venv)
+fi
+if (( want_test )); then
+    pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins tmux build-essential cmake)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} )); then
+    say "installing system packages: ${missing[*]}"
+    SUDO=""
+    if (( EUID != 0 )); then
+        command -v sudo >/dev/null || { echo "need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+        SUDO="sudo"
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ---------------------------------------------------------------- Python environment
+PY=python3
+for cand in python3.13 python3.12 python3.11 python3; do
+    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+        PY="$cand"; break
+    fi
+done
+if [[ ! -x .venv/bin/python ]]; then
+    say "creating the virtual environment in .venv ($($PY --version))"
+    "$PY" -m venv .venv
+fi
+extras="."
+(( want_test )) && extras=".[test,llm]"
+stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)-$want_test"
+if [[ ! -f "$stamp" ]]; then
+    say "installing voice-interview and its models into .venv (first time: a few minutes)"
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e "$extras"
+    rm -f .venv/.installed-*
+    touch "$stamp"
+fi
+if (( want_test )); then
+    bash scripts/install-llm-test-deps.sh .venv
+fi
+say "ready: .venv/bin/voice-interview"
