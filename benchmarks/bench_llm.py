@@ -20,10 +20,9 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from llm_server import FaultServer, Script, run_llama_server  # noqa: E402
-
+from tests.llm_server import FaultServer, Script, run_llama_server  # noqa: E402
 from voice_interview.interviewer.llm import LLMInterviewer  # noqa: E402
 from voice_interview.interviewer.types import Probe  # noqa: E402
 

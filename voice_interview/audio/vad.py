@@ -84,6 +84,9 @@ class VadSettings:
     min_speech_s: float = 0.096  # shorter blips are not speech (3 frames)
     edge_margin_db: float = 9.0  # edge frames within this of the noise floor are trimmed
     max_trim_s: float = 0.32  # trim at most this much from either edge
+    # Silero marks the quiet ends of words (fricatives, trailing vowels) as
+    # silence; its own reference segmenter pads by 30 ms; half a frame centres our errors.
+    speech_pad_s: float = 0.016
 
 
 def rms_dbfs(frames: np.ndarray) -> np.ndarray:
@@ -174,8 +177,9 @@ class Segmenter:
         self.start = None
         self.last_speech_end = None
         self._levels = []
-        seg = Segment(start, end)
-        return seg if seg.duration >= self.s.min_speech_s else None
+        if end - start < self.s.min_speech_s:
+            return None
+        return Segment(max(0.0, start - self.s.speech_pad_s), end + self.s.speech_pad_s)
 
     def _trimmed(self) -> tuple[float, float]:
         start, end = self.start, self.last_speech_end

