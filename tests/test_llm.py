@@ -296,6 +296,31 @@ def test_a_plain_callable_works_as_the_fallback(fault_server):
     assert probe.text == PLANNED.text and "HTTP 503" in probe.reason
 
 
+@pytest.mark.parametrize("model", ["ollama/llama3.2", "openai/some-model"])
+def test_nothing_listening_falls_back(model):
+    port = llm_server.free_port()  # a real refusal: nothing listens on this port
+    llm = LLMInterviewer(model, api_base=f"http://127.0.0.1:{port}", timeout_s=3.0,
+                         fallback=RecordingPlanner())
+    llm.check()
+    probe = llm.ask(QUESTION, TRANSCRIPT, [], [])
+    assert probe.source == "planner"
+    assert probe.reason.startswith(f"cannot reach the LLM at http://127.0.0.1:{port}; planner")
+
+
+def test_a_refused_key_is_named_without_the_key(fault_server, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-abcdefghijkl")
+    probe = interviewer(fault_server, "auth", Script(status=401, echo_auth=True)).ask(
+        QUESTION, TRANSCRIPT, [], [])
+    assert "refused the API key" in probe.reason
+    assert "sk-wrong-key" not in probe.reason
+
+
+def test_redact_hides_credentials_in_urls():
+    out = redact("cannot reach http://bob:hunter2@10.0.0.1/v1 or https://h/v1?key=AIzaXYZ&alt=sse")
+    assert "hunter2" not in out and "AIzaXYZ" not in out
+    assert "10.0.0.1/v1" in out and "alt=sse" in out
+
+
 # ---------------------------------------------------------------------------
 # Misconfiguration: one readable line, and the planner takes over
 

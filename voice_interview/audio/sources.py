@@ -120,9 +120,22 @@ def iter_decoded(path: str | Path, chunk: int = SAMPLE_RATE) -> Iterator[np.ndar
 
 
 def decode_file(path: str | Path) -> np.ndarray:
-    """Whole file as one 16 kHz mono float32 array."""
-    parts = list(iter_decoded(path, chunk=SAMPLE_RATE * 30))
-    return np.concatenate(parts) if len(parts) > 1 else parts[0]
+    """Whole file as one 16 kHz mono float32 array.
+
+    Filled in place into a buffer sized from the container's duration (grown if
+    the estimate is short), so decoding needs about the audio's own size, not twice.
+    """
+    duration, _rate = probe_file(path)
+    buf = np.empty(int(duration * SAMPLE_RATE) + SAMPLE_RATE, dtype=np.float32)
+    n = 0
+    for chunk in iter_decoded(path, chunk=SAMPLE_RATE * 30):
+        if n + chunk.size > buf.size:
+            grown = np.empty(max(buf.size * 3 // 2, n + chunk.size), dtype=np.float32)
+            grown[:n] = buf[:n]
+            buf = grown
+        buf[n : n + chunk.size] = chunk
+        n += chunk.size
+    return buf[:n].copy() if n < buf.size // 2 else buf[:n]
 
 
 class FileSource:

@@ -203,24 +203,27 @@ class Segmenter:
 def detect_segments(
     samples: np.ndarray, vad: SileroVAD | None = None, settings: VadSettings = VadSettings()
 ) -> list[Segment]:
-    """Speech segments of a whole 16 kHz array (offline path; same gate as streaming)."""
+    """Speech segments of a whole 16 kHz array (offline path; same gate as streaming).
+
+    Works through the array in slices of ``step`` frames, so the extra memory is
+    bounded whatever the length of the recording.
+    """
     vad = vad or SileroVAD()
     vad.reset()
-    samples = np.asarray(samples, dtype=np.float32)
-    pad = (-samples.size) % BLOCK
-    if pad:
-        samples = np.concatenate([samples, np.zeros(pad, dtype=np.float32)])
-    frames = samples.reshape(-1, BLOCK)
-    levels = rms_dbfs(frames)
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     gate, seg = SpeechGate(settings), Segmenter(settings)
     out: list[Segment] = []
-    step = 4096  # frames per VAD call, ~131 s: bounded memory on long files
-    for i in range(0, len(frames), step):
-        probs = vad.probs(frames[i : i + step].reshape(-1))
-        for j, p in enumerate(probs):
-            k = i + j
-            lv = float(levels[k])
-            done = seg.push(k * BLOCK_S, gate.update(float(p), lv), lv, float(p))
+    step = 4096 * BLOCK  # ~131 s of audio per VAD call
+    for i in range(0, samples.size, step):
+        chunk = samples[i : i + step]
+        if chunk.size % BLOCK:
+            chunk = np.concatenate([chunk, np.zeros(BLOCK - chunk.size % BLOCK, np.float32)])
+        frames = chunk.reshape(-1, BLOCK)
+        levels = rms_dbfs(frames)
+        probs = vad.probs(chunk)
+        k0 = i // BLOCK
+        for j, (p, lv) in enumerate(zip(probs.tolist(), levels.tolist(), strict=True)):
+            done = seg.push((k0 + j) * BLOCK_S, gate.update(p, lv), lv, p)
             if done:
                 out.append(done)
     last = seg.flush()

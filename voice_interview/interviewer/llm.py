@@ -20,7 +20,10 @@ Design
   returned. litellm gets the same timeout so the abandoned socket closes too.
 - Reading stops at the first question mark: the probe is whatever came before
   it plus the question. The rest of the reply (often the model answering for the
-  candidate) is never read, which saves time and keeps junk out.
+  candidate) is never read, which saves time and keeps junk out. Reading also
+  stops as soon as the part read is certain to be refused
+  (:func:`early_refusal`: markup, labels, talk about the interview, a sentence
+  in the candidate's voice, over 40 words), so junk costs little time.
 - Early speech: ``ask(..., on_first_sentence=cb)`` calls ``cb(sentence)`` in the
   calling thread as soon as the reply's first sentence is complete and passes the
   per-sentence checks (:func:`validate_sentence`), before the rest arrives. When
@@ -33,6 +36,10 @@ Design
   model served on a loopback ``api_base`` with no key set, a placeholder key is
   passed, since local servers ignore it. Anything that looks like a key is
   redacted from reasons and log lines.
+- A planner session as ``fallback`` (anything with ``next_probe``) is kept in
+  step: when the LLM's probe is used, the session is told the answer
+  (``add_answer``) and the probe (``record``), so it never repeats it. A plain
+  callable ``fallback()`` works too.
 - A misconfigured model (litellm missing, unknown provider, missing key) is one
   readable :class:`LLMError` line from :meth:`check`; ``ask`` records the same
   line in the probe's reason and the planner takes over.
@@ -48,6 +55,7 @@ import queue
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +66,7 @@ from voice_interview.errors import ConfigError, LLMError, VoiceInterviewError
 from voice_interview.interviewer.types import Probe
 from voice_interview.interviewer.validate import (
     clean_reply,
+    early_refusal,
     split_sentences,
     validate_probe,
     validate_sentence,
@@ -92,11 +101,18 @@ _KEYLIKE = re.compile(
 _SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIALS?)$", re.IGNORECASE)
 
 
+_URL_SECRET = re.compile(r"(?<=://)[^/@\s]+@|(?<=[?&])((?:api[-_]?)?key|token|secret)=[^&\s]+",
+                         re.IGNORECASE)
+
+
 def redact(text: str) -> str:
-    """Blank out API keys: values of secret-looking variables and key-shaped strings."""
+    """Blank out API keys: values of secret-looking variables, key-shaped strings,
+    credentials inside URLs."""
     for name, value in os.environ.items():
         if _SECRET_ENV.search(name) and len(value) >= 6:
             text = text.replace(value, "[redacted]")
+    text = _URL_SECRET.sub(lambda m: f"{m.group(1)}=[redacted]" if m.group(1) else "[redacted]@",
+                           text)
     return _KEYLIKE.sub("[redacted]", text)
 
 
@@ -248,6 +264,10 @@ class LLMInterviewer:
 
     def _import(self) -> None:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        # litellm's lazy provider modules warn through pydantic on first use; on a
+        # terminal UI those lines would garble the screen. Narrow, once, by module.
+        for module in (r"pydantic\._internal\.", r"litellm(\.|$)"):
+            warnings.filterwarnings("ignore", module=module)
         try:
             import litellm
         except ImportError:
@@ -301,10 +321,11 @@ class LLMInterviewer:
             env = litellm.validate_environment(model=self.model, api_base=self.api_base)
         except Exception:
             return None  # cannot tell; the call itself will say
-        missing = [k for k in env.get("missing_keys", []) if k]
+        # Only secrets count: a missing *_API_BASE has a default (ollama: localhost:11434).
+        missing = [k for k in env.get("missing_keys", []) if k and _SECRET_ENV.search(k)]
         if missing and not env.get("keys_in_environment", True):
             return LLMError(
-                f"the LLM '{self.model}' needs {' and '.join(missing)} set in the environment"
+                f"the LLM '{self.model}' needs {' or '.join(missing)} set in the environment"
             )
         return None
 
@@ -339,42 +360,8 @@ class LLMInterviewer:
                                   name="llm-probe", daemon=True)
         worker.start()
 
-        raw = ""
-        first: str | None = None
-        first_at: float | None = None
-        why: str | None = None
-        while True:
-            remaining = deadline - time.monotonic()
-            try:
-                if remaining <= 0:
-                    raise queue.Empty
-                kind, value = stream.events.get(timeout=remaining)
-            except queue.Empty:
-                why = f"LLM timed out after {self.timeout_s:.1f} s"
-                if not self._loaded.is_set():
-                    why += " (litellm still loading)"
-                break
-            if kind == "error":
-                why = value
-                break
-            if kind == "end":
-                break
-            raw += value
-            cut = raw.find("?")
-            text = raw if cut < 0 else raw[: cut + 1]
-            if first is None:
-                first = _first_sentence(text, complete=cut >= 0)
-                if first is not None and on_first_sentence is not None:
-                    if validate_sentence(first, transcript) is None and (
-                        cut < 0 or validate_probe(text, transcript, asked_texts) is None
-                    ):
-                        on_first_sentence(clean_reply(first))
-                        first_at = time.monotonic() - start
-                    elif cut < 0:
-                        first = ""  # refused: nothing is said early
-            if cut >= 0:
-                raw = text
-                break
+        raw, why, first_at = self._read(stream, deadline, start, transcript, asked_texts,
+                                         on_first_sentence)
         stream.cancel.set()
 
         reply = clean_reply(raw)
@@ -389,6 +376,53 @@ class LLMInterviewer:
                       reason=f"LLM follow-up from {self.model}{gap_note}", source="llm")
         self._tell_planner(transcript, probe)
         return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at)
+
+    def _read(self, stream: _Stream, deadline: float, start: float, transcript: str,
+              asked: Sequence[str], on_first_sentence: Callable[[str], None] | None,
+              ) -> tuple[str, str | None, float | None]:
+        """Read the reply until its first question, a refusal, an error or the deadline.
+
+        Returns the text read (cut after the first "?"), why the LLM cannot be
+        used (None: validate the text) and when the first sentence was handed out.
+        """
+        raw = ""
+        first_done = False
+        first_at: float | None = None
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise queue.Empty
+                kind, value = stream.events.get(timeout=remaining)
+            except queue.Empty:
+                why = f"LLM timed out after {self.timeout_s:.1f} s"
+                if not self._loaded.is_set():
+                    why += " (litellm still loading)"
+                return raw, why, first_at
+            if kind == "error":
+                return raw, value, first_at
+            if kind == "end":
+                return raw, None, first_at
+            raw += value
+            cut = raw.find("?")
+            complete = cut >= 0
+            if complete:
+                raw = raw[: cut + 1]
+            else:
+                doomed = early_refusal(raw, transcript)
+                if doomed:
+                    return raw, f"LLM reply refused ({doomed})", first_at
+            if not first_done:
+                first = _first_sentence(raw, complete)
+                if first is not None:
+                    first_done = True
+                    speakable = validate_sentence(first, transcript) is None and (
+                        not complete or validate_probe(raw, transcript, asked) is None)
+                    if speakable and on_first_sentence is not None:
+                        on_first_sentence(clean_reply(first))
+                        first_at = time.monotonic() - start
+            if complete:
+                return raw, None, first_at
 
     def _fall_back(self, question: Any, transcript: str, why: str, reply: str, start: float,
                    first_at: float | None = None) -> LLMOutcome:
@@ -508,6 +542,13 @@ _BAD_JSON = re.compile(
 )
 
 
+_NO_CONNECTION = re.compile(
+    r"connection (?:refused|error|reset|aborted)|failed to establish|name or service not known|"
+    r"nodename nor servname|no route to host|network is unreachable|all connection attempts",
+    re.IGNORECASE,
+)
+
+
 def describe_failure(exc: BaseException, model: str, api_base: str | None,
                      timeout_s: float) -> str:
     """One readable line for an exception raised by litellm, keys redacted."""
@@ -526,9 +567,11 @@ def describe_failure(exc: BaseException, model: str, api_base: str | None,
         return f"the LLM{where} is rate limiting requests"
     if _BAD_JSON.search(text):
         return f"the LLM{where} sent a malformed stream"
+    if _NO_CONNECTION.search(text):
+        return f"cannot reach the LLM{where}"
     if isinstance(status, int) and status >= 500:
         return f"the LLM server{where} failed (HTTP {status})"
-    if name == "APIConnectionError" or "connect" in low:
+    if name == "APIConnectionError":
         return f"cannot reach the LLM{where}"
     first = next((line for line in text.splitlines() if line.strip()), name)
     return f"LLM call failed ({name}): {_one_line(first, 120)}"

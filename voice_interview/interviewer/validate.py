@@ -15,7 +15,13 @@ short reason (plain words, no trailing full stop) why it must not be spoken:
 - no markup, chat-template tokens or links, and no talk about the interview
   itself ("the transcript", "the interviewer's next question"): junk from a
   base model narrating or echoing its prompt;
+- a statement before the question must speak to the candidate ("You mentioned
+  Kafka.") or acknowledge them ("That makes sense."), never narrate;
 - not a repeat of an earlier probe (``asked``) nor a copy of the candidate's words.
+
+``validate_sentence`` applies the single-sentence checks to the first sentence
+of a reply that is still streaming (it may be spoken early), and
+``early_refusal`` says when a partial reply is already certain to be refused.
 
 ``clean_reply`` normalises a raw reply first (quotes, ``Interviewer:`` label,
 markdown emphasis, runs of whitespace). Pure functions; no I/O.
@@ -62,6 +68,12 @@ _COMPOUND = re.compile(
 )
 _JUNK = re.compile(r"<[/!]?[A-Za-z_|][^>]{0,40}>|```|https?://|www\.|\{\{|\}\}|\[/?INST\]|<\|",
                    re.IGNORECASE)
+_ACKNOWLEDGE = re.compile(
+    r"^\W*(?:ok|okay|right|sure|great|nice|good|interesting|thanks|thank you|got it|i see|"
+    r"that makes sense|makes sense|understood|fair enough|cool|perfect|alright|all right|"
+    r"that's (?:helpful|interesting|clear|great|useful)|that is (?:helpful|interesting|clear))\b",
+    re.IGNORECASE,
+)
 
 # Talk about the interview rather than in it (a base model narrating or echoing the prompt).
 _META = re.compile(
@@ -164,6 +176,32 @@ def _speaks_as_candidate(sentence: str) -> bool:
     return bool(_FIRST_PERSON.search(sentence)) and not _SECOND_PERSON.search(sentence)
 
 
+def _addresses_candidate(sentence: str) -> bool:
+    return bool(_SECOND_PERSON.search(sentence) or _ACKNOWLEDGE.search(sentence)
+                or _INTERVIEWER_STANCE.search(sentence))
+
+
+def _marked(text: str) -> str | None:
+    """Faults visible in any part of a reply: once there, more text cannot remove them."""
+    if _JUNK.search(text):
+        return "contains markup or template tokens"
+    if _SPEAKER_LABEL.search(text) or _ROLE_PLAY.search(text):
+        return "speaks as the candidate"
+    if _INJECTION_IN_PROBE.search(text):
+        return "follows instructions found in the transcript"
+    if _META.search(text):
+        return "talks about the interview instead of asking"
+    return None
+
+
+def _sentence_problem(sentence: str) -> str | None:
+    if _speaks_as_candidate(sentence):
+        return "speaks as the candidate (first-person answer)"
+    if not sentence.rstrip().endswith("?") and not _addresses_candidate(sentence):
+        return "says something not addressed to the candidate"
+    return None
+
+
 def _normal(text: str) -> str:
     return " ".join(w.lower() for w in words(text))
 
@@ -171,22 +209,38 @@ def _normal(text: str) -> str:
 def validate_sentence(sentence: str, transcript: str = "") -> str | None:
     """Checks one complete sentence can be spoken before the rest of the reply arrives.
 
-    The same checks as ``validate_probe`` apart from those that need the whole
-    reply (exactly one question, the minimum length).
+    The checks of ``validate_probe`` that apply to a single sentence. A statement
+    (not a question) must be addressed to the candidate ("You mentioned Kafka.")
+    or acknowledge them ("That makes sense."), so narration is never spoken.
     """
     s = clean_reply(sentence)
     if len(words(s)) > MAX_WORDS:
         return f"longer than {MAX_WORDS} words"
-    if _JUNK.search(s):
-        return "contains markup or template tokens"
-    if _SPEAKER_LABEL.search(s) or _ROLE_PLAY.search(s):
-        return "speaks as the candidate"
-    if _META.search(s):
-        return "talks about the interview instead of asking"
-    if _speaks_as_candidate(s):
-        return "speaks as the candidate (first-person answer)"
-    if _echoes_injection(s, transcript):
-        return "follows instructions found in the transcript"
+    if not words(s):
+        return "empty sentence"
+    problem = _marked(s)
+    if problem is None and _echoes_injection(s, transcript):
+        problem = "follows instructions found in the transcript"
+    return problem or _sentence_problem(s)
+
+
+def early_refusal(partial: str, transcript: str = "") -> str | None:
+    """Why a reply that is still arriving will be refused whatever follows, else None.
+
+    Lets the caller stop reading junk at once instead of waiting for the rest.
+    Only checks that more text cannot undo: length, markup, labels, talk about
+    the interview, and the sentences already complete.
+    """
+    t = clean_reply(partial)
+    if len(words(t)) > MAX_WORDS:
+        return f"longer than {MAX_WORDS} words"
+    problem = _marked(t)
+    if problem:
+        return problem
+    for sentence in split_sentences(t)[:-1]:  # the last one may be unfinished
+        problem = _sentence_problem(sentence)
+        if problem:
+            return problem
     return None
 
 
@@ -196,21 +250,19 @@ def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -
     n = len(words(t))
     if n == 0:
         return "empty reply"
-    if _JUNK.search(t):
-        return "contains markup or template tokens"
-    if _SPEAKER_LABEL.search(t) or _ROLE_PLAY.search(t):
-        return "speaks as the candidate"
+    problem = _marked(t)
+    if problem:
+        return problem
     if _echoes_injection(t, transcript):
         return "follows instructions found in the transcript"
-    if _META.search(t):
-        return "talks about the interview instead of asking"
     marks = t.count("?")
     head, _, tail = t.partition("?")
     if marks and _FIRST_PERSON.search(tail) and not _SECOND_PERSON.search(tail):
         return "answers its own question"
-    for sentence in split_sentences(t):
-        if _speaks_as_candidate(sentence):
-            return "speaks as the candidate (first-person answer)"
+    for sentence in split_sentences(head + "?" if marks else t):
+        problem = _sentence_problem(sentence)
+        if problem:
+            return problem
     if marks == 0:
         return "no question in the reply"
     if marks > 1:
