@@ -95,11 +95,10 @@ def encode(samples: np.ndarray, rate: int, path: Path, codec: str, layout: str =
         stream = out.add_stream(codec, rate=rate, layout=layout)
         channels = 2 if layout == "stereo" else 1
         data = np.asarray(samples, dtype=np.float32)
-        if channels == 2:
-            data = np.stack([data, data * 0.5])
-        else:
-            data = data[None, :]
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data), format="fltp", layout=layout)
+        data = np.stack([data, data * 0.5]) if channels == 2 else data[None, :]
+        frame = av.AudioFrame.from_ndarray(
+            np.ascontiguousarray(data), format="fltp", layout=layout
+        )
         frame.sample_rate = rate
         for packet in stream.encode(frame):
             out.mux(packet)

@@ -18,7 +18,9 @@ def test_block_by_block_equals_one_call(sentences):
     vad = SileroVAD()
     whole = vad.probs(audio)
     vad.reset()
-    streamed = np.concatenate([vad.probs(audio[i : i + BLOCK]) for i in range(0, audio.size, BLOCK)])
+    streamed = np.concatenate(
+        [vad.probs(audio[i : i + BLOCK]) for i in range(0, audio.size, BLOCK)]
+    )
     np.testing.assert_allclose(streamed, whole, atol=1e-5)
     assert whole.max() > 0.9  # the speech is seen at all
 
