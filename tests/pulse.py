@@ -28,6 +28,7 @@ defined here; import them into a test module or conftest.py to use them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -175,10 +176,8 @@ class PulseAudio:
         """End the daemon we started (by pid) and close the microphone pipe."""
         with self._mic_lock:
             if self._mic_fh is not None:
-                try:
+                with contextlib.suppress(OSError):
                     self._mic_fh.close()
-                except OSError:
-                    pass
                 self._mic_fh = None
         if self.proc is None:
             return

@@ -18,8 +18,12 @@ from voice_interview.audio.playback import resample
 WHISPER_RATE = 16000
 _PAD_S = 0.25  # silence around the clip, as a listener hears it in a quiet room
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
-_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ONES = [
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+    "nineteen",
+]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _SPELLING = {"defence": "defense", "labelled": "labeled", "labelling": "labeling",
              "okay": "ok", "analyse": "analyze", "behaviour": "behavior"}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -230,11 +231,11 @@ def test_a_reply_slower_than_the_timeout_is_cut_off_by_the_deadline(fault_server
     # Each piece arrives well inside litellm's read timeout, so only our own
     # wall-clock deadline can stop it before the question is complete.
     llm = interviewer(fault_server, "trickle", Script(
-        chunks=("How ", "did ", "you ", "test ", "the ", "consumers?"), chunk_delay_s=0.4),
-        timeout_s=1.0)
+        chunks=("How ", "did ", "you ", "test ", "the ", "consumers?"), chunk_delay_s=0.3),
+        timeout_s=1.5)
     outcome = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [])
     assert outcome.probe.source == "planner"
-    assert outcome.rejected == "LLM timed out after 1.0 s"
+    assert outcome.rejected == "LLM timed out after 1.5 s"
     assert outcome.reply and "consumers" not in outcome.reply
 
 
@@ -446,8 +447,11 @@ def test_nothing_leaves_loopback(llama_server):
         print(sorted(set(seen)))
         print(out.rejected)
     """)
+    # Without the variable litellm fetches its cost map from GitHub at import:
+    # the interviewer must set it itself.
+    env = {k: v for k, v in os.environ.items() if k != "LITELLM_LOCAL_MODEL_COST_MAP"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.splitlines()
+                         text=True, check=True, env=env).stdout.splitlines()
     hosts = ast.literal_eval(out[0])
     assert "127.0.0.1" in hosts
     assert set(hosts) <= {"127.0.0.1", "::1", "localhost"}, hosts

@@ -155,7 +155,7 @@ class Listener:
         if seg is not None:
             self._submit_final(seg)
         elif self.segmenter.in_segment:
-            start = self.segmenter.start
+            start = self.segmenter.segment_start
             if t + BLOCK_S - start >= self.s.max_segment_s:
                 cut = self.segmenter.flush()
                 if cut is not None:

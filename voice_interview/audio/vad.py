@@ -150,6 +150,11 @@ class Segmenter:
         return self.start is not None
 
     @property
+    def segment_start(self) -> float | None:
+        """Start of the segment in progress, as its closed ``Segment`` will report it."""
+        return None if self.start is None else max(0.0, self.start - self.s.speech_pad_s)
+
+    @property
     def noise_floor_dbfs(self) -> float:
         return float(np.median(self._noise)) if self._noise else -90.0
 

@@ -31,6 +31,7 @@ DEFAULT_VOICE = "piper"
 
 _SENTENCE_GAP_S = 0.15  # silence between sentences
 _EMPTY = np.zeros(0, dtype=np.float32)
+_ESPEAK_TIMEOUT_S = 30.0
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
 
 
@@ -137,6 +138,15 @@ class _EspeakOwner:
     espeak-ng can be initialized only once per process (pyttsx3 keeps it alive),
     so the owner thread lives as long as the process and is shared by all
     ``Pyttsx3Voice`` objects.
+
+    pyttsx3's espeak driver runs espeak-ng in its asynchronous mode and its
+    ``runAndWait()`` can return before the WAV file is written (the file is
+    written from espeak's own thread when the utterance ends). So each job also
+    waits for the driver's ``finished-utterance`` notification before the next
+    job may touch the engine. Voice and rate are set on the driver directly and
+    flushed with ``espeak_Synchronize``: set through the engine's command queue,
+    a new rate sits in espeak's FIFO and ``runAndWait`` cancels it (measured:
+    the next utterance keeps the old rate).
     """
 
     _instance: _EspeakOwner | None = None
@@ -145,6 +155,7 @@ class _EspeakOwner:
     def __init__(self) -> None:
         self._jobs: queue.Queue = queue.Queue()
         self._ready: concurrent.futures.Future = concurrent.futures.Future()
+        self._finished = threading.Event()
         self._thread = threading.Thread(target=self._run, name="espeak-owner", daemon=True)
         self._thread.start()
         self._ready.result()  # raises the engine's start-up error, if any
@@ -156,14 +167,20 @@ class _EspeakOwner:
                 cls._instance = cls()
             return cls._instance
 
+    def _on_finished(self, **_kwargs) -> None:  # called from espeak's thread
+        self._finished.set()
+
     def _run(self) -> None:
         try:
             import pyttsx3
             import pyttsx3.drivers.espeak as espeak_driver
+            from pyttsx3.drivers import _espeak
 
             # The driver announces every saved file with print(); keep stdout clean.
             espeak_driver.print = lambda *args, **kwargs: None
             engine = pyttsx3.init("espeak")
+            engine.connect("finished-utterance", self._on_finished)
+            _espeak.Synchronize()  # let the driver's own start-up settings land
         except Exception as exc:  # ImportError, or libespeak-ng missing (RuntimeError)
             self._ready.set_exception(
                 VoiceError(
@@ -174,21 +191,23 @@ class _EspeakOwner:
         self._ready.set_result(None)
         current: dict = {}
         while True:
-            job = self._jobs.get()
-            text, settings, path, future = job
+            text, settings, path, future = self._jobs.get()
             if not future.set_running_or_notify_cancel():
                 continue
             try:
                 if settings != current:
-                    for key, value in settings.items():
-                        engine.setProperty(key, value)
-                    # espeak-ng applies a new rate only from the utterance after the
-                    # change: speak one throwaway word so the real text gets it.
-                    engine.save_to_file("ok", str(path))
-                    engine.runAndWait()
+                    current = {}
+                    espeak_driver.EspeakDriver.setProperty("voice", settings["voice"])
+                    _espeak.Synchronize()
+                    for key in ("rate", "volume"):
+                        espeak_driver.EspeakDriver.setProperty(key, settings[key])
+                    _espeak.Synchronize()
                     current = dict(settings)
+                self._finished.clear()
                 engine.save_to_file(text, str(path))
                 engine.runAndWait()
+                if not self._finished.wait(_ESPEAK_TIMEOUT_S):
+                    raise TimeoutError(f"no audio after {_ESPEAK_TIMEOUT_S:.0f} s")
                 future.set_result(path)
             except Exception as exc:
                 future.set_exception(VoiceError(f"espeak-ng could not speak that text: {exc}"))
