@@ -205,10 +205,16 @@ def main() -> int:
 
     transcriber = WhisperTranscriber(TranscriberSettings(beam_size=1))
     vad = SileroVAD()
-    t0 = time.perf_counter()
-    transcriber.transcribe(np.asarray(load_clip(TURN_CLIP)))  # warm-up
-    print(f"model load {transcriber.load_s:.2f} s, warm-up transcription "
-          f"{time.perf_counter() - t0:.2f} s")
+    clip = np.asarray(load_clip(TURN_CLIP))
+    costs = []
+    for _ in range(3):  # warm-up, and what one Whisper call costs on this machine right now
+        t0 = time.perf_counter()
+        transcriber.transcribe(clip)
+        costs.append(time.perf_counter() - t0)
+    call = median(costs)
+    print(f"model load {transcriber.load_s:.2f} s; one Whisper call on a "
+          f"{clip.size / SAMPLE_RATE:.1f} s clip: median {call:.2f} s of 3 "
+          f"(the machine's load shows here)")
 
     ok_final, med = final_latency(args.file, transcriber, vad, ListenerSettings(),
                                   "default settings")
@@ -220,6 +226,8 @@ def main() -> int:
                                      ListenerSettings(partial_interval_s=1e9), "partials off")
         print(f"latency median with partials / without: {med:.2f} / {med_off:.2f} s "
               f"(ratio {med / med_off:.2f})")
+    print(f"latency median in Whisper calls (default settings): {med / call:.2f} x "
+          f"the single-call cost measured at start")
     print()
     results = [ok_final, turn_lag(transcriber, vad, args.turns)]
     ok = all(results)
