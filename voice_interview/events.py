@@ -120,3 +120,73 @@ class TranscriptFinal(Event):
 class EngineError(Event):
     message: str
     fatal: bool = False
+
+
+# --- the practice session ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionStarted(Event):
+    session_id: str
+    format_id: str
+    question_id: str
+
+
+@dataclass(frozen=True)
+class StateChanged(Event):
+    """listening | speaking (candidate) | thinking (pause) | interviewer | loading | ended"""
+
+    state: str
+
+
+@dataclass(frozen=True)
+class QuestionAsked(Event):
+    question_id: str
+    text: str
+    index: int  # 1-based question number in the session
+
+
+@dataclass(frozen=True)
+class ProbeAsked(Event):
+    family: str
+    text: str
+    reason: str
+    source: str  # planner | llm
+    depth: int
+    cut_in: bool = False  # the interviewer interrupted at the hard budget
+
+
+@dataclass(frozen=True)
+class VoiceStarted(Event):
+    """The interviewer's first audio sample reached the output (or the line was shown)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class VoiceEnded(Event):
+    text: str
+    interrupted: bool = False
+
+
+@dataclass(frozen=True)
+class AnswerScored(Event):
+    """Pacing (and structure) of one finished answer; ``analysis`` is its JSON form."""
+
+    answer_index: int
+    question_id: str
+    analysis: dict
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    """Something the user should know that does not stop the session (LLM fell back...)."""
+
+    message: str
+    level: str = "info"  # info | warning
+
+
+@dataclass(frozen=True)
+class SessionEnded(Event):
+    reason: str  # done | time_limit | user | error | source_ended
+    summary: dict

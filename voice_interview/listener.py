@@ -18,6 +18,7 @@ import collections
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,8 +67,10 @@ class Listener:
         on_event: Callable[[Event], None],
         settings: ListenerSettings = ListenerSettings(),
         vad: SileroVAD | None = None,
+        tap: Callable[[np.ndarray], None] | None = None,
     ):
         self.source = source
+        self.tap = tap  # sees every raw block first (the session recorder)
         self.transcriber = transcriber
         self.on_event = on_event
         self.s = settings
@@ -111,6 +114,16 @@ class Listener:
     def new_turn(self, settings: TurnSettings | None = None) -> None:
         with self._lock:
             self.turns = TurnManager(settings or self.s.turn)
+            self.turns.now = self.position
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every submitted transcription has been delivered (or timeout)."""
+        deadline = time.monotonic() + timeout
+        while self._busy.is_set() or not self._jobs.empty():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def mute(self) -> None:
         """The interviewer is speaking: incoming audio is not the candidate."""
@@ -140,6 +153,8 @@ class Listener:
     def _frame(self, block: np.ndarray) -> None:
         t = self.position
         self.frames += 1
+        if self.tap is not None:
+            self.tap(block)
         if self._unmute_at is not None and t >= self._unmute_at:
             self.muted, self._unmute_at = False, None
         if self.muted:

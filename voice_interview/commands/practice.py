@@ -1,0 +1,130 @@
+"""``voice-interview practice``: a spoken practice session (TUI, or JSON lines with --headless)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "practice",
+        help="a spoken practice session with follow-up probes (the default command)",
+        description=(
+            "Answer an interview question out loud. The interviewer listens, ends your "
+            "turn after a silence (or cuts in at the time budget), and asks follow-up "
+            "probes that dig deeper into what you said. Keys in the TUI: space = hold "
+            "(I'm thinking), enter = I'm done, n = next question, q = end."
+        ),
+    )
+    add_arguments(p)
+    p.set_defaults(handler=run)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--question", metavar="ID", help="question id (prompts/questions.toml)")
+    which.add_argument("--category", choices=["deep-dive", "behavioral", "technical", "intro"],
+                       help="pick the first question of this category")
+    p.add_argument("--format", dest="format_id", metavar="F",
+                   help="interview format: conversational (default), presentation, "
+                   "deep-dive-45, behavioral, recruiter-screen, technical-screen")
+    p.add_argument("--model", dest="llm_model", metavar="M",
+                   help="LLM for the interviewer (any litellm model string, e.g. "
+                   "ollama/llama3.2); default: the offline planner")
+    p.add_argument("--api-base", metavar="URL", help="base URL of the LLM server")
+    voice = p.add_mutually_exclusive_group()
+    voice.add_argument("--voice", choices=["piper", "pyttsx3"], help="the interviewer's voice")
+    voice.add_argument("--no-voice", action="store_true", help="show the questions, don't speak")
+    p.add_argument("--input", dest="input_path", metavar="AUDIO",
+                   help="play this recording as the candidate instead of the microphone")
+    p.add_argument("--patience", dest="patience_s", type=float, metavar="S",
+                   help="seconds of silence that end an answer (default 2.5)")
+    p.add_argument("--budget", dest="budget_s", type=float, metavar="S",
+                   help="seconds before the interviewer cuts in on the opening answer")
+    p.add_argument("--max-probes", type=int, metavar="N", help="follow-up probes to ask")
+    p.add_argument("--time-limit", dest="time_limit_s", type=float, metavar="S",
+                   help="end the session after this many seconds")
+    p.add_argument("--headless", action="store_true",
+                   help="no TUI: print the session's events as JSON lines on stdout")
+
+
+def make_config(args: argparse.Namespace):
+    from voice_interview.config import load_config
+    from voice_interview.errors import UsageError
+    from voice_interview.session.orchestrator import SessionConfig
+
+    cfg = load_config()
+    if getattr(args, "patience_s", None) is not None and args.patience_s <= 0:
+        raise UsageError("--patience must be more than 0 seconds")
+    voice = None if args.no_voice else (args.voice or cfg.voice)
+    return SessionConfig(
+        question_id=args.question,
+        category=args.category,
+        format_id=args.format_id or cfg.format_id,
+        llm_model=args.llm_model or cfg.llm_model,
+        api_base=args.api_base or cfg.api_base,
+        llm_timeout_s=cfg.llm_timeout_s,
+        voice=voice,
+        output_device=cfg.output_device,
+        input_path=args.input_path,
+        input_device=cfg.input_device,
+        patience_s=args.patience_s if args.patience_s is not None else cfg.patience_s,
+        budget_s=args.budget_s,
+        max_probes=args.max_probes,
+        time_limit_s=args.time_limit_s,
+    )
+
+
+def check_input(config) -> None:
+    """No microphone and no --input: say so in one line and point at the ways out."""
+    from voice_interview.audio.sources import input_devices, probe_file
+    from voice_interview.errors import AudioDeviceError
+
+    if config.input_path:
+        probe_file(config.input_path)
+        return
+    if not input_devices():
+        raise AudioDeviceError(
+            "no microphone found; practise with a recording (--input AUDIO) "
+            "or see the whole pipeline with 'voice-interview demo'"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    config = make_config(args)
+    check_input(config)
+    if args.headless:
+        return run_headless(config)
+    from voice_interview.tui.app import run_practice
+
+    return run_practice(config)
+
+
+def run_headless(config) -> int:
+    from voice_interview.session.orchestrator import PracticeSession
+
+    lock = threading.Lock()
+    status = {"fatal": None}
+
+    def emit(event) -> None:
+        doc = event.to_json()
+        if doc["type"] == "engine_error" and doc.get("fatal"):
+            status["fatal"] = doc["message"]
+        with lock:
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+
+    session = PracticeSession(config, emit)
+    try:
+        session.load()
+        session.run()
+    except KeyboardInterrupt:
+        session.stop()
+        raise
+    if status["fatal"]:
+        print(f"voice-interview: {status['fatal']}", file=sys.stderr)
+        return 4
+    return 0

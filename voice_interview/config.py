@@ -1,0 +1,87 @@
+"""User configuration: ``config.toml`` in the config folder (see ``paths.config_dir``).
+
+Everything is optional; command-line options win over the file. Example::
+
+    [llm]
+    model = "ollama/llama3.2"        # any litellm model string; absent = offline planner
+    api_base = "http://127.0.0.1:11434"
+    timeout_s = 6
+
+    [voice]
+    name = "piper"                   # piper | pyttsx3 | none
+
+    [session]
+    format = "conversational"
+    patience_s = 2.5
+    recordings = "~/voice-interview/recordings"
+
+A syntax error, an unknown key or a value of the wrong type is a ConfigError
+naming the file (and the line, for syntax errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from voice_interview.errors import ConfigError
+from voice_interview.resources import load_toml
+
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "llm": {"model": str, "api_base": str, "timeout_s": (int, float)},
+    "voice": {"name": str, "output_device": (str, int)},
+    "session": {"format": str, "patience_s": (int, float), "recordings": str,
+                "input_device": (str, int)},
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    llm_model: str | None = None
+    api_base: str | None = None
+    llm_timeout_s: float = 6.0
+    voice: str | None = "piper"
+    output_device: str | int | None = None
+    input_device: str | int | None = None
+    format_id: str = "conversational"
+    patience_s: float | None = None
+    recordings: Path | None = None
+    path: Path | None = None
+
+
+def config_path() -> Path:
+    from voice_interview.paths import config_dir
+
+    return config_dir() / "config.toml"
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or config_path()
+    if not path.exists():
+        return Config()
+    data = load_toml(path)
+    for section, values in data.items():
+        if section not in _SCHEMA or not isinstance(values, dict):
+            raise ConfigError(f"{path}: unknown section [{section}] "
+                              f"(known: {', '.join('[' + s + ']' for s in _SCHEMA)})")
+        for key, value in values.items():
+            if key not in _SCHEMA[section]:
+                raise ConfigError(f"{path}: unknown setting '{key}' in [{section}] "
+                                  f"(known: {', '.join(_SCHEMA[section])})")
+            if not isinstance(value, _SCHEMA[section][key]) or isinstance(value, bool):
+                raise ConfigError(f"{path}: [{section}] {key} has the wrong type "
+                                  f"({type(value).__name__})")
+    llm, voice, session = data.get("llm", {}), data.get("voice", {}), data.get("session", {})
+    voice_name = voice.get("name", "piper")
+    return Config(
+        llm_model=llm.get("model") or None,
+        api_base=llm.get("api_base"),
+        llm_timeout_s=float(llm.get("timeout_s", 6.0)),
+        voice=None if voice_name == "none" else voice_name,
+        output_device=voice.get("output_device"),
+        input_device=session.get("input_device"),
+        format_id=session.get("format", "conversational"),
+        patience_s=session.get("patience_s"),
+        recordings=Path(session["recordings"]).expanduser() if "recordings" in session else None,
+        path=path,
+    )

@@ -1,0 +1,493 @@
+"""One practice session: ask, listen, probe, repeat — the engine side, no UI.
+
+``PracticeSession.run()`` drives the whole conversation from its own thread:
+
+1. the interviewer asks the opening question (spoken unless there is no voice);
+2. the ``Listener`` turns the candidate's audio into typed events while the
+   turn manager decides when the answer is over (patience window) or the
+   interviewer should cut in (hard budget);
+3. the answer is scored (pacing, structure), the next probe is chosen (LLM if
+   configured, offline planner otherwise, same turn fallback), spoken, and the
+   next turn starts;
+4. it ends after the format's number of probes, its time limit, ``stop()``, or
+   when the audio source ends.
+
+Half-duplex: while the interviewer speaks, microphone audio (plus a short
+tail) is discarded, so the voice is never transcribed as the candidate.
+
+Every event goes to ``on_event`` (from the listener's threads and from the
+session thread); the TUI, the ``--headless`` JSON-lines printer and the tests
+all consume the same events. Recording goes through an optional recorder (see
+``voice_interview.session.store``).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voice_interview.errors import AudioDeviceError, VoiceInterviewError
+from voice_interview.events import (
+    AnswerScored,
+    EngineError,
+    Event,
+    HardBudgetReached,
+    Notice,
+    PauseEnded,
+    PauseStarted,
+    ProbeAsked,
+    QuestionAsked,
+    SessionEnded,
+    SessionStarted,
+    SpeechStarted,
+    StateChanged,
+    TranscriptFinal,
+    TurnEnded,
+    VoiceEnded,
+    VoiceStarted,
+)
+
+CUT_IN = "Let me stop you there."
+CLOSING_LINE = "Thanks, that's all I wanted to ask. Let's look at how it went."
+FINALS_WAIT_S = 3.0  # after a turn ends, wait this long at most for its last transcript
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    question_id: str | None = None
+    category: str | None = None
+    format_id: str = "conversational"
+    llm_model: str | None = None
+    api_base: str | None = None
+    llm_timeout_s: float = 6.0
+    voice: str | None = "piper"  # None: probes are shown, not spoken
+    output_device: str | int | None = None
+    input_path: str | None = None  # a recording played in real time instead of the mic
+    input_device: str | int | None = None
+    patience_s: float | None = None
+    budget_s: float | None = None  # hard budget for the opening answer (format default)
+    max_probes: int | None = None
+    time_limit_s: float | None = None
+    seed: int = 0
+    save: bool = True
+
+
+@dataclass
+class _Answer:
+    index: int
+    question_id: str
+    kind: str  # question | probe
+    prompt: str
+    started: float
+    finals: list
+    pauses: list
+    ended: TurnEnded | None = None
+    analysis: dict | None = None
+
+
+class PracticeSession:
+    """A spoken practice session. ``load()`` then ``run()``, both blocking (use a thread)."""
+
+    def __init__(
+        self,
+        config: SessionConfig,
+        on_event: Callable[[Event], None],
+        recorder: Any | None = None,
+    ):
+        self.config = config
+        self._on_event = on_event
+        self.recorder = recorder
+        self.id = uuid.uuid4().hex[:12]
+        self._inbox: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._next = threading.Event()
+        self._loaded = False
+        self.listener = None
+        self.player = None
+        self.voice = None
+        self.llm = None
+        self._answers: list[_Answer] = []
+        self._current: _Answer | None = None
+        self._probes: list[dict] = []
+        self._lock = threading.Lock()
+
+    # -- controls (any thread) -------------------------------------------------------
+
+    def hold(self, on: bool) -> None:
+        if self.listener is not None:
+            self.listener.hold(on)
+
+    def end_turn(self) -> None:
+        if self.listener is not None:
+            self.listener.end_turn("user")
+
+    def next_question(self) -> None:
+        self._next.set()
+        self.end_turn()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._inbox.put(None)
+        if self.player is not None:
+            self.player.stop()
+
+    # -- loading -----------------------------------------------------------------------
+
+    def load(self) -> None:
+        """Load question, format, models and devices; raise a typed error if impossible."""
+        from voice_interview.audio.sources import FileSource, MicrophoneSource
+        from voice_interview.interviewer.banks import load_formats, load_question_bank
+        from voice_interview.interviewer.planner import PlannerSession, ProbePlanner
+        from voice_interview.listener import Listener, ListenerSettings
+        from voice_interview.pacing import load_pacing_rubric
+        from voice_interview.speech.transcriber import TranscriberSettings, WhisperTranscriber
+        from voice_interview.turns import TurnSettings
+
+        self._emit(StateChanged(0.0, state="loading"))
+        cfg = self.config
+        formats = load_formats()
+        if cfg.format_id not in formats:
+            from voice_interview.errors import UsageError
+
+            raise UsageError(
+                f"unknown format '{cfg.format_id}'; choose one of: {', '.join(formats)}"
+            )
+        self.format = formats[cfg.format_id]
+        bank = load_question_bank()
+        if cfg.question_id:
+            self.question = bank.get(cfg.question_id)
+        else:
+            self.question = bank.default(cfg.category or self.format.opening)
+        self.rubric = load_pacing_rubric()
+        # The source first: a missing microphone or file is the likeliest failure.
+        if cfg.input_path:
+            source = FileSource(cfg.input_path, realtime=True)
+        else:
+            source = MicrophoneSource(cfg.input_device)
+            source.start()
+        self.source = source
+        transcriber = WhisperTranscriber(TranscriberSettings(beam_size=1))
+        hard = cfg.budget_s if cfg.budget_s is not None else self.format.hard_budget_s
+        soft = min(self.format.soft_budget_s, hard * 5 / 6)
+        self.turn_settings = TurnSettings(
+            patience_s=cfg.patience_s if cfg.patience_s is not None else self.rubric.patience_s,
+            soft_budget_s=soft,
+            hard_budget_s=hard,
+        )
+        tap = self.recorder.write_candidate if self.recorder is not None else None
+        self.listener = Listener(
+            source, transcriber, self._from_listener, ListenerSettings(turn=self.turn_settings),
+            tap=tap,
+        )
+        planner = ProbePlanner.for_format(self.format, seed=cfg.seed)
+        self.planner = PlannerSession(planner, rubric_id=self.question.rubric, seed=cfg.seed)
+        if cfg.llm_model:
+            self._load_llm()
+        if cfg.voice:
+            self._load_voice()
+        self._loaded = True
+
+    def _load_llm(self) -> None:
+        from voice_interview.errors import LLMError
+        from voice_interview.interviewer.llm import LLMInterviewer
+
+        cfg = self.config
+        try:
+            self.llm = LLMInterviewer(cfg.llm_model, cfg.api_base, cfg.llm_timeout_s,
+                                      fallback=self.planner)
+            self.llm.check()
+            self.llm.preload()
+        except LLMError as exc:
+            self.llm = None
+            self._emit(Notice(0.0, message=f"{exc}; the offline interviewer takes over",
+                              level="warning"))
+
+    def _load_voice(self) -> None:
+        from voice_interview.audio.playback import Player
+        from voice_interview.speech.voices import get_voice
+
+        self.voice = get_voice(self.config.voice)
+        self.player = Player(self.config.output_device)
+        try:
+            self.player.check_device()
+        except AudioDeviceError as exc:
+            self.player = None
+            self._emit(Notice(0.0, message=f"{exc}: the questions are shown, not spoken",
+                              level="warning"))
+
+    # -- running -----------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.listener.position if self.listener is not None else 0.0
+
+    def run(self) -> dict:
+        if not self._loaded:
+            self.load()
+        started = time.monotonic()
+        self._emit(SessionStarted(self.now, session_id=self.id, format_id=self.format.id,
+                                  question_id=self.question.id))
+        reader = threading.Thread(target=self._listen, name="listener", daemon=True)
+        reason = "done"
+        try:
+            # A live microphone is read all along (muted while the interviewer speaks);
+            # a recording given with --input starts once the question has been asked.
+            if not self.config.input_path:
+                reader.start()
+            self._ask(self.question.text, kind="question")
+            if not reader.is_alive():
+                reader.start()
+            reason = self._loop(started)
+        except VoiceInterviewError as exc:
+            reason = "error"
+            self._emit(EngineError(self.now, message=str(exc), fatal=True))
+        finally:
+            self.listener.stop()
+            if reader.is_alive():
+                reader.join(timeout=5)
+            if self.voice is not None:
+                self.voice.close()
+        summary = self.summary(reason, time.monotonic() - started)
+        self._emit(StateChanged(self.now, state="ended"))
+        self._emit(SessionEnded(self.now, reason=reason, summary=summary))
+        return summary
+
+    def _listen(self) -> None:
+        self.listener.run()
+        self._inbox.put("source_ended")
+
+    def _loop(self, started: float) -> str:
+        limit = self.config.time_limit_s or self.format.time_limit_s
+        max_probes = (self.config.max_probes if self.config.max_probes is not None
+                      else self.format.max_probes)
+        while True:
+            remaining = limit - (time.monotonic() - started)
+            if remaining <= 0:
+                self._finish_turn(None, "time_limit")
+                return "time_limit"
+            try:
+                item = self._inbox.get(timeout=min(remaining, 0.5))
+            except queue.Empty:
+                continue
+            if item is None or self._stop.is_set():
+                self._finish_turn(None, "user")
+                return "user"
+            if item == "source_ended":
+                self._finish_turn(None, "source_ended")
+                return "source_ended"
+            if isinstance(item, HardBudgetReached):
+                self.listener.end_turn("budget")
+                continue
+            if isinstance(item, EngineError) and item.fatal:
+                self._finish_turn(None, "error")
+                return "error"
+            if not isinstance(item, TurnEnded):
+                continue
+            answer = self._finish_turn(item, item.reason)
+            if item.reason == "source_ended":
+                return "source_ended"
+            probes_asked = sum(1 for a in self._answers if a.kind == "probe")
+            if self._next.is_set():
+                self._next.clear()
+                if not self._next_question():
+                    return "done"
+                continue
+            if probes_asked >= max_probes or self.planner.exhausted:
+                self._say(CLOSING_LINE)
+                return "done"
+            self._probe(answer, cut_in=item.reason == "budget")
+
+    # -- turns ---------------------------------------------------------------------------
+
+    def _ask(self, text: str, kind: str) -> None:
+        index = len(self._answers) + 1
+        if kind == "question":
+            self._emit(QuestionAsked(self.now, question_id=self.question.id, text=text,
+                                     index=sum(a.kind == "question" for a in self._answers) + 1))
+        self._say(text)
+        with self._lock:
+            self._current = _Answer(index, self.question.id, kind, text, self.now, [], [])
+        self.listener.new_turn(self._turn_settings_for(kind))
+        self._emit(StateChanged(self.now, state="listening"))
+
+    def _turn_settings_for(self, kind: str):
+        from dataclasses import replace
+
+        if kind == "question":
+            return self.turn_settings
+        # Follow-ups are shorter: the format's follow-up range sets their budget.
+        lo, hi = self.format.followup_s
+        return replace(self.turn_settings, soft_budget_s=hi * 5 / 6, hard_budget_s=hi)
+
+    def _probe(self, answer: _Answer, cut_in: bool) -> None:
+        words = [w for f in answer.finals for w in f.words]
+        text = " ".join(f.text for f in answer.finals)
+        if self.llm is not None:
+            gaps = [p.id for p in self.planner.report(self.question).parts if not p.covered]
+            probe = self.llm.ask(self.question, text, gaps, self.planner.asked)
+            if probe.source != "llm":
+                self._emit(Notice(self.now, message=probe.reason, level="warning"))
+        else:
+            probe = self.planner.next_probe(self.question, words or text)
+        depth = self.planner.depth.get(probe.family, 1)
+        info = {"family": probe.family, "text": probe.text, "reason": probe.reason,
+                "source": probe.source, "depth": depth, "cut_in": cut_in}
+        self._probes.append(info)
+        self._emit(ProbeAsked(self.now, **info))
+        spoken = f"{CUT_IN} {probe.text}" if cut_in else probe.text
+        self._ask(spoken, kind="probe")
+
+    def _next_question(self) -> bool:
+        from voice_interview.interviewer.banks import load_question_bank
+
+        bank = load_question_bank()
+        asked = {a.question_id for a in self._answers}
+        pool = [q for q in bank.by_category(self.question.category) if q.id not in asked]
+        if not pool:
+            self._say(CLOSING_LINE)
+            return False
+        self.question = pool[0]
+        self._ask(self.question.text, kind="question")
+        return True
+
+    def _finish_turn(self, ended: TurnEnded | None, reason: str) -> _Answer | None:
+        """Close the current answer: wait for its last transcript, score it."""
+        with self._lock:
+            answer, self._current = self._current, None
+        if answer is None:
+            return None
+        if ended is None:
+            self.listener.end_turn(reason)
+        self.listener.wait_idle(FINALS_WAIT_S)
+        answer.ended = ended
+        answer.analysis = self._score(answer)
+        self._answers.append(answer)
+        if self.recorder is not None:
+            self.recorder.add_answer(answer.index, answer.question_id, answer.prompt,
+                                     answer.kind, answer.analysis)
+        self._emit(AnswerScored(self.now, answer_index=answer.index,
+                                question_id=answer.question_id, analysis=answer.analysis))
+        self._emit(StateChanged(self.now, state="interviewer"))
+        return answer
+
+    def _score(self, answer: _Answer) -> dict:
+        from voice_interview.audio.vad import Segment
+        from voice_interview.interviewer.planner import analyze_answer
+        from voice_interview.pacing import compute_metrics, feedback, rolling_windows
+
+        finals = [f for f in answer.finals if f.words]
+        segments = [Segment(f.segment_start, f.segment_end) for f in answer.finals]
+        words = [w for f in finals for w in f.words]
+        metrics, pauses = compute_metrics(segments, words, self.rubric)
+        windows = rolling_windows(segments, words, pauses, self.rubric)
+        overview = answer.kind == "question" and self.question.category == "deep-dive"
+        items = feedback(metrics, pauses, windows, self.rubric, overview=overview)
+        doc = {
+            "transcript": " ".join(f.text for f in answer.finals).strip(),
+            "words": [w.to_json() for w in words],
+            "speech_segments": [s.to_json() for s in segments],
+            "pauses": [p.to_json() for p in pauses],
+            "metrics": metrics.to_json(),
+            "windows": [w.to_json() for w in windows],
+            "feedback": [f.to_json() for f in items],
+        }
+        if answer.kind == "question":
+            doc.update(analyze_answer(words or doc["transcript"], self.question))
+        return doc
+
+    # -- speaking ------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        """Speak (or just show) the interviewer's line; the mic is muted meanwhile."""
+        self._emit(StateChanged(self.now, state="interviewer"))
+        if self.voice is None or self.player is None or self._stop.is_set():
+            self._emit(VoiceStarted(self.now, text=text))
+            self._emit(VoiceEnded(self.now, text=text))
+            return
+        self.listener.mute()
+        chunks: list[np.ndarray] = []
+        t_start: list[float] = []
+
+        def on_started(_when: float) -> None:
+            t_start.append(self.now)
+            self._emit(VoiceStarted(self.now, text=text))
+
+        def stream():
+            for chunk in self.voice.stream(text):
+                chunks.append(chunk)
+                yield chunk
+
+        self.player.on_started = on_started
+        try:
+            report = self.player.play(stream(), self.voice.sample_rate)
+        except AudioDeviceError as exc:
+            self.player = None
+            self._emit(Notice(self.now, message=f"{exc}: the questions are shown, not spoken",
+                              level="warning"))
+            report = None
+        finally:
+            self.listener.unmute(tail_s=0.3)
+        if not t_start:
+            self._emit(VoiceStarted(self.now, text=text))
+        if self.recorder is not None and chunks:
+            self.recorder.write_interviewer(np.concatenate(chunks), self.voice.sample_rate,
+                                            t_start[0] if t_start else self.now)
+        self._emit(VoiceEnded(self.now, text=text,
+                              interrupted=bool(report and report.interrupted)))
+
+    # -- events --------------------------------------------------------------------------
+
+    def _from_listener(self, event: Event) -> None:
+        """Listener threads: keep the answer's material, pass everything on."""
+        with self._lock:
+            cur = self._current
+            if cur is not None:
+                if isinstance(event, TranscriptFinal) and event.segment_end >= cur.started:
+                    cur.finals.append(event)
+                elif isinstance(event, PauseEnded):
+                    cur.pauses.append(event)
+        if isinstance(event, SpeechStarted):
+            self._emit(StateChanged(event.t, state="speaking"))
+        elif isinstance(event, PauseStarted):
+            self._emit(StateChanged(event.t, state="thinking"))
+        self._emit(event)
+        if isinstance(event, TurnEnded | HardBudgetReached | EngineError):
+            self._inbox.put(event)
+
+    def _emit(self, event: Event) -> None:
+        if self.recorder is not None:
+            try:
+                self.recorder.log_event(event.to_json())
+            except VoiceInterviewError as exc:
+                self.recorder = None
+                self._on_event(Notice(event.t, message=f"recording stopped: {exc}",
+                                      level="warning"))
+        self._on_event(event)
+
+    # -- summary ------------------------------------------------------------------------
+
+    def summary(self, reason: str, duration_s: float) -> dict:
+        answers = [
+            {"index": a.index, "question_id": a.question_id, "kind": a.kind,
+             "prompt": a.prompt, "transcript": a.analysis["transcript"], "analysis": a.analysis}
+            for a in self._answers
+        ]
+        return {
+            "session_id": self.id,
+            "format_id": self.format.id,
+            "question_id": self.question.id,
+            "reason": reason,
+            "duration_s": round(duration_s, 2),
+            "answers": answers,
+            "probes": list(self._probes),
+            "depth": dict(self.planner.depth),
+        }
+
+
