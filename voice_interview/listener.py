@@ -86,7 +86,8 @@ class Listener:
             maxlen=int(settings.history_s / BLOCK_S)
         )
         self._jobs: queue.Queue = queue.Queue()
-        self._busy = threading.Event()
+        self._pending = 0  # transcription jobs submitted and not yet delivered
+        self._pending_lock = threading.Lock()
         self._stop = threading.Event()
         self._lock = threading.Lock()  # guards the turn manager (UI thread calls hold/end)
         self._last_partial = -1e9
@@ -119,7 +120,7 @@ class Listener:
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every submitted transcription has been delivered (or timeout)."""
         deadline = time.monotonic() + timeout
-        while self._busy.is_set() or not self._jobs.empty():
+        while self._pending:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.01)
@@ -179,12 +180,10 @@ class Listener:
                 speech  # a partial started in a silence would delay the coming final
                 and t - self._last_partial >= self.s.partial_interval_s
                 and t - start >= self.s.partial_interval_s
-                and not self._busy.is_set()
-                and self._jobs.empty()
+                and not self._pending
             ):
                 self._last_partial = t
-                self._busy.set()
-                self._jobs.put(("partial", start, t + BLOCK_S, self._audio(start, t + BLOCK_S)))
+                self._submit("partial", start, t + BLOCK_S, self._audio(start, t + BLOCK_S))
 
     def _finish(self) -> None:
         seg = self.segmenter.flush()
@@ -196,8 +195,12 @@ class Listener:
 
     def _submit_final(self, seg: Segment) -> None:
         audio = self._audio(seg.start - PRE_ROLL_S, seg.end + POST_ROLL_S)
-        self._busy.set()
-        self._jobs.put(("final", seg.start, seg.end, audio))
+        self._submit("final", seg.start, seg.end, audio)
+
+    def _submit(self, kind: str, start: float, end: float, audio) -> None:
+        with self._pending_lock:
+            self._pending += 1
+        self._jobs.put((kind, start, end, audio))
 
     def _audio(self, start: float, end: float) -> tuple[float, np.ndarray]:
         """Audio between two timeline points, from the bounded history."""
@@ -217,30 +220,33 @@ class Listener:
             job = self._jobs.get()
             if job is None:
                 return
-            kind, seg_start, seg_end, (offset, samples) = job
             try:
-                if kind == "final":
-                    words = self.transcriber.transcribe(samples, offset=offset)
-                else:
-                    text = self.transcriber.transcribe_text(samples)
-            except VoiceInterviewError as exc:
-                self._emit(EngineError(self.position, message=str(exc)))
-                words, text = [], ""
-            except Exception as exc:  # Whisper itself failed: report, keep listening
-                self._emit(EngineError(self.position, message=f"transcription failed: {exc}"))
-                words, text = [], ""
-            finally:
-                if self._jobs.empty():
-                    self._busy.clear()
+                self._run_job(*job)
+            finally:  # only once its event is out does a job stop counting as pending
+                with self._pending_lock:
+                    self._pending -= 1
+
+    def _run_job(self, kind: str, seg_start: float, seg_end: float, audio) -> None:
+        offset, samples = audio
+        words, text = [], ""
+        try:
             if kind == "final":
-                # Words over the pre-roll that belong to the previous segment are dropped.
-                kept = tuple(w for w in words if w.end > seg_start - 0.1)
-                self._emit(TranscriptFinal(
-                    self.position, segment_start=seg_start, segment_end=seg_end,
-                    text=words_to_text(list(kept)), words=kept,
-                ))
-            elif text:
-                self._emit(TranscriptPartial(self.position, segment_start=seg_start, text=text))
+                words = self.transcriber.transcribe(samples, offset=offset)
+            else:
+                text = self.transcriber.transcribe_text(samples)
+        except VoiceInterviewError as exc:
+            self._emit(EngineError(self.position, message=str(exc)))
+        except Exception as exc:  # Whisper itself failed: report, keep listening
+            self._emit(EngineError(self.position, message=f"transcription failed: {exc}"))
+        if kind == "final":
+            # Words over the pre-roll that belong to the previous segment are dropped.
+            kept = tuple(w for w in words if w.end > seg_start - 0.1)
+            self._emit(TranscriptFinal(
+                self.position, segment_start=seg_start, segment_end=seg_end,
+                text=words_to_text(list(kept)), words=kept,
+            ))
+        elif text:
+            self._emit(TranscriptPartial(self.position, segment_start=seg_start, text=text))
 
     # -- output ----------------------------------------------------------------------------
 

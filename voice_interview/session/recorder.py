@@ -90,6 +90,8 @@ class SessionFormatError(SessionError):
 class RecordingError(SessionError):
     """Recording stopped (disk full, or the session files became unwritable)."""
 
+    disk_full = False
+
 
 def newer_format_message(what: str, found: int, known: int) -> str:
     return (f"{what} was written by a newer voice-interview (format {found}; this version "
@@ -257,7 +259,8 @@ class _Wav:
 class SessionWriter:
     """Writes one session as it happens. Thread-safe; see the module docstring.
 
-    Created by ``SessionStore.create(meta)``. ``on_finish(writer, summary, status)``
+    Created by ``SessionStore.create(meta)``; ``meta`` is written to session.json.
+    ``on_finish(writer, summary, status)``
     is how the store hears the end (to write the summary and update the index), and
     ``on_answer(writer, row)`` how an answer reaches the index.
     """
@@ -284,11 +287,15 @@ class SessionWriter:
         self._failed: RecordingError | None = None
         self._finished = False
         self._t0 = time.monotonic()
+        # The lock comes first: a folder with a session.json and a free lock is,
+        # to every other process, a session whose writer died.
         self._lock_fd = open_private(self.path / LOCK, os.O_RDWR | os.O_CREAT)
         import fcntl
 
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         try:
+            self._check_fault(META, 0)
+            atomic_write_json(self.path / META, meta)
             self._candidate = _Wav(self.path / CANDIDATE_WAV, self._check_fault)
             self._voice = _Wav(self.path / INTERVIEWER_WAV, self._check_fault)
             self._events_fd = open_private(self.path / EVENTS,
@@ -343,10 +350,12 @@ class SessionWriter:
             hook(name, nbytes)
 
     def _error(self, exc: OSError, doing: str) -> RecordingError:
-        if exc.errno == errno.ENOSPC:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             kept = self._candidate.frames / SAMPLE_RATE if hasattr(self, "_candidate") else 0
-            return RecordingError(f"the disk is full: recording stopped after {kept:.1f} s; "
-                                  f"what was captured is kept in {self.path}")
+            err = RecordingError(f"the disk is full: recording stopped after {kept:.1f} s; "
+                                 f"what was captured is kept in {self.path}")
+            err.disk_full = True
+            return err
         return RecordingError(f"cannot {doing} in {self.path}: {exc.strerror or exc}")
 
     def _fail(self, exc: OSError, doing: str) -> RecordingError:
@@ -490,8 +499,8 @@ class SessionWriter:
         self._stop.set()
         self._flusher.join()
         self.flush()
-        if self._failed is not None and status == "complete":
-            status = "disk_full" if "disk is full" in str(self._failed) else "failed"
+        if self._failed is not None and status in ("complete", "aborted"):
+            status = "disk_full" if self._failed.disk_full else "failed"
         with self._event_lock:
             self._finished = True
         with self._io_lock:

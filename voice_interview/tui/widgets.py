@@ -183,7 +183,7 @@ class AnswerModel:
                 items.append((start, 1, Text(text)))
         for start, duration, long in self.pauses:
             if long:
-                items.append((start, 0, Text(f"⏸ {duration:.1f} s", style="bold yellow")))
+                items.append((start, 0, Text(f"(pause {duration:.1f} s)", style="bold yellow")))
         for start, text in self.partials.items():
             items.append((start, 2, Text(text + " …", style="italic grey58")))
         items.sort(key=lambda item: (item[0], item[1]))
@@ -202,24 +202,49 @@ STATE_LABELS = {
     "loading": "◌ Loading models",
     "listening": "● Listening",
     "speaking": "● You are speaking",
-    "thinking": "◆ Thinking (hold)",
+    "thinking": "◆ Thinking",
     "interviewer": "◀ Interviewer speaking",
     "ended": "■ Session ended",
 }
+HOLD_LABEL = "◆ Holding: take your time"
 
 
 class StateBadge(Static):
-    """listening / candidate speaking / thinking / interviewer speaking (+ loading, ended)."""
+    """listening / candidate speaking / thinking / interviewer speaking (+ loading, ended).
+
+    ``hold`` (space) shows over listening, speaking and thinking: the turn stays open.
+    """
 
     state: reactive[str] = reactive("loading")
+    hold: reactive[bool] = reactive(False)
 
-    def watch_state(self, old: str, new: str) -> None:
-        self.remove_class(f"state-{old}")
-        self.add_class(f"state-{new}")
-        self.update(STATE_LABELS.get(new, new.replace("_", " ").capitalize()))
+    def watch_state(self) -> None:
+        self._refresh_view()
+
+    def watch_hold(self) -> None:
+        self._refresh_view()
 
     def on_mount(self) -> None:
-        self.watch_state(self.state, self.state)
+        self._refresh_view()
+
+    @property
+    def shown(self) -> str:
+        """The state shown: ``state``, or ``hold`` while the candidate holds the turn."""
+        if self.hold and self.state in ("listening", "speaking", "thinking"):
+            return "hold"
+        return self.state
+
+    @property
+    def label(self) -> str:
+        if self.shown == "hold":
+            return HOLD_LABEL
+        return STATE_LABELS.get(self.state, self.state.replace("_", " ").capitalize())
+
+    def _refresh_view(self) -> None:
+        shown = self.shown
+        for name in [*STATE_LABELS, "hold", *(c[6:] for c in self.classes if c[:6] == "state-")]:
+            self.set_class(name == shown, f"state-{name}")
+        self.update(self.label)
 
 
 class AnswerTimer(Vertical):
@@ -289,7 +314,7 @@ class PaceMeter(Static):
             grade, "grey58"
         )
         lo, hi = self.pace_bands.good
-        out = Text("Pace ", style="bold")
+        out = Text().append("Pace ", style="bold")
         out.append("— wpm" if self.wpm is None else f"{self.wpm:.0f} wpm", style=style)
         out.append(f"  (last {self.window_s:.0f} s)\n", style="grey58")
         width = max(10, (self.content_size.width or 30) - 2)
@@ -321,7 +346,7 @@ class PauseStats(Static):
         count = model.pause_count if model else 0
         long = model.long_pause_count if model else 0
         longest = model.longest_pause_s if model else None
-        out = Text("Pauses ", style="bold")
+        out = Text().append("Pauses ", style="bold")
         out.append(f"{count}")
         out.append(f"  long {long}", style="yellow" if long else "")
         out.append("\nlongest ")
@@ -336,7 +361,7 @@ class InterviewerLine(Static):
     """A question or probe from the interviewer, in the transcript."""
 
     def __init__(self, text: str, label: str = "", **kwargs):
-        body = Text("Interviewer", style="bold magenta")
+        body = Text().append("Interviewer", style="bold magenta")
         if label:
             body.append(f"  {label}", style="magenta")
         body.append("\n")
@@ -363,7 +388,7 @@ class AnswerBlock(Widget):
         self.model = model
 
     def render(self) -> Text:
-        out = Text("You", style="bold cyan")
+        out = Text().append("You", style="bold cyan")
         out.append("\n")
         if self.model.is_empty():
             out.append("(no speech)" if self.model.ended else "…", style="italic grey58")

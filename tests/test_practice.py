@@ -1,0 +1,130 @@
+"""`voice-interview practice --headless`: the whole live session as JSON lines."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.audio_helpers import SR, write_wav16
+from tests.cli_helpers import assert_clean_failure, run_cli
+
+
+def _answers(sentences, silence_s: float) -> np.ndarray:
+    gap = np.zeros(int(SR * silence_s), np.float32)
+    short = np.zeros(int(SR * 0.5), np.float32)
+    parts = [np.zeros(SR // 2, np.float32)]
+    for group in ([0, 1, 2], [3, 4], [5]):
+        for i in group:
+            parts += [sentences[i], short]
+        parts.append(gap)
+    return np.concatenate(parts)
+
+
+def _events(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_headless_session_without_voice(tmp_path, sentences):
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 3.5))
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+                   "--patience", "2.0", "--max-probes", "2", home=tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    types = [e["type"] for e in events]
+    for needed in ("question_asked", "speech_started", "pause_started", "transcript_final",
+                   "turn_ended", "probe_asked", "voice_started", "voice_ended",
+                   "answer_scored", "session_ended"):
+        assert needed in types, needed
+    assert all("t" in e and isinstance(e["t"], int | float) for e in events)
+    turns = [e for e in events if e["type"] == "turn_ended"]
+    assert [t["reason"] for t in turns] == ["silence", "silence", "silence"]
+    probes = [e for e in events if e["type"] == "probe_asked"]
+    assert len(probes) == 2 and probes[0]["text"] != probes[1]["text"]
+    assert all(p["source"] == "planner" and p["reason"] for p in probes)
+    ended = events[-1]
+    assert ended["type"] == "session_ended" and ended["reason"] == "done"
+    answers = ended["summary"]["answers"]
+    assert [a["kind"] for a in answers] == ["question", "probe", "probe"]
+    assert "support team" in answers[0]["transcript"].lower()
+    assert "agents" in answers[1]["transcript"].lower()
+    assert "customers" in answers[2]["transcript"].lower()
+    assert answers[0]["analysis"]["structure"]["rubric"] == "deep_dive"
+    # The turn ends on the first frame after the patience window.
+    for t in turns:
+        assert 0 <= t["t"] - (t["speech_end"] + 2.0) < 0.1
+
+
+def test_interviewer_cuts_in_at_the_budget(tmp_path, sentences):
+    speech = np.concatenate([s for s in sentences] + [np.zeros(SR * 3, np.float32)])
+    path = write_wav16(tmp_path / "long.wav", speech)
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+                   "--budget", "6", "--max-probes", "1", home=tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    hard = [e for e in events if e["type"] == "hard_budget_reached"]
+    assert hard and abs(hard[0]["monologue_s"] - 6.0) < 0.1
+    turn = next(e for e in events if e["type"] == "turn_ended")
+    assert turn["reason"] == "budget"
+    probe = next(e for e in events if e["type"] == "probe_asked")
+    assert probe["cut_in"] is True
+    voice = next(e for e in events if e["type"] == "voice_started" and e["t"] >= turn["t"])
+    assert voice["text"].startswith("Let me stop you there")
+
+
+def test_probe_is_spoken_through_the_speaker(tmp_path, pulse, sentences, whisper):
+    """Real voice, real PortAudio output: the null sink's monitor hears the probe."""
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 8.0))
+    rec = pulse.record_speaker()
+    proc = run_cli("practice", "--headless", "--input", str(path), "--voice", "piper",
+                   "--patience", "2.0", "--max-probes", "1", home=tmp_path / "home",
+                   env=pulse.subprocess_env())
+    heard = rec.stop()
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    probe = next(e for e in events if e["type"] == "probe_asked")
+    started = [e for e in events if e["type"] == "voice_started"]
+    ended = [e for e in events if e["type"] == "voice_ended"]
+    assert len(started) == len(ended) >= 3  # question, probe, closing line
+    text = " ".join(w.word for w in whisper.transcribe(heard)).lower()
+    first_words = [w.strip("?,.!").lower() for w in probe["text"].split()[:4]]
+    assert sum(w in text for w in first_words) >= 3, (probe["text"], text)
+    assert "project" in text  # the opening question was spoken too
+    # Half-duplex: the interviewer's words never show up as the candidate's.
+    finals = " ".join(e["text"] for e in events if e["type"] == "transcript_final").lower()
+    assert "take me through" not in finals
+
+
+def test_no_microphone_points_to_input_and_demo(tmp_path):
+    env = {"PULSE_SERVER": f"unix:{tmp_path}/none", "XDG_RUNTIME_DIR": str(tmp_path)}
+    err = assert_clean_failure(run_cli("practice", "--headless", env=env), "no microphone")
+    assert "--input" in err and "demo" in err
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--question", "nope"], "unknown question"),
+        (["--format", "nope"], "unknown format"),
+        (["--input", "/nonexistent.wav"], "no such file"),
+    ],
+)
+def test_bad_options_get_one_line(tmp_path, sentences, args, needle):
+    path = write_wav16(tmp_path / "a.wav", sentences[0])
+    full = ["practice", "--headless", "--no-voice"]
+    if "--input" not in args:
+        full += ["--input", str(path)]
+    assert_clean_failure(run_cli(*full, *args, home=tmp_path / "home"), needle)
+
+
+def test_bad_config_file_gets_one_line(tmp_path, sentences):
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text("[llm]\nmodel = \n")
+    path = write_wav16(tmp_path / "a.wav", sentences[0])
+    assert_clean_failure(run_cli("practice", "--headless", "--input", str(path), home=home),
+                         "config.toml", "line")
+    (home / "config" / "config.toml").write_text("[llm]\nmodle = 'x'\n")
+    assert_clean_failure(run_cli("practice", "--headless", "--input", str(path), home=home),
+                         "unknown setting 'modle'")

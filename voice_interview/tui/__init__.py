@@ -1,0 +1,1 @@
+"""The Textual practice UI: the only package that imports textual."""

@@ -1,0 +1,382 @@
+"""The practice TUI: a Textual app around one ``PracticeSession``.
+
+Threads: the session's ``load()`` and ``run()`` block, so they run in a Textual
+thread worker; the session calls ``on_event`` from its own threads, and the app
+only posts each event to itself as a message (``post_engine_event``), so every
+widget is touched on the UI thread (``handle_event``). The engine modules are
+imported inside the worker: the screen is up and interactive before Whisper,
+the VAD or the voice start loading.
+
+Errors: a ``Notice`` or a non-fatal ``EngineError`` becomes a notification; a
+fatal one (or a ``VoiceInterviewError`` out of ``load``/``run``) a modal that
+offers the feedback gathered so far. No traceback reaches the screen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from textual import work
+from textual.app import App
+from textual.message import Message
+
+from voice_interview.errors import VoiceInterviewError
+from voice_interview.tui.screens import ErrorModal, FeedbackScreen, PracticeScreen
+from voice_interview.tui.widgets import Bands, PaceBands
+
+log = logging.getLogger(__name__)
+
+NOTICE_SEVERITY = {
+    "info": "information",
+    "information": "information",
+    "warn": "warning",
+    "warning": "warning",
+    "error": "error",
+}
+
+
+class EngineEvent(Message):
+    """An engine event, carried from a worker thread to the UI thread."""
+
+    def __init__(self, event) -> None:
+        super().__init__()
+        self.event = event
+
+
+class SessionFinished(Message):
+    """``run()`` returned (``summary``) or was skipped (None: stopped while loading)."""
+
+    def __init__(self, summary: dict | None) -> None:
+        super().__init__()
+        self.summary = summary
+
+
+class SessionFailed(Message):
+    """``load()`` or ``run()`` raised: a blocking error."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__()
+        self.message = message
+        self.exit_code = exit_code
+
+
+def _default_factory():
+    from voice_interview.session.orchestrator import PracticeSession
+
+    return PracticeSession
+
+
+class PracticeApp(App[int]):
+    """Practice one interview out loud; see the module docstring for the threading."""
+
+    CSS_PATH = "practice.tcss"
+    TITLE = "voice-interview"
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(
+        self,
+        config,
+        session_factory: Callable | None = None,
+        *,
+        autostart: bool = True,
+    ) -> None:
+        """``session_factory(config, on_event)`` builds the session (default: the real
+        ``PracticeSession``, imported in the worker). With ``autostart=False`` no
+        session is started: the screen shows only what ``handle_event`` is fed
+        (recorded event sequences, used by the snapshot tests).
+        """
+        super().__init__()
+        self.config = config
+        self.session_factory = session_factory
+        self.autostart = autostart
+        self.session = None
+        self.loaded = False
+        self.running = False
+        self.stop_requested = False
+        self.exit_code = 0
+        self.summary: dict | None = None
+        self.events: list = []  # every event handled, in order (kept for the feedback)
+        self.prompts: list[dict] = []
+        self.scored: list[dict] = []
+        self.error_message: str | None = None
+        self.feedback_screen: FeedbackScreen | None = None
+        self._stop_lock = threading.Lock()
+        self.rubric = load_ui_rubric(config)
+        self.pace_bands = self.rubric.pace
+
+    # -- start-up ------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.practice = PracticeScreen(self.rubric, loading_text=self._loading_text())
+        self.push_screen(self.practice)
+        if self.autostart:
+            self.start_session()
+
+    def _loading_text(self) -> str:
+        source = getattr(self.config, "input_path", None)
+        where = f"the file {os.path.basename(source)} (played in real time)" if source else (
+            "the microphone"
+        )
+        voice = getattr(self.config, "voice", None)
+        spoken = f"spoken by the {voice} voice" if voice else "shown, not spoken (no voice)"
+        return (
+            "Loading the speech model, the voice activity detector and the voice…\n"
+            f"The question appears when they are ready. Listening to {where}; "
+            f"probes are {spoken}."
+        )
+
+    def start_session(self) -> None:
+        self._session_worker()
+
+    @work(thread=True, exclusive=True, name="practice-session", exit_on_error=False)
+    def _session_worker(self) -> None:
+        try:
+            factory = self.session_factory or _default_factory()
+            session = factory(self.config, self.post_engine_event)
+            self.session = session
+            session.load()
+            self.loaded = True
+            if self.stop_requested:
+                self.post_message(SessionFinished(None))
+                return
+            self.running = True
+            summary = session.run()
+            self.post_message(SessionFinished(summary))
+        except VoiceInterviewError as exc:
+            self.post_message(SessionFailed(str(exc), exc.exit_code))
+        except Exception as exc:  # no traceback on screen: log it, show one line
+            log.exception("practice session failed")
+            if os.environ.get("VOICE_INTERVIEW_DEBUG"):
+                import traceback
+
+                traceback.print_exc()
+            self.post_message(SessionFailed(f"Unexpected error: {exc}", 1))
+        finally:
+            self.running = False
+
+    # -- events ----------------------------------------------------------------------
+    def post_engine_event(self, event) -> None:
+        """The session's ``on_event``: thread-safe, never blocks the engine."""
+        self.post_message(EngineEvent(event))
+
+    def on_engine_event(self, message: EngineEvent) -> None:
+        self.handle_event(message.event)
+
+    def handle_event(self, event) -> None:
+        """Apply one engine event to the screens. UI thread only.
+
+        This is the app's public event-handling method: the session's events
+        reach it through ``post_engine_event``, and tests feed recorded event
+        sequences to it directly.
+        """
+        self.events.append(event)
+        kind = event.type
+        if kind == "notice":
+            level = str(getattr(event, "level", "info"))
+            self.notify(
+                str(event.message),
+                severity=NOTICE_SEVERITY.get(level, "information"),
+                timeout=6,
+            )
+        elif kind == "engine_error":
+            if getattr(event, "fatal", False):
+                self.show_error(str(event.message))
+            else:
+                self.notify(str(event.message), title="Problem", severity="error", timeout=8)
+        elif kind == "question_asked":
+            self.prompts.append({
+                "kind": "question",
+                "question_id": getattr(event, "question_id", None),
+                "prompt": getattr(event, "text", ""),
+            })
+        elif kind == "probe_asked":
+            self.prompts.append({"kind": "probe", "prompt": getattr(event, "text", "")})
+        elif kind == "answer_scored":
+            self.scored.append({
+                "index": getattr(event, "answer_index", len(self.scored)),
+                "question_id": getattr(event, "question_id", None),
+                "analysis": dict(getattr(event, "analysis", None) or {}),
+            })
+        elif kind == "session_ended":
+            self.summary = dict(getattr(event, "summary", None) or {}) or self.summary
+        self.practice.apply_event(event)
+        if kind == "session_ended":
+            self.show_feedback()
+
+    def on_session_finished(self, message: SessionFinished) -> None:
+        if message.summary is not None and not self.summary:
+            self.summary = dict(message.summary)
+        if message.summary is None and self.stop_requested and not self.scored:
+            self.exit(self.exit_code, return_code=self.exit_code)
+            return
+        self.show_feedback()
+
+    def on_session_failed(self, message: SessionFailed) -> None:
+        self.exit_code = message.exit_code or 1
+        self.show_error(message.message)
+
+    # -- feedback and errors ------------------------------------------------------------
+    def collected_summary(self) -> dict:
+        """The session's summary, or one built from the events seen so far."""
+        if self.summary and self.summary.get("answers") is not None:
+            return self.summary
+        answers = []
+        for i, scored in enumerate(self.scored):
+            prompt = self.prompts[i] if i < len(self.prompts) else {}
+            answers.append({
+                "index": scored["index"],
+                "question_id": scored["question_id"] or prompt.get("question_id"),
+                "kind": prompt.get("kind", "question"),
+                "prompt": prompt.get("prompt", ""),
+                "transcript": "",
+                "analysis": scored["analysis"],
+            })
+        out = dict(self.summary or {})
+        out.setdefault("reason", "error" if self.error_message else "stopped")
+        out["answers"] = answers
+        out.setdefault("probes", list(self.practice.probes))
+        return out
+
+    def show_feedback(self) -> None:
+        if self.error_message is not None and isinstance(self.screen, ErrorModal):
+            return  # the modal's "See feedback" brings it up
+        if self.feedback_screen is not None:
+            return
+        self.feedback_screen = FeedbackScreen(self.collected_summary(), self.pace_bands)
+        self.push_screen(self.feedback_screen)
+
+    def show_error(self, message: str) -> None:
+        if self.error_message is not None:
+            return
+        self.error_message = message
+        if self.exit_code == 0:
+            self.exit_code = 1
+        if self.session is not None and self.running:
+            try:
+                self.session.stop()
+            except Exception:  # the session is already failing; keep the first message
+                log.exception("stop after a fatal error")
+        self.practice.badge.state = "ended"
+        self.push_screen(ErrorModal(message), self._after_error)
+
+    def _after_error(self, choice: str | None) -> None:
+        if choice == "feedback":
+            self.show_feedback()
+        else:
+            self.action_quit_app()
+
+    # -- keys -------------------------------------------------------------------------------
+    def _session_call(self, name: str, *args) -> bool:
+        if self.session is None or not self.running:
+            self.notify("Still loading the models…", timeout=3)
+            return False
+        try:
+            getattr(self.session, name)(*args)
+        except VoiceInterviewError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return False
+        return True
+
+    def press_hold(self) -> None:
+        """space: hold the turn open (I'm thinking) / release it."""
+        on = not self.practice.holding
+        if self._session_call("hold", on):
+            self.practice.set_holding(on)
+
+    def press_end_turn(self) -> None:
+        """enter: I'm done with this answer."""
+        if self._session_call("end_turn") and self.practice.holding:
+            self.practice.set_holding(False)
+
+    def press_next_question(self) -> None:
+        """n: skip to the next question."""
+        self._session_call("next_question")
+
+    def press_stop(self) -> None:
+        """q: end the session; the feedback screen follows when ``run()`` returns."""
+        with self._stop_lock:
+            again = self.stop_requested
+            self.stop_requested = True
+        if self.session is None or not self.loaded:
+            self.exit(self.exit_code, return_code=self.exit_code)  # nothing said yet
+            return
+        if again and not self.running:
+            self.show_feedback()
+            return
+        self.notify("Ending the session…", timeout=3)
+        try:
+            self.session.stop()
+        except VoiceInterviewError as exc:
+            self.notify(str(exc), severity="error")
+        if not self.running:
+            self.show_feedback()
+
+    def action_quit_app(self) -> None:
+        if self.session is not None and self.running:
+            try:
+                self.session.stop()
+            except Exception:
+                log.exception("stop on quit")
+        self.exit(self.exit_code, return_code=self.exit_code)
+
+
+@dataclass(frozen=True)
+class UiRubric:
+    """What the practice screen needs from rubrics/ and prompts/formats.toml."""
+
+    question_bands: Bands = Bands()
+    probe_bands: Bands = Bands(30.0, 100.0, 120.0)
+    pace: PaceBands = PaceBands()
+    long_pause_s: float = 1.0
+    window_s: float = 30.0
+
+
+def load_ui_rubric(config) -> UiRubric:
+    """Timer bands for the opening answer and for follow-ups, and the pace bands.
+
+    Mirrors the session: the opening answer's hard budget is ``--budget`` or the
+    format's, its soft warning the format's (at most 5/6 of the hard budget), the
+    target starts where the pacing rubric's overview target starts (scaled); a
+    follow-up's budget is the top of the format's ``followup_s``. If a data file
+    is broken the built-in defaults stand in (the session reports the file).
+    """
+    ui = UiRubric()
+    try:
+        from voice_interview.pacing import load_pacing_rubric
+
+        r = load_pacing_rubric()
+        ui = replace(
+            ui,
+            question_bands=Bands(r.overview_target[0], r.overview_soft_s, r.overview_hard_s),
+            pace=PaceBands(r.pace_good, r.pace_borderline),
+            long_pause_s=r.long_pause_s,
+            window_s=r.window_s,
+        )
+    except VoiceInterviewError:
+        pass
+    try:
+        from voice_interview.interviewer.banks import load_formats
+
+        fmt = load_formats().get(getattr(config, "format_id", None) or "conversational")
+    except VoiceInterviewError:
+        fmt = None
+    base = ui.question_bands
+    hard = getattr(config, "budget_s", None) or (fmt.hard_budget_s if fmt else base.hard_s)
+    hard = float(hard)
+    soft = min(float(fmt.soft_budget_s), hard * 5 / 6) if fmt else base.soft_s * hard / base.hard_s
+    target = min(base.target_s * hard / base.hard_s, soft)
+    ui = replace(ui, question_bands=Bands(target, soft, hard))
+    if fmt is not None:
+        lo, hi = (float(x) for x in fmt.followup_s)
+        ui = replace(ui, probe_bands=Bands(min(lo, hi * 5 / 6), hi * 5 / 6, hi))
+    return ui
+
+
+def run_practice(config) -> int:
+    """Run the practice TUI until the user quits; return the process exit code."""
+    app = PracticeApp(config)
+    app.run()
+    return int(app.return_code or app.exit_code or 0)

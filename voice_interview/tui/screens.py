@@ -1,0 +1,420 @@
+"""Screens: the practice screen, the feedback screen, and the error modal.
+
+The practice screen is driven by engine events (``apply_event``, UI thread
+only); it never talks to the session itself: its key actions go to the app.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, DataTable, Footer, Static
+
+from voice_interview.tui.widgets import (
+    AnswerModel,
+    AnswerTimer,
+    Bands,
+    PaceBands,
+    PaceMeter,
+    PauseStats,
+    StateBadge,
+    TranscriptView,
+    mmss,
+    summarize_depth,
+)
+
+SEVERITY_STYLE = {"info": "green", "warn": "yellow", "flag": "bold red"}
+SEVERITY_MARK = {"info": "✓", "warn": "!", "flag": "✗"}
+
+
+def _f(value, default=None):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+# ----------------------------------------------------------------------------- practice
+
+
+class PracticeScreen(Screen):
+    """Question, live transcript, answer timer, pace meter, pauses and state."""
+
+    BINDINGS = [
+        Binding("space", "hold", "Hold (thinking)", priority=True),
+        Binding("enter", "end_turn", "I'm done", priority=True),
+        Binding("n", "next_question", "Next question"),
+        Binding("q", "end_session", "End session"),
+    ]
+
+    def __init__(self, rubric, loading_text: str = ""):
+        """``rubric``: a ``tui.app.UiRubric`` (timer bands, pace bands, pause threshold)."""
+        super().__init__()
+        self.bands: Bands = rubric.question_bands
+        self.probe_bands: Bands = rubric.probe_bands
+        self.pace_bands: PaceBands = rubric.pace
+        self.long_pause_s: float = rubric.long_pause_s
+        self.window_s: float = rubric.window_s
+        self.loading_text = loading_text
+        self.question_text = ""
+        self.question_label = ""
+        self.followup = ""
+        self.questions = 0
+        self.probes: list[dict] = []
+        self.last_scored: dict | None = None
+        self.holding = False
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static("voice-interview · practice", id="title")
+            yield StateBadge(id="state")
+        yield Static(id="question")
+        with Horizontal(id="main"):
+            yield TranscriptView(long_pause_s=self.long_pause_s, id="transcript")
+            with Vertical(id="sidebar"):
+                timer = AnswerTimer(id="timer")
+                timer.bands = self.bands
+                yield timer
+                yield PaceMeter(self.pace_bands, self.window_s, id="pace")
+                yield PauseStats(id="pauses")
+                yield Static(id="session-stats")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#question", Static).border_title = "Loading"
+        self._show_question()
+        self._show_session_stats()
+        self.query_one("#transcript", TranscriptView).border_title = "Transcript"
+
+    # -- widgets -------------------------------------------------------------------
+    @property
+    def badge(self) -> StateBadge:
+        return self.query_one("#state", StateBadge)
+
+    @property
+    def transcript(self) -> TranscriptView:
+        return self.query_one("#transcript", TranscriptView)
+
+    @property
+    def timer(self) -> AnswerTimer:
+        return self.query_one("#timer", AnswerTimer)
+
+    @property
+    def pace(self) -> PaceMeter:
+        return self.query_one("#pace", PaceMeter)
+
+    def _show_question(self) -> None:
+        panel = self.query_one("#question", Static)
+        if not self.question_text:
+            panel.update(Text(self.loading_text, style="italic"))
+            return
+        body = Text().append(self.question_text, style="bold")
+        if self.followup:
+            body.append("\n↳ ", style="magenta")
+            body.append(self.followup, style="magenta")
+        panel.update(body)
+        panel.border_title = self.question_label
+
+    def _show_session_stats(self) -> None:
+        out = Text().append("Session ", style="bold")
+        out.append(f"question {max(self.questions, 0)} · probes {len(self.probes)}")
+        depth = summarize_depth(self.probes)
+        if depth:
+            out.append(f" · deepest {max(depth.values())}")
+        if self.last_scored:
+            metrics = self.last_scored.get("metrics") or {}
+            parts = (self.last_scored.get("structure") or {}).get("parts") or []
+            out.append("\nlast answer ", style="bold")
+            wpm = _f(metrics.get("wpm"))
+            bits = [mmss(_f(metrics.get("monologue_s"), 0.0))]
+            if wpm is not None:
+                bits.append(f"{wpm:.0f} wpm")
+            if parts:
+                covered = sum(1 for p in parts if p.get("covered"))
+                bits.append(f"structure {covered}/{len(parts)}")
+            out.append(" · ".join(bits))
+        if self.holding:
+            out.append("\nhold on: take your time", style="yellow")
+        self.query_one("#session-stats", Static).update(out)
+
+    def _update_current(self, model: AnswerModel) -> None:
+        """Refresh the sidebar if ``model`` is the answer in progress."""
+        if model is not self.transcript.current:
+            return
+        self.pace.wpm = model.wpm(self.window_s)
+        self.query_one("#pauses", PauseStats).show(model)
+
+    def _new_answer(self, model: AnswerModel, bands: Bands) -> None:
+        if self.holding:  # a new turn starts without the hold
+            self.set_holding(False)
+        self.timer.bands = bands
+        self.timer.seconds = 0.0
+        self.pace.wpm = None
+        self.query_one("#pauses", PauseStats).show(model)
+
+    # -- events (UI thread) ----------------------------------------------------------
+    def apply_event(self, event) -> None:
+        kind = event.type
+        handler = getattr(self, f"_on_{kind}", None)
+        if handler is not None:
+            handler(event)
+
+    def _on_state_changed(self, ev) -> None:
+        state = str(getattr(ev, "state", "") or "")
+        if state:
+            self.badge.state = state
+
+    def _on_session_started(self, ev) -> None:
+        self.query_one("#question", Static).border_title = "Starting"
+
+    def _bands_for(self, ev, default: Bands) -> Bands:
+        """The event's own budget if it carries one (``budget_s``, ``soft_budget_s``)."""
+        hard = _f(getattr(ev, "budget_s", None))
+        soft = _f(getattr(ev, "soft_budget_s", None))
+        if hard is None:
+            return default
+        bands = default.scaled_to(hard)
+        if soft is not None and soft < hard:
+            bands = Bands(min(bands.target_s, soft), soft, hard)
+        return bands
+
+    def _on_question_asked(self, ev) -> None:
+        self.questions = int(getattr(ev, "index", 0) or self.questions + 1)
+        self.question_text = str(getattr(ev, "text", "") or "")
+        self.followup = ""
+        category = getattr(ev, "category", None)
+        label = f"Question {self.questions}"
+        if category:
+            label += f" · {category}"
+        self.question_label = label
+        self._show_question()
+        model = self.transcript.add_prompt(self.question_text, ev.t, label="question")
+        self._new_answer(model, self._bands_for(ev, self.bands))
+        self._show_session_stats()
+
+    def _on_probe_asked(self, ev) -> None:
+        probe = {
+            "family": getattr(ev, "family", "?"),
+            "text": getattr(ev, "text", ""),
+            "reason": getattr(ev, "reason", ""),
+            "source": getattr(ev, "source", ""),
+            "depth": getattr(ev, "depth", 1),
+        }
+        self.probes.append(probe)
+        self.followup = probe["text"]
+        self._show_question()
+        label = f"{probe['family']} · depth {probe['depth']}"
+        if getattr(ev, "cut_in", False):
+            label += " · cut in"
+        model = self.transcript.add_prompt(probe["text"], ev.t, label=label)
+        self._new_answer(model, self._bands_for(ev, self.probe_bands))
+        self._show_session_stats()
+
+    def _on_pause_ended(self, ev) -> None:
+        model = self.transcript.pause(ev.t, ev.duration_s, ev.long)
+        self._update_current(model)
+
+    def _on_monologue_tick(self, ev) -> None:
+        self.timer.seconds = ev.monologue_s
+
+    def _on_soft_budget_reached(self, ev) -> None:
+        self.timer.seconds = max(self.timer.seconds, ev.monologue_s, self.timer.bands.soft_s)
+        self.transcript.note(f"— {mmss(ev.monologue_s)}: time to wrap up —", "yellow")
+
+    def _on_hard_budget_reached(self, ev) -> None:
+        self.timer.seconds = max(self.timer.seconds, ev.monologue_s, self.timer.bands.hard_s)
+        self.transcript.note(f"— {mmss(ev.monologue_s)}: over budget —", "red")
+
+    def _on_turn_ended(self, ev) -> None:
+        if ev.monologue_s:
+            self.timer.seconds = ev.monologue_s
+        self.transcript.end_answer()
+
+    def _on_transcript_partial(self, ev) -> None:
+        model = self.transcript.partial(ev.segment_start, ev.text)
+        self._update_current(model)
+
+    def _on_transcript_final(self, ev) -> None:
+        model = self.transcript.final(ev.segment_start, ev.segment_end, ev.text, ev.words)
+        self._update_current(model)
+
+    def _on_answer_scored(self, ev) -> None:
+        self.last_scored = dict(getattr(ev, "analysis", None) or {})
+        self._show_session_stats()
+
+    def _on_session_ended(self, ev) -> None:
+        self.badge.state = "ended"
+
+    # -- keys ------------------------------------------------------------------------
+    def set_holding(self, on: bool) -> None:
+        self.holding = on
+        self.badge.hold = on
+        self._show_session_stats()
+
+    def action_hold(self) -> None:
+        self.app.press_hold()
+
+    def action_end_turn(self) -> None:
+        self.app.press_end_turn()
+
+    def action_next_question(self) -> None:
+        self.app.press_next_question()
+
+    def action_end_session(self) -> None:
+        self.app.press_stop()
+
+
+# ----------------------------------------------------------------------------- feedback
+
+
+def _answer_rows(answers: list[dict], pace_bands: PaceBands) -> list[tuple]:
+    rows = []
+    for i, ans in enumerate(answers, 1):
+        analysis = ans.get("analysis") or {}
+        m = analysis.get("metrics") or {}
+        parts = (analysis.get("structure") or {}).get("parts") or []
+        wpm = _f(m.get("wpm"))
+        grade = pace_bands.grade(wpm)
+        style = {"good": "green", "borderline": "yellow", "flag": "bold red"}.get(grade, "")
+        prompt = str(ans.get("prompt") or ans.get("question_id") or "")
+        if len(prompt) > 44:
+            prompt = prompt[:43] + "…"
+        kind = "Q" if ans.get("kind", "question") == "question" else "↳"
+        longest = _f(m.get("longest_pause_s"))
+        rows.append((
+            str(ans.get("index", i)),
+            f"{kind} {prompt}",
+            mmss(_f(m.get("monologue_s"), _f(m.get("speech_span_s"), 0.0))),
+            Text("—" if wpm is None else f"{wpm:.0f}", style=style),
+            str(m.get("pause_count", "—")),
+            str(m.get("long_pause_count", "—")),
+            "—" if longest is None else f"{longest:.1f} s",
+            str(m.get("filler_count", "—")),
+            f"{sum(1 for p in parts if p.get('covered'))}/{len(parts)}" if parts else "—",
+        ))
+    return rows
+
+
+def answer_detail(ans: dict, number: int) -> Text:
+    """One answer's feedback: pacing notes and structure coverage."""
+    analysis = ans.get("analysis") or {}
+    kind = "Question" if ans.get("kind", "question") == "question" else "Probe"
+    out = Text().append(f"{number}. {kind}: ", style="bold")
+    out.append(str(ans.get("prompt") or ans.get("question_id") or ""), style="bold")
+    for fb in analysis.get("feedback") or []:
+        sev = str(fb.get("severity", "info"))
+        out.append(f"\n  {SEVERITY_MARK.get(sev, '·')} ", style=SEVERITY_STYLE.get(sev, ""))
+        out.append(str(fb.get("message", "")))
+    parts = (analysis.get("structure") or {}).get("parts") or []
+    if parts:
+        out.append("\n  structure  ", style="bold")
+        for p in parts:
+            ok = bool(p.get("covered"))
+            out.append("✓ " if ok else "✗ ", style="green" if ok else "red")
+            out.append(str(p.get("title") or p.get("id")), style="" if ok else "grey58")
+            out.append("   ")
+    transcript = str(ans.get("transcript") or "").strip()
+    if not transcript and not analysis:
+        out.append("\n  (no answer recorded)", style="italic grey58")
+    return out
+
+
+class FeedbackScreen(Screen):
+    """Per-answer pacing, structure coverage, probes asked and depth reached."""
+
+    BINDINGS = [
+        Binding("q", "app.quit_app", "Quit"),
+        Binding("escape", "app.quit_app", "Quit", show=False),
+    ]
+
+    def __init__(self, summary: dict, pace_bands: PaceBands | None = None):
+        super().__init__()
+        self.summary = summary or {}
+        self.pace_bands = pace_bands or PaceBands()
+
+    def compose(self) -> ComposeResult:
+        s = self.summary
+        answers = list(s.get("answers") or [])
+        probes = list(s.get("probes") or [])
+        head = Text().append("Session feedback", style="bold")
+        bits = []
+        if s.get("format_id"):
+            bits.append(str(s["format_id"]))
+        if s.get("duration_s") is not None:
+            bits.append(mmss(_f(s.get("duration_s"), 0.0)))
+        bits.append(f"{len(answers)} answer{'s' if len(answers) != 1 else ''}")
+        if s.get("reason"):
+            bits.append(f"ended: {s['reason']}")
+        head.append("   " + " · ".join(bits), style="grey70")
+        if s.get("session_id"):
+            head.append(f"\nsaved as {s['session_id']}", style="grey58")
+        yield Static(head, id="fb-title")
+        with VerticalScroll(id="fb-body"):
+            yield DataTable(id="fb-table", cursor_type="none", zebra_stripes=True)
+            if not answers:
+                yield Static(Text("No answers were recorded.", style="italic"), id="fb-empty")
+            for i, ans in enumerate(answers, 1):
+                yield Static(answer_detail(ans, i), classes="fb-answer")
+            yield Static(self._probes_text(probes, s.get("depth")), id="fb-probes")
+        yield Footer()
+
+    def _probes_text(self, probes: list[dict], depth: dict | None) -> Text:
+        out = Text().append("Probes asked", style="bold")
+        if not probes:
+            out.append("\n  none", style="grey58")
+        for i, p in enumerate(probes, 1):
+            out.append(f"\n  {i}. ")
+            out.append(f"[{p.get('family', '?')} · depth {p.get('depth', 1)}] ", style="magenta")
+            out.append(str(p.get("text", "")))
+        depth = {k: v for k, v in (depth or summarize_depth(probes)).items() if v}
+        out.append("\nDepth reached  ", style="bold")
+        if depth:
+            out.append("  ".join(f"{fam} {lvl}" for fam, lvl in sorted(depth.items())))
+        else:
+            out.append("—", style="grey58")
+        return out
+
+    def on_mount(self) -> None:
+        table = self.query_one("#fb-table", DataTable)
+        table.add_columns(
+            "#", "Prompt", "Time", "Pace", "Pauses", "Long", "Longest", "Fillers", "Structure"
+        )
+        table.add_rows(_answer_rows(list(self.summary.get("answers") or []), self.pace_bands))
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+class ErrorModal(ModalScreen[str]):
+    """A blocking error: the message, and what the user can do next."""
+
+    BINDINGS = [
+        Binding("f", "choose('feedback')", "See feedback"),
+        Binding("q", "choose('quit')", "Quit"),
+        Binding("escape", "choose('feedback')", "See feedback", show=False),
+    ]
+
+    def __init__(self, message: str, title: str = "The session stopped"):
+        super().__init__()
+        self.message = message
+        self.title_text = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="error-box"):
+            yield Static(Text(self.title_text, style="bold"), id="error-title")
+            yield Static(self.message, id="error-message", markup=False)
+            yield Static(
+                "What you said so far was kept.", id="error-kept", classes="dim-note"
+            )
+            with Horizontal(id="error-buttons"):
+                yield Button("See feedback", id="feedback", variant="primary")
+                yield Button("Quit", id="quit", variant="error")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "quit")
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
