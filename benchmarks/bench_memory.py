@@ -37,16 +37,22 @@ MARGIN_MIB = 50.0
 MIB = 1024 * 1024
 
 # Runs in the analysing child: prints one JSON line.
+# Also notes the peak so far (VmHWM) once decoding and VAD are done (``on_segments``).
 ANALYZE = """
 import json, resource, sys, time
 from voice_interview.analysis import analyze_file
 from voice_interview.speech.transcriber import WhisperTranscriber
+def hwm_kib():
+    with open("/proc/self/status") as f:
+        return next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
 t0 = time.perf_counter()
 tr = WhisperTranscriber()
-out = {"load_s": time.perf_counter() - t0}
+out = {"load_s": time.perf_counter() - t0, "model_hwm_kib": hwm_kib()}
 if sys.argv[1] != "-":
     t0 = time.perf_counter()
-    r = analyze_file(sys.argv[1], tr)
+    def after_vad(segments):
+        out["vad_hwm_kib"] = hwm_kib()
+    r = analyze_file(sys.argv[1], tr, on_segments=after_vad)
     out.update(analyze_s=time.perf_counter() - t0, duration_s=r.duration_s,
                words=r.metrics.word_count, segments=len(r.segments), pauses=len(r.pauses))
 out["self_maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -106,9 +112,11 @@ def main() -> int:
             c = r["child"]
             wav.unlink()
             print(f"{minutes:g} min: peak {r['peak_mib']:.0f} MiB (child's own figure "
-                  f"{r['self_mib']:.0f} MiB); analysed {c['duration_s']:.0f} s of audio in "
-                  f"{c['analyze_s']:.1f} s: {c['words']} words, {c['segments']} segments "
-                  f"({time.perf_counter() - t0:.1f} s with model load)")
+                  f"{r['self_mib']:.0f} MiB; peak with the model loaded "
+                  f"{c['model_hwm_kib'] / 1024:.0f}, after decode + VAD "
+                  f"{c['vad_hwm_kib'] / 1024:.0f} MiB); analysed {c['duration_s']:.0f} s "
+                  f"of audio in {c['analyze_s']:.1f} s: {c['words']} words, "
+                  f"{c['segments']} segments ({time.perf_counter() - t0:.1f} s with model load)")
 
     peak_long = rows[long_]["peak_mib"]
     growth = peak_long - rows[short]["peak_mib"]

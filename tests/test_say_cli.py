@@ -63,7 +63,10 @@ def test_say_out_writes_a_wav_file_without_any_device(tmp_path, voice):
     seconds = len(audio) / rate
     assert 1.0 < seconds < 6.0  # seven words: about two seconds of speech
     assert np.sqrt(np.mean(audio**2)) > 0.02  # not silence
-    assert wer(text, transcribe(audio, rate)) <= 0.10
+    # the file holds these words: at most one of the seven misheard (espeak's "would"
+    # can come back as "will"); intelligibility over many texts is in test_voices.py
+    heard = transcribe(audio, rate)
+    assert wer(text, heard) <= 1 / 7, heard
 
 
 def test_say_without_a_sound_device_prints_one_line(tmp_path):

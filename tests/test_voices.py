@@ -211,14 +211,15 @@ def _worst(rows, n=5) -> str:
 def test_every_probe_wording_is_intelligible(probe_results):
     name, score, rows = probe_results
     if name == "pyttsx3" and score > WER_TARGET:
-        # Measured, not hidden: espeak-ng through tiny.en lands around 12-14% on the
-        # bank (Piper ~2%). The target stays 10%; this records the miss explicitly.
+        # Measured, not hidden: espeak-ng (en-gb-x-rp, 150 wpm) through tiny.en lands
+        # at 9.7-10.8% on the bank from run to run (Piper ~2%). The target stays 10%;
+        # a run over it is reported as an expected failure with its figure.
         pytest.xfail(f"espeak-ng misses the {WER_TARGET:.0%} target: WER {score:.1%}; "
                      f"worst: {_worst(rows, 3)}")
     assert score <= WER_TARGET, f"{name}: WER {score:.1%}; worst: {_worst(rows)}"
 
 
-ESPEAK_REGRESSION_BOUND = 0.18  # the measured ~13% plus noise; catches a broken voice
+ESPEAK_REGRESSION_BOUND = 0.15  # measured 9.7-10.8%; catches a broken voice
 
 
 @pytest.mark.slow
@@ -363,14 +364,21 @@ def test_player_resamples_when_the_device_refuses_the_voice_rate(pulse_speaker):
 def test_player_stop_interrupts_playback(pulse_speaker):
     long_text = " ".join(SENTENCES[:5])
     rec = pulse_speaker.record_speaker()
-    report = play_in_subprocess(pulse_speaker, text=long_text, stop_after_s=0.8)
+    report = play_in_subprocess(pulse_speaker, text=long_text, stop_after_s=1.5)
     heard = rec.stop()
     assert report["interrupted"]
     assert report["started_at"] is not None
-    assert report["frames"] < report["voice_samples"] / 2
-    # what reached the speaker is a fraction of the whole text
-    words = normalize(transcribe(heard, 16000))
-    assert 0 < len(words) < len(normalize(long_text)) / 2, words
+    whole_s = report["voice_samples"] / report["voice_rate"]
+    assert report["frames"] / report["rate"] < whole_s / 2
+    # what reached the speaker: some speech, but a fraction of the whole text
+    assert 0.3 < speech_seconds(heard, 16000) < whole_s / 2
+
+
+def speech_seconds(samples: np.ndarray, rate: int, frame_s: float = 0.02) -> float:
+    """Seconds of 20 ms frames louder than a whisper (RMS > 0.01)."""
+    n = int(rate * frame_s)
+    frames = samples[: len(samples) // n * n].reshape(-1, n)
+    return float(np.sum(np.sqrt(np.mean(frames**2, axis=1)) > 0.01) * frame_s)
 
 
 @pytest.mark.mic

@@ -16,7 +16,8 @@ from voice_interview import __version__
 from voice_interview.errors import VoiceInterviewError
 
 # Each name is a module in voice_interview.commands with register(subparsers).
-COMMAND_MODULES = ["analyze", "demo", "devices", "practice", "say"]
+COMMAND_MODULES = ["analyze", "demo", "devices", "practice", "say",
+                   "sessions", "replay", "report", "progress", "rescore"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -165,12 +165,12 @@ class Listener:
         level = float(rms_dbfs(block[None, :])[0])
         speech = self.gate.update(prob, level)
         seg = self.segmenter.push(t, speech, level, prob)
+        if seg is not None:  # before the turn events, so waiting on it is always possible
+            self._submit_final(seg)
         with self._lock:
             events = self.turns.on_frame(t, speech)
         self._emit_all(events)
-        if seg is not None:
-            self._submit_final(seg)
-        elif self.segmenter.in_segment:
+        if seg is None and self.segmenter.in_segment:
             start = self.segmenter.segment_start
             if t + BLOCK_S - start >= self.s.max_segment_s:
                 cut = self.segmenter.flush()

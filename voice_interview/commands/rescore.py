@@ -55,14 +55,16 @@ def _question(data):
     return data.meta.get("question_text") or bank.default("deep-dive")
 
 
-def _span(doc: dict, total_s: float) -> tuple[float, float]:
+def _span(doc: dict, total_s: float, after: float, until: float | None) -> tuple[float, float]:
+    """Where an answer is in the recording: its speech (padded), its recorded span, or
+    (no speech found) from the previous answer's end to when it was scored."""
     span = doc.get("span") or {}
     segs = doc.get("speech_segments") or []
     if segs:
         return max(0.0, segs[0]["start"] - PAD_S), min(total_s, segs[-1]["end"] + PAD_S)
     if span:
         return float(span.get("start") or 0.0), float(span.get("end") or total_s)
-    return 0.0, total_s
+    return after, min(total_s, until) if until else total_s
 
 
 def _from_words(doc: dict, overview: bool):
@@ -123,13 +125,15 @@ def rescore(data, rubric: str | None = None, model: str | None = None,
         interviewer = LLMInterviewer(llm, api_base=api_base, fallback=PlannerSession(
             rubric_id=rubric))
     out = []
+    prev_end = 0.0
     for k, a in enumerate(answers):
         doc = a.get("analysis") or {}
         overview = k == 0
+        start, end = _span(doc, total_s, prev_end, a.get("t"))
+        prev_end = end
         if transcriber is not None:
             from voice_interview.analysis import analyze_samples
 
-            start, end = _span(doc, total_s)
             result = analyze_samples(data.candidate_audio(start, end), transcriber,
                                      overview=overview)
             new = shift_analysis(result.to_json(), start, end)

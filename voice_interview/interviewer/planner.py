@@ -411,6 +411,20 @@ class PlannerSession:
         latest = transcript or (self._answers[-1] if self._answers else "")
         return self.planner.next_probes(question, latest, self.report(question), self._asked, n)
 
+    def preview(self, question: Any, transcript: str | Sequence[Any]) -> Probe | None:
+        """What ``next_probe(question, transcript)`` would return, recording nothing.
+
+        The session uses it to prepare (and pre-synthesize) the probe while the
+        candidate is silent, before the patience window has run out.
+        """
+        saved = list(self._answers)
+        try:
+            self.add_answer(transcript)
+            found = [] if self.exhausted else self.suggestions(question, transcript, n=1)
+        finally:
+            self._answers = saved
+        return found[0] if found else None
+
     def next_probe(self, question: Any, transcript: str | Sequence[Any]) -> Probe:
         """Record the answer, plan, record and return the probe to ask.
 

@@ -120,6 +120,9 @@ class Index:
         conn = sqlite3.connect(self.path, timeout=10.0)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
+            # WAL + NORMAL: a commit survives the process dying (kill -9); only a power
+            # cut can lose the last commits, and the folders rebuild the index anyway.
+            conn.execute("PRAGMA synchronous = NORMAL")
             if not self._ready:
                 self._migrate(conn)
                 self._ready = True

@@ -23,6 +23,7 @@ all consume the same events. Recording goes through an optional recorder (see
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -54,6 +55,8 @@ from voice_interview.events import (
     VoiceStarted,
 )
 
+log = logging.getLogger(__name__)
+
 CUT_IN = "Let me stop you there."
 CLOSING_LINE = "Thanks, that's all I wanted to ask. Let's look at how it went."
 FINALS_WAIT_S = 3.0  # after a turn ends, wait this long at most for its last transcript
@@ -77,6 +80,18 @@ class SessionConfig:
     time_limit_s: float | None = None
     seed: int = 0
     save: bool = True
+
+
+@dataclass
+class _Prepared:
+    """A probe planned (and its first sentence synthesized) during the candidate's silence."""
+
+    gen: int
+    answer_index: int
+    finals: int
+    text: str
+    first_audio: np.ndarray | None
+    rest: str
 
 
 @dataclass
@@ -117,6 +132,10 @@ class PracticeSession:
         self._current: _Answer | None = None
         self._probes: list[dict] = []
         self._lock = threading.Lock()
+        self._planner_lock = threading.Lock()  # the planner is used from two threads
+        self._voice_lock = threading.Lock()  # one synthesis at a time
+        self._gen = 0  # bumped whenever the candidate speaks: stale preparations are dropped
+        self._prepared: _Prepared | None = None
 
     # -- controls (any thread) -------------------------------------------------------
 
@@ -306,12 +325,12 @@ class PracticeSession:
 
     # -- turns ---------------------------------------------------------------------------
 
-    def _ask(self, text: str, kind: str) -> None:
+    def _ask(self, text: str, kind: str, prepared: _Prepared | None = None) -> None:
         index = len(self._answers) + 1
         if kind == "question":
             self._emit(QuestionAsked(self.now, question_id=self.question.id, text=text,
                                      index=sum(a.kind == "question" for a in self._answers) + 1))
-        self._say(text)
+        self._say(text, prepared)
         with self._lock:
             self._current = _Answer(index, self.question.id, kind, text, self.now, [], [])
         self.listener.new_turn(self._turn_settings_for(kind))
@@ -335,14 +354,18 @@ class PracticeSession:
             if probe.source != "llm":
                 self._emit(Notice(self.now, message=probe.reason, level="warning"))
         else:
-            probe = self.planner.next_probe(self.question, words or text)
+            with self._planner_lock:
+                probe = self.planner.next_probe(self.question, words or text)
+        prepared = self._take_prepared(answer, probe.text)
         depth = self.planner.depth.get(probe.family, 1)
         info = {"family": probe.family, "text": probe.text, "reason": probe.reason,
                 "source": probe.source, "depth": depth, "cut_in": cut_in}
         self._probes.append(info)
         self._emit(ProbeAsked(self.now, **info))
-        spoken = f"{CUT_IN} {probe.text}" if cut_in else probe.text
-        self._ask(spoken, kind="probe")
+        if cut_in:
+            self._ask(f"{CUT_IN} {probe.text}", kind="probe")
+        else:
+            self._ask(probe.text, kind="probe", prepared=prepared)
 
     def _next_question(self) -> bool:
         from voice_interview.interviewer.banks import load_question_bank
@@ -404,7 +427,23 @@ class PracticeSession:
 
     # -- speaking ------------------------------------------------------------------------
 
-    def _say(self, text: str) -> None:
+    def _speech(self, text: str, prepared: _Prepared | None):
+        """The line's audio chunks: a prepared first sentence, then the rest, synthesized
+        sentence by sentence while the first one plays."""
+        if prepared is not None and prepared.first_audio is not None:
+            yield prepared.first_audio
+            text = prepared.rest
+        if not text:
+            return
+        chunks = self.voice.stream(text)
+        while True:
+            with self._voice_lock:
+                chunk = next(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+
+    def _say(self, text: str, prepared: _Prepared | None = None) -> None:
         """Speak (or just show) the interviewer's line; the mic is muted meanwhile."""
         self._emit(StateChanged(self.now, state="interviewer"))
         if self.voice is None or self.player is None or self._stop.is_set():
@@ -419,8 +458,17 @@ class PracticeSession:
             t_start.append(self.now)
             self._emit(VoiceStarted(self.now, text=text))
 
+        speech = self._speech(text, prepared)
+        # The first chunk is made before the output opens: opening the device while
+        # the voice is busy synthesizing delays the first sample by up to a second.
+        head = next(speech, None)
+
         def stream():
-            for chunk in self.voice.stream(text):
+            if head is None:
+                return
+            chunks.append(head)
+            yield head
+            for chunk in speech:
                 chunks.append(chunk)
                 yield chunk
 
@@ -442,6 +490,52 @@ class PracticeSession:
         self._emit(VoiceEnded(self.now, text=text,
                               interrupted=bool(report and report.interrupted)))
 
+    # -- preparing the next probe during the candidate's silence -------------------------
+
+    def _prepare(self, gen: int) -> None:
+        """Plan the probe and synthesize its first sentence while the patience window runs.
+
+        Dropped as soon as the candidate speaks again (``_gen`` moves on); used only
+        if the planner, asked for real at the end of the turn, picks the same probe.
+        """
+        try:
+            self.listener.wait_idle(FINALS_WAIT_S)  # the last segment's words first
+            with self._lock:
+                cur = self._current
+                if gen != self._gen or cur is None:
+                    return
+                finals = list(cur.finals)
+            words = [w for f in finals for w in f.words]
+            text = " ".join(f.text for f in finals)
+            with self._planner_lock:
+                probe = self.planner.preview(self.question, words or text)
+            if probe is None or gen != self._gen:
+                return
+            first_audio, rest = None, ""
+            if self.voice is not None and self.player is not None:
+                from voice_interview.speech.voices import split_sentences
+
+                sentences = split_sentences(probe.text)
+                with self._voice_lock:
+                    if gen != self._gen:
+                        return
+                    first_audio = self.voice.synthesize(sentences[0])
+                rest = " ".join(sentences[1:])
+            with self._lock:
+                if gen == self._gen and self._current is cur:
+                    self._prepared = _Prepared(gen, cur.index, len(finals), probe.text,
+                                               first_audio, rest)
+        except Exception:  # preparation is an optimisation: never let it break a session
+            log.exception("preparing the next probe failed")
+
+    def _take_prepared(self, answer: _Answer, text: str) -> _Prepared | None:
+        with self._lock:
+            prepared, self._prepared = self._prepared, None
+        if (prepared is not None and prepared.answer_index == answer.index
+                and prepared.finals == len(answer.finals) and prepared.text == text):
+            return prepared
+        return None
+
     # -- events --------------------------------------------------------------------------
 
     def _from_listener(self, event: Event) -> None:
@@ -454,9 +548,15 @@ class PracticeSession:
                 elif isinstance(event, PauseEnded):
                     cur.pauses.append(event)
         if isinstance(event, SpeechStarted):
+            with self._lock:
+                self._gen += 1
+                self._prepared = None
             self._emit(StateChanged(event.t, state="speaking"))
         elif isinstance(event, PauseStarted):
             self._emit(StateChanged(event.t, state="thinking"))
+            if self.llm is None and cur is not None:
+                threading.Thread(target=self._prepare, args=(self._gen,), name="prepare",
+                                 daemon=True).start()
         self._emit(event)
         if isinstance(event, TurnEnded | HardBudgetReached | EngineError):
             self._inbox.put(event)

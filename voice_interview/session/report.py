@@ -107,8 +107,9 @@ def build_report(data: SessionData) -> dict:
         p["after_answer"] = answers[before[-1]]["index"] if before else None
     for ans in answers:
         ans["probes_after"] = [p for p in probes if p["after_answer"] == ans["index"]]
-    span_total = sum(a["duration_s"] or 0 for a in answers if a["words"])
-    words_total = sum(a["words"] or 0 for a in answers)
+    raw = [(a.get("analysis") or {}).get("metrics") or {} for a in data.answers]
+    span_total = sum(m.get("speech_span_s") or 0 for m in raw if m.get("word_count"))
+    words_total = sum(m.get("word_count") or 0 for m in raw)
     return {
         "report_version": REPORT_VERSION,
         "session": {**data.info.to_json(), "voice": data.meta.get("voice"),
@@ -157,17 +158,28 @@ def _v(v, unit="") -> str:
     return "–" if v is None else f"{v}{unit}"
 
 
+def plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word}{'es' if word.endswith(('ch', 's')) else 's'}"
+
+
+def nice_date(iso: str) -> str:
+    return (iso or "–")[:16].replace("T", " ")
+
+
 def to_markdown(rep: dict) -> str:
     s = rep["session"]
     t = rep["totals"]
     out = [f"# Session {s['id']}", ""]
     out += [f"- **Question:** {s.get('question') or '–'}",
-            f"- **Started:** {s['started_at']}",
+            f"- **Started:** {nice_date(s['started_at'])}",
             f"- **Status:** {s['status']}" + (f" ({s['reason']})" if s.get("reason") else ""),
-            f"- **Length:** {mmss(rep['duration_s'])} ({t['answers']} answers, "
-            f"{t['probes']} probes)",
-            f"- **Pace:** {_v(t['wpm'], ' wpm')} overall; {t['long_pauses']} long pauses; "
-            f"{t['fillers']} fillers (lower bound)"]
+            f"- **Length:** {mmss(rep['duration_s'])} ({plural(t['answers'], 'answer')}, "
+            f"{plural(t['probes'], 'probe')})",
+            f"- **Pace:** {_v(t['wpm'], ' wpm')} overall; "
+            f"{plural(t['long_pauses'], 'long pause')}; "
+            f"{plural(t['fillers'], 'filler')} (lower bound)"]
     if s.get("voice") or s.get("llm_model"):
         out.append(f"- **Interviewer:** voice {s.get('voice') or '–'}, "
                    f"model {s.get('llm_model') or 'offline planner'}")
@@ -189,9 +201,9 @@ def to_markdown(rep: dict) -> str:
         out += ["", f"### Answer {a['index'] + 1} ({a['kind']}): {a['prompt'] or '–'}", ""]
         out.append(f"{mmss(a['duration_s'])} from {mmss(a['start'])}, {_v(a['words'])} words, "
                    f"{_v(a['wpm'], ' wpm')} (articulation {_v(a['articulation_wpm'], ' wpm')}), "
-                   f"{_v(a['pauses'])} pauses, {_v(a['long_pauses'])} long "
+                   f"pauses {_v(a['pauses'])}, long {_v(a['long_pauses'])} "
                    f"({_v(a['mid_sentence_long_pauses'])} mid-sentence), longest "
-                   f"{_v(a['longest_pause_s'], ' s')}, {_v(a['fillers'])} fillers.")
+                   f"{_v(a['longest_pause_s'], ' s')}, fillers {_v(a['fillers'])}.")
         if a["feedback"]:
             out += ["", "Pacing:"]
             out += [f"- {f['message']}" for f in a["feedback"]]
@@ -207,8 +219,9 @@ def to_markdown(rep: dict) -> str:
     d = rep["depth"]
     out += ["", "## Probes and depth", ""]
     if rep["probes"]:
-        out.append(f"{len(rep['probes'])} probes over {d['branches']} branches; deepest branch "
-                   f"{d['max']} levels: " + ", ".join(f"{k} {v}" for k, v in
+        out.append(f"{plural(len(rep['probes']), 'probe')} over "
+                   f"{plural(d['branches'], 'branch')}; deepest branch "
+                   f"{plural(d['max'], 'level')}: " + ", ".join(f"{k} {v}" for k, v in
                                                        sorted(d["by_family"].items())) + ".")
     else:
         out.append("No probes were asked.")
@@ -359,11 +372,11 @@ def to_html(rep: dict) -> str:
     good = rep["pace_bands"]["good"]
     title = f"Session {s['id']}"
     body = [f"<h1>{_esc(title)}</h1>",
-            f'<p class="meta">{_esc(s.get("question") or "")}<br>Started {_esc(s["started_at"])}'
-            f' · status {_esc(s["status"])} · {mmss(rep["duration_s"])} · '
-            f'{t["answers"]} answers · {t["probes"]} probes · '
-            f'{_esc(_v(t["wpm"], " wpm"))} overall · {t["long_pauses"]} long pauses · '
-            f'{t["fillers"]} fillers</p>']
+            f'<p class="meta">{_esc(s.get("question") or "")}<br>Started '
+            f'{_esc(nice_date(s["started_at"]))} · status {_esc(s["status"])} · '
+            f'{mmss(rep["duration_s"])} · {plural(t["answers"], "answer")} · '
+            f'{plural(t["probes"], "probe")} · {_esc(_v(t["wpm"], " wpm"))} overall · '
+            f'{plural(t["long_pauses"], "long pause")} · {plural(t["fillers"], "filler")}</p>']
     for w in rep["warnings"]:
         body.append(f'<p class="warn">⚠ {_esc(w)}</p>')
     body.append("<h2>Timeline</h2>")
@@ -392,9 +405,9 @@ def to_html(rep: dict) -> str:
                     f'{_esc(a["prompt"])}</p>')
         body.append(f'<p class="small">{mmss(a["duration_s"])} from {mmss(a["start"])} · '
                     f'{_esc(_v(a["words"]))} words · {_esc(_v(a["wpm"], " wpm"))} · '
-                    f'{_esc(_v(a["long_pauses"]))} long pauses '
+                    f'long pauses {_esc(_v(a["long_pauses"]))} '
                     f'({_esc(_v(a["mid_sentence_long_pauses"]))} mid-sentence) · '
-                    f'{_esc(_v(a["fillers"]))} fillers</p>')
+                    f'fillers {_esc(_v(a["fillers"]))}</p>')
         if a["feedback"]:
             body.append("<ul>" + "".join(f"<li class=\"{_esc(f.get('severity'))}\">"
                                          f"{_esc(f.get('message'))}</li>"
@@ -419,8 +432,9 @@ def to_html(rep: dict) -> str:
     d = rep["depth"]
     body.append("<h2>Probes and depth</h2>")
     if rep["probes"]:
-        body.append(f"<p>{len(rep['probes'])} probes over {d['branches']} branches; deepest "
-                    f"branch {d['max']} levels.</p><table><tr><th>branch</th><th>depth</th></tr>"
+        body.append(f"<p>{plural(len(rep['probes']), 'probe')} over "
+                    f"{plural(d['branches'], 'branch')}; deepest branch "
+                    f"{plural(d['max'], 'level')}.</p><table><tr><th>branch</th><th>depth</th></tr>"
                     + "".join(f"<tr><td>{_esc(k)}</td><td>{v}</td></tr>"
                               for k, v in sorted(d["by_family"].items())) + "</table>")
     else:

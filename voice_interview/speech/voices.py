@@ -219,12 +219,17 @@ class _EspeakOwner:
 
 
 class Pyttsx3Voice:
-    """espeak-ng through pyttsx3 (robotic but light and always available offline)."""
+    """espeak-ng through pyttsx3 (robotic but light and always available offline).
+
+    The default espeak voice and rate (British RP, 150 wpm) were the most
+    intelligible of those tried: about 10% word errors through Whisper tiny.en on
+    the probe bank, against 11-14% for en-us at 130-170 wpm.
+    """
 
     name = "pyttsx3"
     sample_rate = 22050  # what pyttsx3's espeak driver writes
 
-    def __init__(self, espeak_voice: str = "en-us", rate_wpm: int = 150) -> None:
+    def __init__(self, espeak_voice: str = "en-gb-x-rp", rate_wpm: int = 150) -> None:
         self._settings = {"voice": espeak_voice, "rate": int(rate_wpm), "volume": 0.85}
         self._owner = _EspeakOwner.get()
         self._tmp = tempfile.TemporaryDirectory(prefix="voice-interview-tts-")

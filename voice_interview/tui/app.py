@@ -14,11 +14,14 @@ offers the feedback gathered so far. No traceback reaches the screen.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from textual import work
 from textual.app import App
@@ -99,11 +102,14 @@ class PracticeApp(App[int]):
         self.stop_requested = False
         self.exit_code = 0
         self.summary: dict | None = None
-        self.events: list = []  # every event handled, in order (kept for the feedback)
+        self.event_log: list = []  # every event handled, in order
         self.prompts: list[dict] = []
         self.scored: list[dict] = []
         self.error_message: str | None = None
+        self.error_modal_open = False
+        self.log_path: Path | None = None  # where details of errors go (run_practice)
         self.feedback_screen: FeedbackScreen | None = None
+        self._pending: list | None = []  # events that arrive before the screen is up
         self._stop_lock = threading.Lock()
         self.rubric = load_ui_rubric(config)
         self.pace_bands = self.rubric.pace
@@ -112,6 +118,12 @@ class PracticeApp(App[int]):
     def on_mount(self) -> None:
         self.practice = PracticeScreen(self.rubric, loading_text=self._loading_text())
         self.push_screen(self.practice)
+
+    def practice_ready(self) -> None:
+        """The practice screen is composed: show what arrived meanwhile, start the session."""
+        pending, self._pending = self._pending, None
+        for event in pending or ():
+            self.handle_event(event)
         if self.autostart:
             self.start_session()
 
@@ -172,7 +184,17 @@ class PracticeApp(App[int]):
         reach it through ``post_engine_event``, and tests feed recorded event
         sequences to it directly.
         """
-        self.events.append(event)
+        if self._pending is not None:
+            self._pending.append(event)
+            return
+        self.event_log.append(event)
+        try:
+            self._apply(event)
+        except Exception as exc:  # a display bug must not take the session down
+            log.exception("showing %r", event)
+            self.notify(f"could not show a {event.type} event: {exc}", severity="error")
+
+    def _apply(self, event) -> None:
         kind = event.type
         if kind == "notice":
             level = str(getattr(event, "level", "info"))
@@ -183,6 +205,9 @@ class PracticeApp(App[int]):
             )
         elif kind == "engine_error":
             if getattr(event, "fatal", False):
+                code = getattr(event, "exit_code", None)
+                if code and self.exit_code == 0:
+                    self.exit_code = int(code)
                 self.show_error(str(event.message))
             else:
                 self.notify(str(event.message), title="Problem", severity="error", timeout=8)
@@ -241,7 +266,7 @@ class PracticeApp(App[int]):
         return out
 
     def show_feedback(self) -> None:
-        if self.error_message is not None and isinstance(self.screen, ErrorModal):
+        if self.error_modal_open:
             return  # the modal's "See feedback" brings it up
         if self.feedback_screen is not None:
             return
@@ -260,9 +285,11 @@ class PracticeApp(App[int]):
             except Exception:  # the session is already failing; keep the first message
                 log.exception("stop after a fatal error")
         self.practice.badge.state = "ended"
-        self.push_screen(ErrorModal(message), self._after_error)
+        self.error_modal_open = True
+        self.push_screen(ErrorModal(message, details=self.log_path), self._after_error)
 
     def _after_error(self, choice: str | None) -> None:
+        self.error_modal_open = False
         if choice == "feedback":
             self.show_feedback()
         else:
@@ -271,7 +298,10 @@ class PracticeApp(App[int]):
     # -- keys -------------------------------------------------------------------------------
     def _session_call(self, name: str, *args) -> bool:
         if self.session is None or not self.running:
-            self.notify("Still loading the models…", timeout=3)
+            if self.loaded:
+                self.notify("The session has ended.", timeout=3)
+            else:
+                self.notify("Still loading the models…", timeout=3)
             return False
         try:
             getattr(self.session, name)(*args)
@@ -375,8 +405,59 @@ def load_ui_rubric(config) -> UiRubric:
     return ui
 
 
+def _open_log(path: Path | None) -> tuple[int, Path] | None:
+    try:
+        if path is None:
+            from voice_interview.paths import cache_dir
+
+            path = cache_dir() / "practice.log"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+        return os.open(path, flags, 0o600), path
+    except (OSError, VoiceInterviewError):
+        return None
+
+
+@contextlib.contextmanager
+def terminal_guard(log_path: Path | None = None):
+    """Keep C libraries from writing over the screen while the TUI runs.
+
+    PortAudio/ALSA (e.g. when a microphone disappears), onnxruntime and
+    CTranslate2 write straight to file descriptor 2, which is also where Textual
+    draws. Inside this block fd 2 goes to a log file (with the package's Python
+    warnings), and Textual draws on its own handle to the terminal. Yields the
+    log's path, or None where nothing was redirected (not a terminal, no POSIX).
+    """
+    opened = _open_log(log_path) if os.name == "posix" and os.isatty(2) else None
+    if opened is None:
+        yield None
+        return
+    log_fd, path = opened
+    saved_fd = os.dup(2)
+    terminal = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="replace")
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    package_log = logging.getLogger("voice_interview")
+    package_log.addHandler(handler)
+    original = sys.__stderr__
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    sys.__stderr__ = terminal  # Textual's driver draws on sys.__stderr__
+    try:
+        yield path
+    finally:
+        sys.__stderr__ = original
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        package_log.removeHandler(handler)
+        handler.close()
+        terminal.close()
+
+
 def run_practice(config) -> int:
     """Run the practice TUI until the user quits; return the process exit code."""
-    app = PracticeApp(config)
-    app.run()
+    with terminal_guard() as log_path:
+        app = PracticeApp(config)
+        app.log_path = log_path
+        app.run()
     return int(app.return_code or app.exit_code or 0)

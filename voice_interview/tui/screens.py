@@ -88,6 +88,9 @@ class PracticeScreen(Screen):
         self._show_question()
         self._show_session_stats()
         self.query_one("#transcript", TranscriptView).border_title = "Transcript"
+        ready = getattr(self.app, "practice_ready", None)
+        if ready is not None:
+            ready()
 
     # -- widgets -------------------------------------------------------------------
     @property
@@ -350,7 +353,7 @@ class FeedbackScreen(Screen):
             bits.append(f"ended: {s['reason']}")
         head.append("   " + " · ".join(bits), style="grey70")
         if s.get("session_id"):
-            head.append(f"\nsaved as {s['session_id']}", style="grey58")
+            head.append(f"\nsession {s['session_id']}", style="grey58")
         yield Static(head, id="fb-title")
         with VerticalScroll(id="fb-body"):
             yield DataTable(id="fb-table", cursor_type="none", zebra_stripes=True)
@@ -397,21 +400,23 @@ class ErrorModal(ModalScreen[str]):
         Binding("escape", "choose('feedback')", "See feedback", show=False),
     ]
 
-    def __init__(self, message: str, title: str = "The session stopped"):
+    def __init__(self, message: str, title: str = "The session stopped", details=None):
         super().__init__()
         self.message = message
         self.title_text = title
+        self.details = details
 
     def compose(self) -> ComposeResult:
         with Vertical(id="error-box"):
             yield Static(Text(self.title_text, style="bold"), id="error-title")
             yield Static(self.message, id="error-message", markup=False)
-            yield Static(
-                "What you said so far was kept.", id="error-kept", classes="dim-note"
-            )
+            kept = "What you said so far was kept."
+            if self.details:
+                kept += f"\nDetails: {self.details}"
+            yield Static(kept, id="error-kept", markup=False)
             with Horizontal(id="error-buttons"):
-                yield Button("See feedback", id="feedback", variant="primary")
-                yield Button("Quit", id="quit", variant="error")
+                yield Button("See feedback (f)", id="feedback", variant="primary")
+                yield Button("Quit (q)", id="quit", variant="error")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id or "quit")

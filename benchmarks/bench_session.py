@@ -1,0 +1,203 @@
+"""The live practice session, measured end to end (issue 4 figures).
+
+1. Voice-to-voice: from the end of the patience window (the turn-ended event) to
+   the first audio sample of the probe at the output device, offline planner +
+   Piper, over >= 10 turns of real audio. Target: median <= 0.5 s.
+   ``--llm URL`` measures the same with an OpenAI-compatible server.
+2. Live transcript lag: from a word being spoken (its end on the audio
+   timeline) to the first transcript event that shows it: the first partial of
+   its segment with enough words to hold it, else the final. Target: median <= 1.5 s.
+3. ``--soak MINUTES``: a long session through the PulseAudio virtual microphone
+   with news_169s_8k.wav in a loop: memory growth after the first 5 minutes
+   (target <= 50 MB over 45 minutes) and dropped audio blocks (target 0).
+
+The candidate's side is the real recordings of ../shared/speech (sentences
+joined into answers), played in real time through FileSource (1, 2) or the
+virtual microphone (3); the interviewer's voice plays on the PulseAudio null
+sink, so the output path is the real PortAudio one.
+
+    .venv/bin/python -m benchmarks.bench_session [--turns 10] [--llm URL] [--soak 45]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import resource
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.common import shared
+from voice_interview.audio.sources import SAMPLE_RATE, decode_file
+
+
+def build_answers(turns: int, gap_s: float) -> np.ndarray:
+    """``turns + 1`` answers made of the shared read sentences, each followed by ``gap_s``."""
+    names = [f"spk{s}_snt{i}.wav" for s in (1, 2) for i in (1, 2, 3, 4)]
+    clips = [decode_file(shared(n)) for n in names]
+    parts = [np.zeros(SAMPLE_RATE // 2, np.float32)]
+    for k in range(turns + 1):
+        for j in range(3):
+            parts.append(clips[(3 * k + j) % len(clips)])
+            parts.append(np.zeros(int(0.4 * SAMPLE_RATE), np.float32))
+        parts.append(np.zeros(int(gap_s * SAMPLE_RATE), np.float32))
+    return np.concatenate(parts)
+
+
+def write_wav(path: Path, samples: np.ndarray) -> Path:
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(SAMPLE_RATE)
+        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+@contextlib.contextmanager
+def virtual_audio(tmp: Path):
+    """A private PulseAudio (speaker + FIFO mic) for this process (tests/pulse.py)."""
+    import os
+
+    from tests.pulse import PulseAudio
+
+    with PulseAudio(tmp, with_mic=True) as pa:
+        old = {k: os.environ.get(k) for k in pa.env}
+        os.environ.update(pa.subprocess_env({}))
+        try:
+            yield pa
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+
+def run_turns(turns: int, llm: str | None) -> None:
+    from voice_interview.session.orchestrator import PracticeSession, SessionConfig
+
+    with tempfile.TemporaryDirectory() as tmp, virtual_audio(Path(tmp)):
+        wav = write_wav(Path(tmp) / "answers.wav", build_answers(turns, gap_s=9.0))
+        config = SessionConfig(input_path=str(wav), voice="piper", patience_s=2.0,
+                               max_probes=turns, llm_model="openai/local" if llm else None,
+                               api_base=llm, save=False)
+        arrivals: list[tuple[float, object]] = []
+        lock = threading.Lock()
+
+        def on_event(e) -> None:
+            with lock:
+                arrivals.append((time.monotonic(), e))
+
+        session = PracticeSession(config, on_event)
+        session.load()
+        summary = session.run()
+
+    v2v, lags, sources, stages = [], [], [], []
+    partials: dict[float, list[tuple[float, int]]] = {}
+    turn_end = None
+    for wall, e in arrivals:
+        kind = e.type
+        if kind == "turn_ended" and e.reason == "silence":
+            turn_end = wall
+            stages.append({"turn_ended": 0.0})
+        elif kind in ("answer_scored", "probe_asked") and turn_end is not None:
+            stages[-1][kind] = wall - turn_end
+        elif kind == "probe_asked":
+            sources.append(e.source)
+        elif kind == "voice_started" and turn_end is not None:
+            v2v.append(wall - turn_end)
+            stages[-1]["voice_started"] = wall - turn_end
+            turn_end = None
+        elif kind == "transcript_partial":
+            partials.setdefault(e.segment_start, []).append((e.t, len(e.text.split())))
+        elif kind == "transcript_final":
+            # A word is on screen from the first partial long enough to hold it.
+            shown = partials.get(e.segment_start, [])
+            for k, w in enumerate(e.words):
+                first = next((t for t, n in shown if n > k), e.t)
+                lags.append(min(first, e.t) - w.end)
+    print(f"turns measured: {len(v2v)}  (probes: {len(summary['probes'])}, "
+          f"sources: {sorted(set(sources))})")
+    for name in ("answer_scored", "probe_asked", "voice_started"):
+        got = [st[name] for st in stages if name in st]
+        if got:
+            print(f"  turn end -> {name}: median {statistics.median(got):.3f} s")
+    if v2v:
+        med = statistics.median(v2v)
+        label = "LLM" if llm else "planner"
+        print(f"voice-to-voice ({label} + Piper): median {med:.3f} s, "
+              f"p90 {np.percentile(v2v, 90):.3f} s, max {max(v2v):.3f} s  "
+              f"[{'PASS' if med <= 0.5 or llm else 'FAIL'} target <= 0.5 s]")
+    if lags:
+        med = statistics.median(lags)
+        print(f"live transcript lag: median {med:.3f} s, p90 "
+              f"{np.percentile(lags, 90):.3f} s over {len(lags)} words  "
+              f"[{'PASS' if med <= 1.5 else 'FAIL'} target <= 1.5 s]")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def soak(minutes: float) -> None:
+    from voice_interview.session.orchestrator import PracticeSession, SessionConfig
+
+    news = decode_file(shared("news_169s_8k.wav"))
+    with tempfile.TemporaryDirectory() as tmp, virtual_audio(Path(tmp)) as pa:
+        config = SessionConfig(voice=None, patience_s=2.5, budget_s=10**6, max_probes=10**6,
+                               time_limit_s=minutes * 60 + 30, save=False)
+        session = PracticeSession(config, lambda e: None)
+        session.load()
+        runner = threading.Thread(target=session.run, daemon=True)
+        runner.start()
+        samples: list[tuple[float, float]] = []
+        start = time.monotonic()
+        stop = threading.Event()
+
+        def feed() -> None:
+            while not stop.is_set():
+                pa.write_mic(news, realtime=True)
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        while (elapsed := time.monotonic() - start) < minutes * 60:
+            samples.append((elapsed, rss_mb()))
+            time.sleep(15)
+        dropped = session.source.dropped_blocks
+        stop.set()
+        session.stop()
+        runner.join(timeout=30)
+    after5 = [m for t, m in samples if t >= 300] or [samples[-1][1]]
+    growth = max(after5) - after5[0]
+    print(f"soak {minutes:.0f} min: RSS at 5 min {after5[0]:.0f} MB, max after "
+          f"{max(after5):.0f} MB, growth {growth:.1f} MB  "
+          f"[{'PASS' if growth <= 50 else 'FAIL'} target <= 50 MB]")
+    print(f"dropped audio blocks: {dropped}  [{'PASS' if dropped == 0 else 'FAIL'} target 0]")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--turns", type=int, default=10)
+    ap.add_argument("--llm", metavar="URL", help="OpenAI-compatible server (llama.cpp) base URL")
+    ap.add_argument("--soak", type=float, metavar="MINUTES", help="run the long soak instead")
+    args = ap.parse_args()
+    if args.soak:
+        soak(args.soak)
+    else:
+        run_turns(args.turns, args.llm)
+
+
+if __name__ == "__main__":
+    main()

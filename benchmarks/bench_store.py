@@ -1,0 +1,288 @@
+"""The session store: replay opening, listing, recording cost, crash loss.
+
+Figures (targets from issue 5), measured in one run on this machine:
+
+1. replay open: a 45-minute session (45 min of audio, 20 answers, ~6,000 timed
+   words, ~1,000 events) from process start to the replay screen drawn (headless
+   Textual), in a fresh process; also the engine part alone (open + timeline).
+   Target <= 1 s.
+2. `voice-interview sessions` (and `--json`) over an index of 1,000 sessions,
+   process wall time; the baseline is `voice-interview --version` (interpreter +
+   CLI imports) in the same run. Target <= 0.5 s.
+3. recording cost: CPU time of the whole process while a SessionWriter takes 60 s
+   of audio in 32 ms blocks paced in real time (plus a log line every 0.25 s), minus
+   the same loop without the writer, over wall time. Target <= 5 % of one core.
+4. crash loss: 20 `kill -9` of a child recording in real time at random moments
+   (tests/crash_child.py); each must repair into a replayable session; the loss is
+   the audio handed to the writer before the kill that is not in the file.
+   Target: 20/20 replayable, each <= 1.0 s lost.
+
+Run: .venv/bin/python -m benchmarks.bench_store [--quick] [--strict]
+(--quick: 200 sessions, 15 s of recording, 5 kills; the figures then say so.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from voice_interview.session.recorder import SAMPLE_RATE  # noqa: E402
+from voice_interview.session.store import SessionStore  # noqa: E402
+
+BLOCK = 512
+_TEXT = ("so we built a retrieval system that cut the time to answer tickets by forty "
+         "percent um and the hard part was cleaning old data like really")
+VOCAB = _TEXT.split()
+
+
+def _env(home: Path) -> dict:
+    env = {**os.environ, "VOICE_INTERVIEW_HOME": str(home)}
+    env.pop("VOICE_INTERVIEW_DEBUG", None)
+    return env
+
+
+def _answer_doc(t0: float, seconds: float, rng: random.Random) -> tuple[dict, float]:
+    """An analyze JSON for a spoken answer of ``seconds`` starting at ``t0`` (~150 wpm)."""
+    words, segs, pauses, t = [], [], [], t0
+    seg_start = t
+    vocab = VOCAB
+    while t < t0 + seconds:
+        w = rng.choice(vocab)
+        words.append({"word": w, "start": round(t, 3), "end": round(t + 0.3, 3),
+                      "probability": 0.9})
+        t += 0.4
+        if rng.random() < 0.08:
+            gap = rng.choice([0.4, 0.6, 1.2, 1.8])
+            segs.append({"start": round(seg_start, 3), "end": round(t - 0.1, 3)})
+            pauses.append({"start": round(t - 0.1, 3), "end": round(t + gap, 3),
+                           "duration_s": gap, "long": gap >= 1.0, "mid_sentence": False})
+            t += gap
+            seg_start = t
+    segs.append({"start": round(seg_start, 3), "end": round(t, 3)})
+    span = t - t0
+    windows = [{"start": round(a, 2), "end": round(min(a + 30, t), 2), "word_count": 70,
+                "wpm": 140.0 + 20 * rng.random(), "pause_count": 2}
+               for a in np.arange(t0, t - 1, 10.0)]
+    doc = {"transcript": " ".join(w["word"] for w in words), "words": words,
+           "speech_segments": segs, "pauses": pauses,
+           "metrics": {"speech_span_s": span, "word_count": len(words),
+                       "wpm": 60 * len(words) / span, "articulation_wpm": 160.0,
+                       "pause_count": len(pauses),
+                       "long_pause_count": sum(p["long"] for p in pauses),
+                       "mid_sentence_long_pause_count": 0, "filler_count": 3,
+                       "fillers": {"um": 3}, "longest_pause_s": 1.8},
+           "windows": windows, "feedback": [],
+           "structure": {"rubric": "deep_dive", "parts": [
+               {"id": p, "covered": rng.random() < 0.6, "start": None}
+               for p in ("hook", "problem", "data", "approach", "evaluation", "reflection")],
+               "findings": []},
+           "probes": [{"family": "decisions", "text": "Why that?", "reason": "bench"}]}
+    return doc, t
+
+
+def build_long_session(store: SessionStore, minutes: float = 45.0, answers: int = 20) -> str:
+    rng = random.Random(1)
+    total = minutes * 60.0
+    per = total / answers
+    w = store.create({"question_id": "dd-end-to-end", "question_text": "A long deep dive.",
+                      "format_id": "conversational", "started_at": "2025-06-01T10:00:00+00:00"})
+    w.log_event({"type": "session_started", "t": 0.0})
+    tone = (0.1 * np.sin(2 * np.pi * 200 * np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE)
+            ).astype(np.float32)
+    for k in range(answers):
+        t_q = k * per
+        kind = "question_asked" if k == 0 else "probe_asked"
+        w.log_event({"type": kind, "t": t_q + 0.2, "text": f"Prompt number {k}",
+                     "family": "decisions", "depth": k})
+        w.write_interviewer(tone, SAMPLE_RATE, t_q + 0.2)
+        doc, end = _answer_doc(t_q + 4.0, per - 6.0, rng)
+        for seg in doc["speech_segments"]:
+            w.log_event({"type": "transcript_final", "t": seg["end"] + 0.4,
+                         "segment_start": seg["start"], "segment_end": seg["end"],
+                         "text": "...", "words": [x for x in doc["words"]
+                                                  if seg["start"] <= x["start"] < seg["end"]]})
+        w.add_answer(k, "dd-end-to-end", f"Prompt number {k}",
+                     "question" if k == 0 else "probe", doc)
+        w.log_event({"type": "answer_scored", "t": end, "answer_index": k})
+    audio = (0.05 * np.sin(np.arange(SAMPLE_RATE * 10) / 7.0)).astype(np.float32)
+    for _ in range(int(total / 10)):
+        w.write_candidate(audio)
+    w.finish({"reason": "done"})
+    return w.id
+
+
+REPLAY_PROBE = r"""
+import asyncio, json, sys, time
+t0 = time.perf_counter()
+from voice_interview.session.store import open_store
+from voice_interview.session.replay_model import build_timeline
+from voice_interview.tui.replay import ReplayApp
+t_import = time.perf_counter()
+data = open_store().open(sys.argv[1])
+tl = build_timeline(data)
+t_engine = time.perf_counter()
+async def main():
+    app = ReplayApp(data, tl, None, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        return time.perf_counter()
+t_screen = asyncio.run(main())
+print(json.dumps({"imports": t_import - t0, "engine": t_engine - t_import,
+                  "screen": t_screen - t_engine, "words": len(tl.words),
+                  "events": len(data.events), "audio_s": data.candidate_frames / 16000}))
+"""
+
+
+def bench_replay(home: Path, sid: str, runs: int = 3) -> dict:
+    rows = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        res = subprocess.run([sys.executable, "-c", REPLAY_PROBE, sid], cwd=ROOT, env=_env(home),
+                             capture_output=True, text=True, check=True)
+        wall = time.perf_counter() - t0
+        row = json.loads(res.stdout.strip().splitlines()[-1])
+        row["wall"] = wall
+        rows.append(row)
+    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+
+def build_many(store: SessionStore, n: int) -> None:
+    rng = random.Random(2)
+    block = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    for i in range(n):
+        day = 1 + i % 28
+        w = store.create({"question_id": "dd-end-to-end", "question_text": f"Question {i % 37}",
+                          "format_id": "conversational",
+                          "started_at": f"2024-{1 + i % 12:02d}-{day:02d}T10:{i % 60:02d}:00"})
+        w.write_candidate(block)
+        for k in range(3):
+            doc, _ = _answer_doc(0.0, 40.0 if k else 150.0, rng)
+            w.add_answer(k, "dd-end-to-end", "prompt", "question" if k == 0 else "probe", doc)
+        w.finish({"reason": "done"})
+
+
+def bench_sessions(home: Path, runs: int = 5) -> dict:
+    def wall(*args: str) -> float:
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "voice_interview", *args], cwd=ROOT,
+                           env=_env(home), capture_output=True, check=True)
+            times.append(time.perf_counter() - t0)
+        return statistics.median(times)
+
+    return {"baseline": wall("--version"), "sessions": wall("sessions"),
+            "json": wall("sessions", "--json")}
+
+
+def bench_recording(seconds: float, home: Path) -> dict:
+    def loop(writer) -> tuple[float, float]:
+        block = (0.1 * np.sin(np.arange(BLOCK) / 5.0)).astype(np.float32)
+        n = int(seconds * SAMPLE_RATE / BLOCK)
+        c0, t0 = time.process_time(), time.monotonic()
+        for k in range(n):
+            if writer is not None:
+                writer.write_candidate(block)
+                if k % 8 == 7:
+                    writer.log_event({"type": "tick", "t": k * BLOCK / SAMPLE_RATE})
+            ahead = t0 + (k + 1) * BLOCK / SAMPLE_RATE - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+        if writer is not None:
+            writer.finish({})
+        return time.process_time() - c0, time.monotonic() - t0
+
+    store = SessionStore(home / "cpu")
+    base_cpu, base_wall = loop(None)
+    cpu, wall = loop(store.create({"question_text": "cpu"}))
+    return {"cpu_s": cpu, "baseline_cpu_s": base_cpu, "wall_s": wall,
+            "share": max(0.0, cpu - base_cpu) / wall}
+
+
+def bench_crash(kills: int, home: Path) -> dict:
+    from tests.test_crash import check_recovered, record_and_kill
+
+    rng = random.Random(20)
+    env = _env(home)
+    killed = [record_and_kill(rng.uniform(0.0, 4.0), env) for _ in range(kills)]
+    store = SessionStore(home / "data" / "recordings")
+    repaired = store.repair_interrupted()
+    losses, failures = [], []
+    for k in killed:
+        try:
+            losses.append(check_recovered(store, k))
+        except AssertionError as exc:
+            failures.append(f"{k.session_id}: {exc}")
+    return {"kills": kills, "repaired": len(repaired), "replayable": len(losses),
+            "max_loss_s": max(losses, default=float("nan")),
+            "mean_loss_s": statistics.mean(losses) if losses else float("nan"),
+            "failures": failures}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    args = ap.parse_args()
+    n_sessions, rec_s, kills = (200, 15.0, 5) if args.quick else (1000, 60.0, 20)
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
+        home = Path(tmp)
+        store = SessionStore(home / "data" / "recordings")
+
+        t0 = time.perf_counter()
+        sid = build_long_session(store)
+        print(f"built a 45-minute session in {time.perf_counter() - t0:.1f} s")
+        r = bench_replay(home, sid)
+        good = r["wall"] <= 1.0
+        ok &= good
+        print(f"replay open (45 min, {r['words']:.0f} words, {r['events']:.0f} events): "
+              f"process start -> screen {r['wall']:.2f} s  [imports {r['imports']:.2f} s, "
+              f"open+timeline {r['engine']:.3f} s, first screen {r['screen']:.2f} s]  "
+              f"target <= 1.0 s  {'PASS' if good else 'FAIL'}")
+
+        t0 = time.perf_counter()
+        build_many(store, n_sessions - 1)
+        print(f"built {n_sessions} indexed sessions in {time.perf_counter() - t0:.1f} s")
+        s = bench_sessions(home)
+        good = max(s["sessions"], s["json"]) <= 0.5
+        ok &= good
+        print(f"sessions over {n_sessions}: table {s['sessions']:.3f} s, --json {s['json']:.3f} s"
+              f" (baseline `--version` {s['baseline']:.3f} s; ratio "
+              f"{s['sessions'] / s['baseline']:.2f}x)  target <= 0.5 s  "
+              f"{'PASS' if good else 'FAIL'}")
+
+        c = bench_recording(rec_s, home)
+        good = c["share"] <= 0.05
+        ok &= good
+        print(f"recording {rec_s:.0f} s in real time: {100 * c['share']:.2f} % of one core "
+              f"(cpu {c['cpu_s']:.3f} s vs loop alone {c['baseline_cpu_s']:.3f} s over "
+              f"{c['wall_s']:.1f} s)  target <= 5 %  {'PASS' if good else 'FAIL'}")
+
+        k = bench_crash(kills, home / "crash")
+        good = k["replayable"] == kills and k["max_loss_s"] <= 1.0
+        ok &= good
+        print(f"kill -9 x{kills}: {k['replayable']}/{kills} replayable ({k['repaired']} "
+              f"repaired), loss max {k['max_loss_s']:.3f} s, mean {k['mean_loss_s']:.3f} s  "
+              f"target each <= 1.0 s  {'PASS' if good else 'FAIL'}")
+        for f in k["failures"]:
+            print("   ", f)
+    print("all targets met" if ok else "some targets missed")
+    return 1 if (args.strict and not ok) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The real ``voice-interview practice`` command in a real terminal (tmux), read off the screen.
+
+tmux runs the command at 120x40 on a private server socket; ``capture-pane``
+gives the screen as text. The candidate is a synthesized answer played with
+``--input``; the interviewer is shown, not spoken (``--no-voice``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.audio_helpers import SR, write_wav16
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+
+
+class Tmux:
+    """One detached tmux session on a private server (ended in ``close``)."""
+
+    def __init__(self, name: str, command: str, width: int = 120, height: int = 40):
+        self.socket = name
+        self.name = name
+        self._tmux("new-session", "-d", "-s", name, "-x", str(width), "-y", str(height), command)
+
+    def _tmux(self, *args: str) -> str:
+        res = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True,
+                             text=True, timeout=20)
+        if res.returncode != 0:
+            raise RuntimeError(f"tmux {args[0]} failed: {res.stderr.strip()}")
+        return res.stdout
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", self.name)
+
+    def press(self, key: str) -> None:
+        self._tmux("send-keys", "-t", self.name, key)
+
+    def wait_for(self, needle: str, timeout: float = 120.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if needle in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{needle!r} never appeared; the screen:\n{screen}")
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True,
+                       timeout=20)
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(SR * seconds), np.float32)
+
+
+def test_practice_command_in_a_terminal(tmp_path, sentences):
+    s = sentences
+    audio = np.concatenate([
+        _silence(0.5), s[0], _silence(0.4), s[1], _silence(0.4), s[2], _silence(3.5),
+        s[3], _silence(0.4), s[4], _silence(30),
+    ])
+    path = write_wav16(tmp_path / "answers.wav", audio)
+    exit_file = tmp_path / "exit-code"
+    env = {"VOICE_INTERVIEW_HOME": str(tmp_path / "home"), "TERM": "xterm-256color"}
+    env_args = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && env {env_args} {shlex.quote(sys.executable)} "
+        f"-m voice_interview practice --input {shlex.quote(str(path))} --no-voice "
+        f"--patience 2 --max-probes 2; echo $? > {shlex.quote(str(exit_file))}; sleep 120"
+    )
+    tmux = Tmux(f"vi-tui-{os.getpid()}", command)
+    try:
+        started = time.monotonic()
+        first = tmux.wait_for("voice-interview · practice", timeout=60)
+        first_paint_s = time.monotonic() - started
+        print(f"first paint after {first_paint_s:.2f} s")
+        # The screen is up while the models load: the loading state shows first.
+        assert "Loading" in first and "Pick an AI project" not in first, first
+
+        tmux.wait_for("Pick an AI project you built yourself")
+        screen = tmux.wait_for("support team")  # a transcript line
+        assert "You" in screen and "Answer time" in screen and "Pace" in screen
+        tmux.wait_for("depth 1")  # the interviewer's probe in the transcript
+
+        tmux.press("q")
+        screen = tmux.wait_for("Session feedback", timeout=60)
+        assert "Probes asked" in screen and "Depth reached" in screen
+        assert "Traceback" not in screen
+        tmux.press("q")
+        deadline = time.monotonic() + 30
+        while not exit_file.exists() or not exit_file.read_text().strip():
+            assert time.monotonic() < deadline, tmux.screen()
+            time.sleep(0.1)
+        assert exit_file.read_text().strip() == "0"
+        assert "Traceback" not in tmux.screen()
+    finally:
+        tmux.close()
