@@ -203,7 +203,7 @@ def main() -> int:
     ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = ap.parse_args()
 
-    transcriber = WhisperTranscriber(TranscriberSettings(beam_size=1))
+    transcriber = WhisperTranscriber(TranscriberSettings.live())
     vad = SileroVAD()
     clip = np.asarray(load_clip(TURN_CLIP))
     costs = []

@@ -20,7 +20,7 @@ from voice_interview.turns import TurnSettings
 
 def main() -> int:
     seconds = float(sys.argv[1])
-    transcriber = WhisperTranscriber(TranscriberSettings(beam_size=1))
+    transcriber = WhisperTranscriber(TranscriberSettings.live())
     mic = MicrophoneSource()
     lock = threading.Lock()
 

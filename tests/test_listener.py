@@ -22,7 +22,7 @@ from voice_interview.turns import TurnSettings
 
 @pytest.fixture(scope="module")
 def live_whisper():
-    return WhisperTranscriber(TranscriberSettings(beam_size=1))
+    return WhisperTranscriber(TranscriberSettings.live())
 
 
 def of(events, kind):

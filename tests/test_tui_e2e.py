@@ -118,6 +118,9 @@ def test_spoken_session_with_microphone_and_speaker(tmp_path, pulse, sentences, 
         screen = tmux.wait_for("support team", timeout=60)
         assert "You" in screen
         screen = tmux.wait_for("depth 1", timeout=60)  # the probe, in the transcript
+        lines = screen.splitlines()
+        at = next(i for i, ln in enumerate(lines) if "Interviewer" in ln and "depth 1" in ln)
+        probe = lines[at + 1].split("│")[1].strip()  # the probe's first line
         tmux.wait_for("● Listening", timeout=60)  # ... and spoken
         feeder.say(s[4])
         tmux.wait_for("agents", timeout=60)
@@ -133,8 +136,6 @@ def test_spoken_session_with_microphone_and_speaker(tmp_path, pulse, sentences, 
     text = " ".join(w.word for w in whisper.transcribe(heard)).lower()
     assert "project" in text  # the question was spoken through the speaker
     # The probe shown on screen was spoken too (its first words are heard).
-    probe_line = next(ln for ln in screen.splitlines() if "[" in ln and "depth 1" in ln)
-    probe = probe_line.split("]", 1)[1].strip()
     first = [w.strip("?,.!").lower() for w in probe.split()[:4]]
     assert sum(w in text for w in first) >= 3, (probe, text)
 

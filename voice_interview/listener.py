@@ -4,8 +4,10 @@ Two threads: the caller's thread runs ``run()``, which pulls 32 ms blocks from
 the source and drives the (cheap) VAD and turn manager; a worker thread runs
 Whisper. A speech segment is transcribed once, when the VAD closes it (with a
 pre-roll so first syllables are not clipped); while a segment is in progress a
-partial is made at most once per ``partial_interval_s`` and only when the
-worker is idle, so partials never delay a final.
+partial is made at most once per ``partial_interval_s`` (and no more often than
+twice its own cost), only while speech is going on and only when the worker is
+idle. A final can still wait for a partial that started just before its
+segment closed: at most one partial call.
 
 Events go to ``on_event`` from either thread; ``t`` is the audio timeline.
 Half-duplex: ``mute()`` makes the listener treat incoming audio as silence
@@ -86,6 +88,7 @@ class Listener:
             maxlen=int(settings.history_s / BLOCK_S)
         )
         self._jobs: queue.Queue = queue.Queue()
+        self._partial_cost = 0.0  # wall seconds the last partial took
         self._pending = 0  # transcription jobs submitted and not yet delivered
         self._pending_lock = threading.Lock()
         self._stop = threading.Event()
@@ -178,12 +181,17 @@ class Listener:
                     self._submit_final(cut)
             elif (
                 speech  # a partial started in a silence would delay the coming final
-                and t - self._last_partial >= self.s.partial_interval_s
+                and t - self._last_partial >= self._partial_gap()
                 and t - start >= self.s.partial_interval_s
                 and not self._pending
             ):
                 self._last_partial = t
                 self._submit("partial", start, t + BLOCK_S, self._audio(start, t + BLOCK_S))
+
+    def _partial_gap(self) -> float:
+        """Seconds between partials: at least the setting, and at least twice what a
+        partial costs here, so the worker stays mostly free for finals."""
+        return max(self.s.partial_interval_s, 2.0 * self._partial_cost)
 
     def _finish(self) -> None:
         seg = self.segmenter.flush()
@@ -233,7 +241,9 @@ class Listener:
             if kind == "final":
                 words = self.transcriber.transcribe(samples, offset=offset)
             else:
+                t0 = time.monotonic()
                 text = self.transcriber.transcribe_text(samples)
+                self._partial_cost = time.monotonic() - t0
         except VoiceInterviewError as exc:
             self._emit(EngineError(self.position, message=str(exc)))
         except Exception as exc:  # Whisper itself failed: report, keep listening

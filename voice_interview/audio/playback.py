@@ -85,10 +85,11 @@ def resolve_output_device(sd, device: str | int | None) -> dict:
         device = default_out
     try:
         info = sd.query_devices(device, "output")
-    except (ValueError, sd.PortAudioError):
+    except (ValueError, sd.PortAudioError) as exc:
         names = ", ".join(repr(d["name"]) for d in outputs)
+        reason = str(exc).splitlines()[0].rstrip(".:") if str(exc) else "not found"
         raise AudioDeviceError(
-            f"no audio output device matches {device!r}; available: {names}"
+            f"cannot use audio output {device!r} ({reason}); available: {names}"
         ) from None
     return dict(info)
 

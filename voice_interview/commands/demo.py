@@ -1,9 +1,11 @@
-"""``voice-interview demo``: the pipeline on a sample answer, no microphone needed.
+"""``voice-interview demo``: the whole pipeline on a sample answer, no microphone needed.
 
-The sample project overview (prompts/sample_answer.toml) is spoken by the
-built-in Piper voice once and cached; then it is analysed exactly like a
-recording: transcription, pauses, pace, structure and the probes an
-interviewer would ask next.
+The sample candidate (prompts/sample_answer.toml: a project overview and two
+answers to follow-ups) is spoken by the built-in Piper voice once and cached.
+Then a real practice session runs with that recording as the candidate: live
+transcription, turn taking, probes from the interviewer (spoken when there is a
+speaker), and feedback at the end. In a terminal it runs in the TUI; otherwise
+(or with ``--report``) it prints the session's feedback as text or JSON.
 """
 
 from __future__ import annotations
@@ -22,7 +24,11 @@ def register(sub) -> None:
             "transcribe and analyse it like a real answer."
         ),
     )
-    p.add_argument("--json", action="store_true", help="print the analysis as one JSON object")
+    p.add_argument("--json", action="store_true",
+                   help="no TUI: print the session summary as one JSON object")
+    p.add_argument("--report", action="store_true",
+                   help="no TUI: run the session quietly and print its feedback")
+    p.add_argument("--no-voice", action="store_true", help="show the probes, don't speak them")
     p.add_argument("--keep", metavar="FILE.wav", help="also copy the sample answer to this file")
     p.set_defaults(handler=run)
 
@@ -41,17 +47,21 @@ def sample_answer_path() -> Path:
     out = cache_dir() / f"sample-answer-{digest}.wav"
     if out.exists():
         return out
-    parts = load_toml(src).get("part", [])
+    doc = load_toml(src)
     voice = get_voice("piper")
     print("Synthesizing the sample answer with the Piper voice (first run only)...",
           file=sys.stderr)
     try:
-        pieces = []
-        for part in parts:
+        rate = voice.sample_rate
+        pieces = [np.zeros(rate // 2, dtype=np.float32)]
+        for part in doc.get("part", []):
             pieces.append(voice.synthesize(part["text"]))
             pause = float(part.get("pause_s", 0.0))
-            pieces.append(np.zeros(int(pause * voice.sample_rate), dtype=np.float32))
-        rate = voice.sample_rate
+            pieces.append(np.zeros(int(pause * rate), dtype=np.float32))
+        for follow in doc.get("followup", []):
+            pieces.append(np.zeros(int(float(follow["gap_s"]) * rate), dtype=np.float32))
+            pieces.append(voice.synthesize(follow["text"]))
+        pieces.append(np.zeros(int(4.0 * rate), dtype=np.float32))
     finally:
         voice.close()
     tmp = out.with_suffix(".tmp.wav")
@@ -61,28 +71,62 @@ def sample_answer_path() -> Path:
 
 
 def run(args) -> int:
+    import argparse
+    import json
     import shutil
 
-    from voice_interview.commands.analyze import (
-        _dump,
-        _question,
-        analyze_path,
-        format_report,
-        interviewer_view,
-    )
+    from voice_interview.commands.practice import make_config
     from voice_interview.resources import data_dir, load_toml
 
     path = sample_answer_path()
     if args.keep:
         shutil.copyfile(path, args.keep)
-    qid = load_toml(data_dir("prompts") / "sample_answer.toml").get("question")
-    question = _question(qid)
-    if not args.json:
-        print(f"Question: {question.text}\n", file=sys.stderr)
-    result = analyze_path(str(path), "tiny.en")
-    result.extra.update(interviewer_view(result.words, question))
+    doc = load_toml(data_dir("prompts") / "sample_answer.toml")
+    options = argparse.Namespace(
+        question=doc.get("question"), category=None, format_id=None, llm_model=None,
+        api_base=None, voice=None, no_voice=args.no_voice or args.json or args.report,
+        input_path=str(path), patience_s=None, budget_s=None,
+        max_probes=len(doc.get("followup", [])), time_limit_s=None,
+    )
+    config = make_config(options)
+    if not (args.json or args.report) and sys.stdout.isatty():
+        from voice_interview.tui.app import run_practice
+
+        return run_practice(config)
+    from voice_interview.session.orchestrator import PracticeSession
+
+    print(f"Running a practice session on the sample answer ({path.name})...",
+          file=sys.stderr)
+    session = PracticeSession(config, lambda event: None)
+    session.load()
+    summary = session.run()
     if args.json:
-        _dump(result.to_json())
+        json.dump(summary, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
     else:
-        sys.stdout.write(format_report(result))
+        sys.stdout.write(format_summary(summary, session.question.text))
     return 0
+
+
+def format_summary(summary: dict, question: str) -> str:
+    """The session's feedback as plain text, answer by answer."""
+    from voice_interview.commands.analyze import _interviewer_lines
+
+    lines = [f"Question: {question}", ""]
+    for answer in summary["answers"]:
+        a = answer["analysis"]
+        m = a["metrics"]
+        head = "Opening answer" if answer["kind"] == "question" else "Follow-up"
+        lines.append(f"{head} #{answer['index']}: {answer['prompt']}")
+        if m["word_count"]:
+            lines.append(f"  {m['speech_span_s']:.0f} s, {m['word_count']} words, "
+                         f"{m['wpm']:.0f} wpm, {m['pause_count']} pauses "
+                         f"({m['long_pause_count']} long)")
+        for f in a["feedback"]:
+            lines.append(f"  {'·!‼'[['info', 'warn', 'flag'].index(f['severity'])]} "
+                         f"{f['message']}")
+        lines += ["  " + line for line in _interviewer_lines(a) if line]
+        lines += [f"  “{answer['transcript']}”", ""]
+    lines.append(f"Probes asked: {len(summary['probes'])}; depth reached: "
+                 + ", ".join(f"{k} {v}" for k, v in summary["depth"].items()))
+    return "\n".join(lines) + "\n"

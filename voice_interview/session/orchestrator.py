@@ -192,7 +192,7 @@ class PracticeSession:
             source = MicrophoneSource(cfg.input_device)
             source.start()
         self.source = source
-        transcriber = WhisperTranscriber(TranscriberSettings(beam_size=1))
+        transcriber = WhisperTranscriber(TranscriberSettings.live())
         hard = cfg.budget_s if cfg.budget_s is not None else self.format.hard_budget_s
         soft = min(self.format.soft_budget_s, hard * 5 / 6)
         self.turn_settings = TurnSettings(

@@ -54,6 +54,12 @@ class TranscriberSettings:
     # unsure. On tiny.en the high ones mostly produce junk at 3x the cost, so the
     # ladder stops at 0.4 (measured on news_169s_8k: benchmarks/README.md).
     temperature: tuple[float, ...] = (0.0, 0.4)
+
+    @classmethod
+    def live(cls, model: str = DEFAULT_MODEL) -> TranscriberSettings:
+        """For the live path: greedy, no temperature fallback (a fallback re-decode
+        costs 3-6x a normal call and mostly invents text on tiny.en)."""
+        return cls(model=model, beam_size=1, temperature=(0.0,))
     # Whisper's own hallucination guards: a segment that is probably not speech.
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0

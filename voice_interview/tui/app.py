@@ -454,10 +454,14 @@ def terminal_guard(log_path: Path | None = None):
         terminal.close()
 
 
-def run_practice(config) -> int:
-    """Run the practice TUI until the user quits; return the process exit code."""
+def run_practice(config, session_factory: Callable | None = None) -> int:
+    """Run the practice TUI until the user quits; return the process exit code.
+
+    ``session_factory(config, on_event)`` defaults to the real ``PracticeSession``
+    (pass one to give the session a recorder, for instance).
+    """
     with terminal_guard() as log_path:
-        app = PracticeApp(config)
+        app = PracticeApp(config, session_factory)
         app.log_path = log_path
         app.run()
     return int(app.return_code or app.exit_code or 0)
