@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.epilog = "Without a command, voice-interview starts a practice session (see practice -h)."
+    parser.epilog = "Without a command, voice-interview starts a practice session (practice -h)."
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"voice_interview.commands.{name}")
