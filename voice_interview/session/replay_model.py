@@ -236,10 +236,13 @@ def build_timeline(data: SessionData) -> Timeline:
     prompts = [m for m in markers if m.kind in ("question", "probe")]
     if answers:
         specs = []
+        by_answer: dict[int, list] = {}
+        for w in raw_words:
+            by_answer.setdefault(w[3], []).append(w)
         for k, a in enumerate(answers):
             doc = a.get("analysis") or {}
             span = doc.get("span") or {}
-            ws = [w for w in raw_words if w[3] == k]
+            ws = by_answer.get(k, [])
             start = ws[0][0] if ws else _num(span.get("start"), None)
             end = ws[-1][1] if ws else _num(span.get("end"), None)
             prompt_t = None
@@ -266,12 +269,14 @@ def build_timeline(data: SessionData) -> Timeline:
     filler_flags = mark_fillers(tokens)
     words = tuple(TimedWord(w[0], w[1], w[2], block_of(w[0], w[3]), f)
                   for w, f in zip(raw_words, filler_flags, strict=True))
+    ranges: dict[int, list[int]] = {}
+    for j, w in enumerate(words):
+        r = ranges.setdefault(w.answer, [j, j + 1])
+        r[1] = j + 1
     blocks = []
     for i, (prompt, kind, prompt_t, start, end, metrics) in enumerate(specs):
-        idxs = [j for j, w in enumerate(words) if w.answer == i]
-        first = idxs[0] if idxs else 0
-        last = idxs[-1] + 1 if idxs else 0
-        if idxs and start is None:
+        first, last = ranges.get(i, (0, 0))
+        if last > first and start is None:
             start, end = words[first].start, words[last - 1].end
         blocks.append(Block(i, prompt, kind, prompt_t, first, last, start, end, metrics))
 
