@@ -273,6 +273,15 @@ def test_full_disk_stops_cleanly_and_keeps_what_was_captured(store):
     assert {i.id: i.status for i in store.list()}[w.id] == "disk_full"
 
 
+def test_full_disk_at_the_start_is_a_clear_error_and_leaves_nothing_listed(store):
+    def no_room(name: str, nbytes: int) -> None:  # FAULT INJECTION: nothing fits
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(RecordingError, match="disk is full"):
+        store.create(META_DOC, fault_hook=no_room)
+    assert store.repair_interrupted() == [] and store.list() == []
+
+
 def test_index_migrates_old_versions_and_refuses_newer(tmp_path):
     path = tmp_path / "index.sqlite"
     conn = sqlite3.connect(path)

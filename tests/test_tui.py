@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -92,6 +93,26 @@ def test_tui_does_not_import_the_engine_at_launch():
     assert out.stdout.strip() == "[]", out.stdout
 
 
+def gated(gate):
+    """The real PracticeSession whose ``load()`` starts only once ``gate`` is set.
+
+    Models load in well under a second here; the gate holds the loading state
+    long enough to look at it, deterministically.
+    """
+
+    def factory(config, on_event):
+        from voice_interview.session.orchestrator import PracticeSession
+
+        class _Gated(PracticeSession):
+            def load(self):
+                gate.wait(60)
+                super().load()
+
+        return _Gated(config, on_event)
+
+    return factory
+
+
 @pytest.mark.anyio
 @pytest.mark.slow
 async def test_loading_then_question_then_feedback(tmp_path, sentences):
@@ -102,13 +123,15 @@ async def test_loading_then_question_then_feedback(tmp_path, sentences):
         s[3], _silence(0.4), s[4], _silence(3.5), s[5], _silence(3.5),
     ])
     path = write_wav16(tmp_path / "answers.wav", audio)
-    app = PracticeApp(_config(path, max_probes=2))
+    gate = threading.Event()
+    app = PracticeApp(_config(path, max_probes=2), session_factory=gated(gate))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, PracticeScreen)
         assert screen.badge.state == "loading"
         assert "Loading the speech model" in str(screen.query_one("#question").content)
+        gate.set()
 
         await _wait(pilot, lambda: "question_asked" in _types(app), "the question")
         question = next(e for e in app.event_log if e.type == "question_asked")
@@ -143,6 +166,25 @@ async def test_loading_then_question_then_feedback(tmp_path, sentences):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.slow
+async def test_keys_answer_while_the_models_load(tmp_path, sentences):
+    path = write_wav16(tmp_path / "answer.wav", np.concatenate([sentences[0], _silence(3)]))
+    gate = threading.Event()
+    app = PracticeApp(_config(path), session_factory=gated(gate))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.badge.state == "loading"
+        await pilot.press("space")
+        assert "Still loading the models…" in _notifications(app)
+        assert not app.screen.holding
+        await pilot.press("q")  # leave before anything was said
+        await pilot.pause()
+        gate.set()  # the load finishes in the background; the session never starts
+    assert app.return_code == 0
+    assert "question_asked" not in _types(app)
 
 
 class SpySession:

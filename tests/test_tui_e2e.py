@@ -115,7 +115,7 @@ def test_spoken_session_with_microphone_and_speaker(tmp_path, pulse, sentences, 
         tmux.wait_for("Pick an AI project you built yourself", timeout=120)
         tmux.wait_for("● Listening", timeout=60)  # the question has been spoken
         feeder.say(np.concatenate([s[0], np.zeros(SR // 2, np.float32), s[1]]))
-        screen = tmux.wait_for("support team", timeout=60)
+        screen = tmux.wait_for("support", timeout=60)
         assert "You" in screen
         screen = tmux.wait_for("depth 1", timeout=60)  # the probe, in the transcript
         lines = screen.splitlines()
@@ -147,7 +147,7 @@ def test_microphone_lost_is_a_modal_and_the_answer_is_kept(tmp_path, pulse, sent
     try:
         tmux.wait_for("● Listening", timeout=120)
         feeder.say(np.concatenate([sentences[0], np.zeros(SR // 2, np.float32), sentences[1]]))
-        tmux.wait_for("support team", timeout=60)
+        tmux.wait_for("support", timeout=60)
         pulse.stop()  # the microphone disappears
         screen = tmux.wait_for("The session stopped", timeout=60)
         assert "microphone" in screen

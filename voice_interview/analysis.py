@@ -74,7 +74,7 @@ class Analysis:
         return out
 
 
-def group_segments(segments: list[Segment], max_chunk_s: float = 28.0) -> list[list[Segment]]:
+def group_segments(segments: list[Segment], max_chunk_s: float = 30.0) -> list[list[Segment]]:
     """Consecutive segments packed into groups spanning at most ``max_chunk_s``."""
     groups: list[list[Segment]] = []
     for seg in segments:
@@ -85,8 +85,12 @@ def group_segments(segments: list[Segment], max_chunk_s: float = 28.0) -> list[l
     return groups
 
 
-def in_speech(word: Word, segments: list[Segment], slack: float = 0.25) -> bool:
-    """Whether a word overlaps speech; words over silence are Whisper inventions."""
+def in_speech(word: Word, segments: list[Segment], slack: float = 0.75) -> bool:
+    """Whether a word is near speech; words deep in a silence are Whisper inventions.
+
+    The slack is generous because Whisper's timestamps for the last word before a
+    silence often slide into it ("middle." stamped 0.6 s after the speech ended).
+    """
     return any(word.end > s.start - slack and word.start < s.end + slack for s in segments)
 
 
@@ -98,15 +102,35 @@ def transcribe_segments(
 ) -> list[Word]:
     words: list[Word] = []
     prev_end = 0
-    for group in group_segments(segments):
+    for i, group in enumerate(group_segments(segments)):
         a = max(prev_end, int((group[0].start - PRE_ROLL_S) * SAMPLE_RATE))
         b = min(audio.size, int((group[-1].end + POST_ROLL_S) * SAMPLE_RATE))
         prev_end = b
-        chunk_words = transcriber.transcribe(audio[a:b], offset=a / SAMPLE_RATE)
-        words.extend(w for w in chunk_words if in_speech(w, group))
+        # The filler prompt only on the first chunk, as faster-whisper itself applies
+        # an initial prompt to a long file: on every chunk it cost ~25% more time and
+        # made Whisper stop early inside windows (see docs/design-notes.md).
+        said = transcriber.transcribe(audio[a:b], offset=a / SAMPLE_RATE, prompt=i == 0)
+        chunk_words = [w for w in said if in_speech(w, group)]
+        rest = uncovered_tail(group, chunk_words)
+        if rest:
+            # The prompted decode stopped early (Whisper closed the window with a
+            # lone timestamp and skipped the rest of it): decode what it skipped
+            # again, without the filler prompt that provokes it.
+            a2 = max(a, int((rest[0].start - PRE_ROLL_S) * SAMPLE_RATE))
+            more = transcriber.transcribe(audio[a2:b], offset=a2 / SAMPLE_RATE, prompt=False)
+            last = chunk_words[-1].end if chunk_words else -1.0
+            chunk_words += [w for w in more if w.start >= last - 0.05 and in_speech(w, rest)]
+        words.extend(chunk_words)
         if on_progress:
             on_progress(sum(s.duration for s in group))
     return words
+
+
+def uncovered_tail(group: list[Segment], words: list[Word], min_s: float = 1.0) -> list[Segment]:
+    """The segments after the last word, when they hold at least ``min_s`` of speech."""
+    last = words[-1].end if words else -1.0
+    rest = [s for s in group if s.start >= last + 0.1]
+    return rest if sum(s.duration for s in rest) >= min_s else []
 
 
 def analyze_samples(

@@ -240,6 +240,11 @@ class Listener:
         try:
             if kind == "final":
                 words = self.transcriber.transcribe(samples, offset=offset)
+                last = words[-1].end if words else seg_start
+                if seg_end - last > 1.0:  # stopped early: once more without the prompt
+                    again = self.transcriber.transcribe(samples, offset=offset, prompt=False)
+                    if len(again) > len(words):
+                        words = again
             else:
                 t0 = time.monotonic()
                 text = self.transcriber.transcribe_text(samples)

@@ -115,11 +115,13 @@ def format_chart(points: list[dict], band) -> str:
         note = f"  (good {band[0]:.0f}–{band[1]:.0f})" if key == "wpm" else ""
         out.append(f"{title} ({unit}){note}: {trend(values, better, band)}")
         rows = bars(values, lo, hi)
+        fmt = "6.1f" if hi < 10 else "6.0f"
         for r, row in enumerate(rows):
-            label = f"{hi:6.0f} ┤" if r == 0 else (f"{lo:6.0f} ┤" if r == len(rows) - 1
-                                                    else "       ┤")
+            label = (f"{hi:{fmt}} ┤" if r == 0 else
+                     f"{lo:{fmt}} ┤" if r == len(rows) - 1 else "       ┤")
             out.append(label + row)
-        out.append("       └" + "─" * len(values) + f"  last {known[-1]:.1f}{unit}")
+        sep = "" if unit.startswith(("/", "%")) else " "
+        out.append("       └" + "─" * len(values) + f"  last {known[-1]:.1f}{sep}{unit}")
         out.append("")
     return "\n".join(out)
 

@@ -207,8 +207,12 @@ class _Wav:
         self.frames = 0
         self._hook = hook
         self.fd = open_private(path, os.O_RDWR | os.O_CREAT | os.O_EXCL)
-        self._hook(path.name, WAV_HEADER_BYTES)
-        write_all(self.fd, wav_header(0))
+        try:
+            self._hook(path.name, WAV_HEADER_BYTES)
+            write_all(self.fd, wav_header(0))
+        except OSError:
+            os.close(self.fd)
+            raise
         self._header_frames = 0
 
     def append(self, data: bytes) -> None:
@@ -293,17 +297,22 @@ class SessionWriter:
         import fcntl
 
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        opened: list[int] = [self._lock_fd]
         try:
             self._check_fault(META, 0)
             atomic_write_json(self.path / META, meta)
             self._candidate = _Wav(self.path / CANDIDATE_WAV, self._check_fault)
+            opened.append(self._candidate.fd)
             self._voice = _Wav(self.path / INTERVIEWER_WAV, self._check_fault)
+            opened.append(self._voice.fd)
             self._events_fd = open_private(self.path / EVENTS,
                                            os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+            opened.append(self._events_fd)
             self._answers_fd = open_private(self.path / ANSWERS,
                                             os.O_WRONLY | os.O_CREAT | os.O_APPEND)
         except OSError as exc:
-            os.close(self._lock_fd)
+            for fd in reversed(opened):
+                os.close(fd)
             raise self._error(exc, "start the recording") from None
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, name=f"recorder-{session_id}",

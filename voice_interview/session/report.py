@@ -74,6 +74,7 @@ def build_report(data: SessionData) -> dict:
         parts = structure.get("parts") or []
         answers.append({
             "index": a.get("index", k),
+            "number": k + 1,  # 1-based position in the session, for display
             "kind": a.get("kind") or ("question" if k == 0 else "probe"),
             "prompt": a.get("prompt_text") or "",
             "question_id": a.get("question_id"),
@@ -194,11 +195,11 @@ def to_markdown(rep: dict) -> str:
         prompt = (a["prompt"] or "–").replace("|", "\\|")
         if len(prompt) > 60:
             prompt = prompt[:57] + "..."
-        out.append(f"| {a['index'] + 1} | {prompt} | {mmss(a['duration_s'])} | "
+        out.append(f"| {a['number']} | {prompt} | {mmss(a['duration_s'])} | "
                    f"{_v(a['wpm'])} | {_v(a['pace'])} | {_v(a['pauses'])} "
                    f"({_v(a['long_pauses'])}) | {_v(a['fillers'])} | {cov} |")
     for a in rep["answers"]:
-        out += ["", f"### Answer {a['index'] + 1} ({a['kind']}): {a['prompt'] or '–'}", ""]
+        out += ["", f"### Answer {a['number']} ({a['kind']}): {a['prompt'] or '–'}", ""]
         out.append(f"{mmss(a['duration_s'])} from {mmss(a['start'])}, {_v(a['words'])} words, "
                    f"{_v(a['wpm'], ' wpm')} (articulation {_v(a['articulation_wpm'], ' wpm')}), "
                    f"pauses {_v(a['pauses'])}, long {_v(a['long_pauses'])} "
@@ -393,7 +394,7 @@ def to_html(rep: dict) -> str:
     for a in rep["answers"]:
         st = a["structure"]
         cov = f"{len(st['covered'])}/{len(st['covered']) + len(st['missing'])}" if st else "–"
-        body.append(f"<tr><td>{a['index'] + 1}</td><td>{_esc(a['prompt'])}</td>"
+        body.append(f"<tr><td>{a['number']}</td><td>{_esc(a['prompt'])}</td>"
                     f"<td>{mmss(a['duration_s'])}</td>"
                     f"<td class=\"{_esc(a['pace'] or '')}\">{_esc(_v(a['wpm']))}</td>"
                     f"<td>{_esc(_v(a['pauses']))} ({_esc(_v(a['long_pauses']))})</td>"
@@ -401,7 +402,7 @@ def to_html(rep: dict) -> str:
     body.append("</table>")
     for a in rep["answers"]:
         body.append('<div class="card">')
-        body.append(f'<p class="prompt">Answer {a["index"] + 1} ({_esc(a["kind"])}): '
+        body.append(f'<p class="prompt">Answer {a["number"]} ({_esc(a["kind"])}): '
                     f'{_esc(a["prompt"])}</p>')
         body.append(f'<p class="small">{mmss(a["duration_s"])} from {mmss(a["start"])} · '
                     f'{_esc(_v(a["words"]))} words · {_esc(_v(a["wpm"], " wpm"))} · '

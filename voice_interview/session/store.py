@@ -323,12 +323,15 @@ def answers_from_events(events: list[dict]) -> list[dict]:
     return out
 
 
-def read_session(folder: Path) -> SessionData:
-    """Read one session folder (no repair, no index). Raises SessionError subclasses."""
+def read_session(folder: Path, *, check_lock: bool = True) -> SessionData:
+    """Read one session folder (no repair, no index). Raises SessionError subclasses.
+
+    ``check_lock=False``: the caller is the writer itself, finishing (not "live").
+    """
     folder = Path(folder)
     meta = read_meta(folder)
     warnings: list[str] = []
-    live = is_locked(folder)
+    live = is_locked(folder) if check_lock else False
     summary = None
     try:
         summary = _read_json(folder / SUMMARY, "summary")
@@ -359,6 +362,11 @@ def read_session(folder: Path) -> SessionData:
         status = str(summary.get("status") or "complete")
     else:
         status = "interrupted"
+    if not meta.get("question_text"):  # fall back on what the log says was asked
+        asked = next((e for e in events if e.get("type") == "question_asked"), None)
+        if asked is not None:
+            meta = {**meta, "question_text": asked.get("text"),
+                    "question_id": meta.get("question_id") or asked.get("question_id")}
     info = _info_from(folder, meta, summary, status, cand_frames, answers)
     return SessionData(info=info, meta=meta, summary=summary, events=tuple(events),
                        answers=tuple(answers), candidate_path=cand_path,
@@ -502,8 +510,8 @@ class SessionStore:
             atomic_write_json(writer.path / SUMMARY, doc)
         if (writer.path / SUMMARY).exists():
             with contextlib.suppress(SessionError):
-                self.index.set_status(writer.id, status, audio_s=audio_s,
-                                      ended_at=doc["ended_at"])
+                # status, length, question as finally recorded (the lock is still ours)
+                self.reindex(writer.path, check_lock=False)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -558,9 +566,9 @@ class SessionStore:
 
     # -- upkeep ----------------------------------------------------------------------
 
-    def reindex(self, folder: Path) -> SessionInfo:
+    def reindex(self, folder: Path, *, check_lock: bool = True) -> SessionInfo:
         """Put a session folder's current state into the index."""
-        data = read_session(folder)
+        data = read_session(folder, check_lock=check_lock)
         info = data.info
         self.index.upsert_session({
             "id": info.id, "path": str(folder.resolve()), "started_at": info.started_at,

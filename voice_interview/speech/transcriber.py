@@ -66,8 +66,14 @@ class TranscriberSettings:
 
 
 class Transcriber(Protocol):
-    def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> list[Word]:
-        """Timed words of a chunk of 16 kHz audio (final transcripts)."""
+    def transcribe(
+        self, samples: np.ndarray, offset: float = 0.0, prompt: bool = True
+    ) -> list[Word]:
+        """Timed words of a chunk of 16 kHz audio (final transcripts).
+
+        ``prompt=False`` decodes without the filler prompt (the retry when the
+        prompted decode stopped early).
+        """
         ...
 
     def transcribe_text(self, samples: np.ndarray) -> str:
@@ -147,15 +153,20 @@ class WhisperTranscriber:
             temperature=s.temperature,
         )
 
-    def transcribe(self, samples: np.ndarray, offset: float = 0.0) -> list[Word]:
+    def transcribe(
+        self, samples: np.ndarray, offset: float = 0.0, prompt: bool = True
+    ) -> list[Word]:
         """Words of one chunk of 16 kHz audio, times shifted by ``offset`` seconds."""
         samples = np.asarray(samples, dtype=np.float32)
         if samples.size < 1600:  # under 0.1 s: nothing Whisper can use
             return []
         s = self.settings
         words: list[Word] = []
+        kwargs = self.transcribe_kwargs()
+        if not prompt:
+            kwargs["initial_prompt"] = None
         with self._lock:
-            segments, _info = self.model.transcribe(samples, **self.transcribe_kwargs())
+            segments, _info = self.model.transcribe(samples, **kwargs)
             for seg in segments:  # lazy generator: decoding happens here
                 if seg.no_speech_prob > s.no_speech_threshold and (
                     seg.avg_logprob < s.logprob_threshold

@@ -151,7 +151,10 @@ class PracticeApp(App[int]):
             self.session = session
             session.load()
             self.loaded = True
-            if self.stop_requested:
+            if self.stop_requested:  # q while loading: release the devices, don't start
+                close = getattr(session, "close", None)
+                if close is not None:
+                    close()
                 self.post_message(SessionFinished(None))
                 return
             self.running = True
