@@ -16,7 +16,8 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # ---------------------------------------------------------------- system packages
 # libportaudio2: sounddevice (microphone/speaker); espeak-ng: the pyttsx3 voice
 # and Piper's phonemes. The tests add a PulseAudio daemon (virtual microphone),
-# tmux (a real terminal for the TUI) and a C/C++ toolchain for llama.cpp.
+# tmux (a real terminal for the TUI), a C/C++ toolchain for llama.cpp and
+# chromium (the HTML report is screenshotted headless).
 pkgs=(libportaudio2 espeak-ng libespeak-ng1 ca-certificates)
 if ! command -v python3 >/dev/null || ! python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
     pkgs+=(python3 python3-venv python3-dev)
@@ -24,7 +25,7 @@ elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     pkgs+=(python3-venv)
 fi
 if (( want_test )); then
-    pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins tmux build-essential cmake)
+    pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins tmux build-essential cmake chromium)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -120,6 +120,7 @@ class TranscriptFinal(Event):
 class EngineError(Event):
     message: str
     fatal: bool = False
+    exit_code: int = 1  # for a fatal error: what the command should exit with
 
 
 # --- the practice session ---------------------------------------------------------------
@@ -144,6 +145,8 @@ class QuestionAsked(Event):
     question_id: str
     text: str
     index: int  # 1-based question number in the session
+    soft_budget_s: float | None = None  # the answer's warning and cut-in times
+    budget_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,8 @@ class ProbeAsked(Event):
     source: str  # planner | llm
     depth: int
     cut_in: bool = False  # the interviewer interrupted at the hard budget
+    soft_budget_s: float | None = None  # the answer's warning and cut-in times
+    budget_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -69,10 +69,10 @@ class Listener:
         on_event: Callable[[Event], None],
         settings: ListenerSettings = ListenerSettings(),
         vad: SileroVAD | None = None,
-        tap: Callable[[np.ndarray], None] | None = None,
+        tap: Callable[[np.ndarray, float], None] | None = None,
     ):
         self.source = source
-        self.tap = tap  # sees every raw block first (the session recorder)
+        self.tap = tap  # sees every raw block and its time first (the session recorder)
         self.transcriber = transcriber
         self.on_event = on_event
         self.s = settings
@@ -149,7 +149,8 @@ class Listener:
                 self._frame(np.asarray(block, dtype=np.float32))
             self._finish()
         except VoiceInterviewError as exc:
-            self._emit(EngineError(self.position, message=str(exc), fatal=True))
+            self._emit(EngineError(self.position, message=str(exc), fatal=True,
+                                   exit_code=exc.exit_code))
         finally:
             self._jobs.put(None)
             self._worker.join()
@@ -158,7 +159,7 @@ class Listener:
         t = self.position
         self.frames += 1
         if self.tap is not None:
-            self.tap(block)
+            self.tap(block, t)
         if self._unmute_at is not None and t >= self._unmute_at:
             self.muted, self._unmute_at = False, None
         if self.muted:

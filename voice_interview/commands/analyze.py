@@ -41,6 +41,11 @@ def register(sub) -> None:
         f"(default: {DEFAULT_MODEL}, bundled)",
     )
     p.add_argument(
+        "--save",
+        action="store_true",
+        help="also store the recording as a session (replay, report, progress)",
+    )
+    p.add_argument(
         "--not-overview",
         dest="overview",
         action="store_false",
@@ -66,6 +71,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     result = analyze_path(args.audio, args.model, overview=args.overview, show_progress=True)
     result.extra.update(interviewer_view(result.words, question))
+    if args.save:
+        from voice_interview.session.store import save_analysis
+
+        sid = save_analysis(args.audio, result, question, model=args.model)
+        result.extra["session_id"] = sid
+        print(f"voice-interview: saved as session {sid} "
+              f"(voice-interview replay {sid})", file=sys.stderr)
     if args.json:
         _dump(result.to_json())
     else:

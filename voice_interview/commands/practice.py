@@ -47,6 +47,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-probes", type=int, metavar="N", help="follow-up probes to ask")
     p.add_argument("--time-limit", dest="time_limit_s", type=float, metavar="S",
                    help="end the session after this many seconds")
+    p.add_argument("--no-save", action="store_true",
+                   help="don't record this session (by default every session is kept)")
     p.add_argument("--headless", action="store_true",
                    help="no TUI: print the session's events as JSON lines on stdout")
 
@@ -75,6 +77,8 @@ def make_config(args: argparse.Namespace):
         budget_s=args.budget_s,
         max_probes=args.max_probes,
         time_limit_s=args.time_limit_s,
+        save=not getattr(args, "no_save", False),
+        recordings=str(cfg.recordings) if cfg.recordings else None,
     )
 
 
@@ -113,6 +117,7 @@ def run_headless(config) -> int:
         doc = event.to_json()
         if doc["type"] == "engine_error" and doc.get("fatal"):
             status["fatal"] = doc["message"]
+            status["code"] = doc.get("exit_code", 1)
         with lock:
             sys.stdout.write(json.dumps(doc, ensure_ascii=False) + "\n")
             sys.stdout.flush()
@@ -120,11 +125,14 @@ def run_headless(config) -> int:
     session = PracticeSession(config, emit)
     try:
         session.load()
-        session.run()
-    except KeyboardInterrupt:
-        session.stop()
+        summary = session.run()
+    except BaseException:
+        session.close("interrupted")
         raise
+    if summary.get("path"):
+        print(f"voice-interview: session saved in {summary['path']} "
+              f"(replay it with: voice-interview replay {session.id})", file=sys.stderr)
     if status["fatal"]:
         print(f"voice-interview: {status['fatal']}", file=sys.stderr)
-        return 4
+        return status["code"]
     return 0

@@ -79,7 +79,8 @@ class SessionConfig:
     max_probes: int | None = None
     time_limit_s: float | None = None
     seed: int = 0
-    save: bool = True
+    save: bool = True  # record the session in the store
+    recordings: str | None = None  # the store's folder (default: config, then data dir)
 
 
 @dataclass
@@ -128,6 +129,7 @@ class PracticeSession:
         self.player = None
         self.voice = None
         self.llm = None
+        self.recording_path = None
         self._answers: list[_Answer] = []
         self._current: _Answer | None = None
         self._probes: list[dict] = []
@@ -185,6 +187,8 @@ class PracticeSession:
         else:
             self.question = bank.default(cfg.category or self.format.opening)
         self.rubric = load_pacing_rubric()
+        if cfg.save and self.recorder is None:
+            self._open_recorder()
         # The source first: a missing microphone or file is the likeliest failure.
         if cfg.input_path:
             source = FileSource(cfg.input_path, realtime=True)
@@ -212,6 +216,21 @@ class PracticeSession:
         if cfg.voice:
             self._load_voice()
         self._loaded = True
+
+    def _open_recorder(self) -> None:
+        from voice_interview.session.store import open_store
+
+        store = open_store(self.config.recordings)
+        self.recorder = store.create({
+            "question_id": self.question.id,
+            "question_text": self.question.text,
+            "format_id": self.format.id,
+            "voice": self.config.voice,
+            "llm_model": self.config.llm_model,
+            "input": self.config.input_path,
+        })
+        self.id = self.recorder.id
+        self.recording_path = self.recorder.path
 
     def _load_llm(self) -> None:
         from voice_interview.errors import LLMError
@@ -266,7 +285,8 @@ class PracticeSession:
             reason = self._loop(started)
         except VoiceInterviewError as exc:
             reason = "error"
-            self._emit(EngineError(self.now, message=str(exc), fatal=True))
+            self._emit(EngineError(self.now, message=str(exc), fatal=True,
+                                   exit_code=exc.exit_code))
         finally:
             self.listener.stop()
             if reader.is_alive():
@@ -276,7 +296,21 @@ class PracticeSession:
         summary = self.summary(reason, time.monotonic() - started)
         self._emit(StateChanged(self.now, state="ended"))
         self._emit(SessionEnded(self.now, reason=reason, summary=summary))
+        if self.recorder is not None:
+            try:
+                self.recorder.finish(summary, status="error" if reason == "error" else "complete")
+            except VoiceInterviewError as exc:
+                self._on_event(Notice(self.now, message=f"saving the session failed: {exc}",
+                                      level="warning"))
         return summary
+
+    def close(self, reason: str = "aborted") -> None:
+        """Release what ``load()`` took when ``run()`` will not be called (or failed)."""
+        source = getattr(self, "source", None)
+        if source is not None:
+            source.close()  # releases the microphone
+        if self.recorder is not None and not getattr(self.recorder, "finished", True):
+            self.recorder.abort(reason)
 
     def _listen(self) -> None:
         self.listener.run()
@@ -327,13 +361,16 @@ class PracticeSession:
 
     def _ask(self, text: str, kind: str, prepared: _Prepared | None = None) -> None:
         index = len(self._answers) + 1
+        turn = self._turn_settings_for(kind)
         if kind == "question":
             self._emit(QuestionAsked(self.now, question_id=self.question.id, text=text,
-                                     index=sum(a.kind == "question" for a in self._answers) + 1))
+                                     index=sum(a.kind == "question" for a in self._answers) + 1,
+                                     soft_budget_s=turn.soft_budget_s,
+                                     budget_s=turn.hard_budget_s))
         self._say(text, prepared)
         with self._lock:
             self._current = _Answer(index, self.question.id, kind, text, self.now, [], [])
-        self.listener.new_turn(self._turn_settings_for(kind))
+        self.listener.new_turn(turn)
         self._emit(StateChanged(self.now, state="listening"))
 
     def _turn_settings_for(self, kind: str):
@@ -361,7 +398,9 @@ class PracticeSession:
         info = {"family": probe.family, "text": probe.text, "reason": probe.reason,
                 "source": probe.source, "depth": depth, "cut_in": cut_in}
         self._probes.append(info)
-        self._emit(ProbeAsked(self.now, **info))
+        turn = self._turn_settings_for("probe")
+        self._emit(ProbeAsked(self.now, **info, soft_budget_s=turn.soft_budget_s,
+                              budget_s=turn.hard_budget_s))
         if cut_in:
             self._ask(f"{CUT_IN} {probe.text}", kind="probe")
         else:
@@ -585,6 +624,7 @@ class PracticeSession:
             "question_id": self.question.id,
             "reason": reason,
             "duration_s": round(duration_s, 2),
+            "path": str(self.recording_path) if self.recording_path else None,
             "answers": answers,
             "probes": list(self._probes),
             "depth": dict(self.planner.depth),
