@@ -234,7 +234,9 @@ def drop_trailing_hallucination(words: list[Word], chunk_end: float) -> list[Wor
     for cut in range(max(0, len(out) - 12), len(out)):
         tail = out[cut:]
         phrase = _norm(" ".join(w.word for w in tail))
-        if any(phrase.startswith(o) for o in _OUTROS):
+        # A whole outro, or the start of one cut off by the chunk's end ("Thank").
+        if len(phrase) >= 3 and any(phrase.startswith(o) or o.startswith(phrase)
+                                    for o in _OUTROS):
             squeezed = sum(w.end - w.start < 0.05 for w in tail) >= len(tail) / 2
             unsure = min(w.probability for w in tail) < 0.5
             if squeezed or unsure:
