@@ -109,7 +109,7 @@ def run_turns(turns: int, llm: str | None) -> None:
             stages.append({"turn_ended": 0.0})
         elif kind in ("answer_scored", "probe_asked") and turn_end is not None:
             stages[-1][kind] = wall - turn_end
-        elif kind == "probe_asked":
+        if kind == "probe_asked":
             sources.append(e.source)
         elif kind == "voice_started" and turn_end is not None:
             v2v.append(wall - turn_end)
@@ -134,7 +134,8 @@ def run_turns(turns: int, llm: str | None) -> None:
         label = "LLM" if llm else "planner"
         print(f"voice-to-voice ({label} + Piper): median {med:.3f} s, "
               f"p90 {np.percentile(v2v, 90):.3f} s, max {max(v2v):.3f} s  "
-              f"[{'PASS' if med <= 0.5 or llm else 'FAIL'} target <= 0.5 s]")
+              + ("[reported; the target is for the planner]" if llm else
+                 f"[{'PASS' if med <= 0.5 else 'FAIL'} target <= 0.5 s]"))
     if lags:
         med = statistics.median(lags)
         print(f"live transcript lag: median {med:.3f} s, p90 "
