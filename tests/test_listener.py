@@ -87,3 +87,27 @@ def test_lecture_through_a_real_time_file_source(live_whisper):
     assert "dublin" in text and "political philosophy" in text and "wealth tax" in text
     assert len(of(events, PauseEnded)) >= 5
     assert of(events, TurnEnded)[0].reason == "source_ended"
+
+
+def test_ending_the_turn_mid_speech_keeps_the_words_said(sentences, live_whisper):
+    """Enter (or a cut-in) while the candidate talks: the segment in progress is
+    closed and transcribed as part of this turn, not lost."""
+    import threading
+
+    audio = np.concatenate(sentences[:3])
+    events = []
+    listener = Listener(ArraySource(audio, realtime=True), live_whisper, events.append)
+    runner = threading.Thread(target=listener.run)
+    runner.start()
+    import time
+
+    time.sleep(4.0)
+    listener.end_turn("user")
+    assert listener.wait_idle(10.0)
+    ended = [e for e in events if isinstance(e, TurnEnded)]
+    finals = [e for e in events if isinstance(e, TranscriptFinal)]
+    assert ended and ended[0].reason == "user"
+    assert finals and "support team" in finals[0].text.lower()
+    assert finals[0].segment_end <= ended[0].t + 0.1
+    listener.stop()
+    runner.join(timeout=30)

@@ -71,6 +71,9 @@ def test_interviewer_cuts_in_at_the_budget(tmp_path, sentences):
     assert probe["cut_in"] is True
     voice = next(e for e in events if e["type"] == "voice_started" and e["t"] >= turn["t"])
     assert voice["text"].startswith("Let me stop you there")
+    # The words said before the cut-in are part of the answer that was scored.
+    first = events[-1]["summary"]["answers"][0]
+    assert "support team" in first["transcript"].lower()
 
 
 def test_probe_is_spoken_through_the_speaker(tmp_path, pulse, sentences, whisper):
@@ -128,3 +131,9 @@ def test_bad_config_file_gets_one_line(tmp_path, sentences):
     (home / "config" / "config.toml").write_text("[llm]\nmodle = 'x'\n")
     assert_clean_failure(run_cli("practice", "--headless", "--input", str(path), home=home),
                          "unknown setting 'modle'")
+    (home / "config" / "config.toml").write_text("[session]\npatience_s = 0\n")
+    assert_clean_failure(run_cli("practice", "--headless", "--input", str(path), home=home),
+                         "patience_s must be more than 0")
+    (home / "config" / "config.toml").write_bytes(b"[llm]\nmodel = '\xff\xfe'\n")
+    assert_clean_failure(run_cli("practice", "--headless", "--input", str(path), home=home),
+                         "not a UTF-8")

@@ -33,6 +33,9 @@ def test_model_names_never_download(tmp_path, monkeypatch):
         ([w("Thank", 2.1, 2.4, 0.2)], 2),  # an outro cut off by the chunk's end
         ([w("Thanks", 2.1, 2.4, 0.95), w("to", 2.4, 2.5, 0.95), w("Maria.", 2.5, 2.9, 0.95)], 5),
         ([w("Thank", 2.1, 2.4, 0.97), w("you.", 2.4, 2.7, 0.98)], 4),  # said clearly: kept
+        # Real speech that merely starts like an outro, one word unsure: kept.
+        ([w("Thank", 2.0, 2.2, 0.9), w("you,", 2.2, 2.4, 0.9), w("so", 2.4, 2.5, 0.3),
+          w("the", 2.5, 2.6, 0.9), w("project", 2.6, 2.9, 0.9)], 7),
     ],
 )
 def test_invented_outros_are_dropped_only_when_they_look_invented(tail, kept):

@@ -55,3 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # a bug: still one line, the traceback only on request
+        if os.environ.get("VOICE_INTERVIEW_DEBUG"):
+            raise
+        print(f"voice-interview: unexpected error: {type(exc).__name__}: {exc} "
+              "(run with VOICE_INTERVIEW_DEBUG=1 for details)", file=sys.stderr)
+        return 1

@@ -72,6 +72,10 @@ def load_config(path: Path | None = None) -> Config:
                 raise ConfigError(f"{path}: [{section}] {key} has the wrong type "
                                   f"({type(value).__name__})")
     llm, voice, session = data.get("llm", {}), data.get("voice", {}), data.get("session", {})
+    for section, key in (("llm", "timeout_s"), ("session", "patience_s")):
+        value = data.get(section, {}).get(key)
+        if value is not None and value <= 0:
+            raise ConfigError(f"{path}: [{section}] {key} must be more than 0 (got {value})")
     voice_name = voice.get("name", "piper")
     return Config(
         llm_model=llm.get("model") or None,

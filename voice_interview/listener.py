@@ -112,6 +112,9 @@ class Listener:
 
     def end_turn(self, reason: str = "user") -> None:
         with self._lock:
+            seg = self.segmenter.flush()  # the words said so far belong to this turn
+            if seg is not None:
+                self._submit_final(seg)
             events = self.turns.end_turn(reason)
         self._emit_all(events)
 
@@ -151,6 +154,10 @@ class Listener:
         except VoiceInterviewError as exc:
             self._emit(EngineError(self.position, message=str(exc), fatal=True,
                                    exit_code=exc.exit_code))
+        except Exception as exc:  # never die silently: the session must hear about it
+            log.exception("the listener stopped")
+            self._emit(EngineError(self.position, message=f"listening stopped: {exc}",
+                                   fatal=True))
         finally:
             self._jobs.put(None)
             self._worker.join()
@@ -160,26 +167,32 @@ class Listener:
         self.frames += 1
         if self.tap is not None:
             self.tap(block, t)
-        if self._unmute_at is not None and t >= self._unmute_at:
+        unmute_at = self._unmute_at  # read once: mute() may change it meanwhile
+        if unmute_at is not None and t >= unmute_at:
             self.muted, self._unmute_at = False, None
         if self.muted:
             block = np.zeros(BLOCK, dtype=np.float32)
-        self._history.append(block)
         prob = float(self.vad.probs(block)[0])
         level = float(rms_dbfs(block[None, :])[0])
         speech = self.gate.update(prob, level)
-        seg = self.segmenter.push(t, speech, level, prob)
-        if seg is not None:  # before the turn events, so waiting on it is always possible
-            self._submit_final(seg)
+        # One lock with end_turn(): a turn ended from the UI thread closes the
+        # segment in progress itself, so its words are never lost.
         with self._lock:
+            self._history.append(block)
+            seg = self.segmenter.push(t, speech, level, prob)
+            if seg is not None:  # before the turn events, so waiting on it always works
+                self._submit_final(seg)
             events = self.turns.on_frame(t, speech)
         self._emit_all(events)
         if seg is None and self.segmenter.in_segment:
             start = self.segmenter.segment_start
+            if start is None:
+                return
             if t + BLOCK_S - start >= self.s.max_segment_s:
-                cut = self.segmenter.flush()
-                if cut is not None:
-                    self._submit_final(cut)
+                with self._lock:
+                    cut = self.segmenter.flush()
+                    if cut is not None:
+                        self._submit_final(cut)
             elif (
                 speech  # a partial started in a silence would delay the coming final
                 and t - self._last_partial >= self._partial_gap()
@@ -195,10 +208,10 @@ class Listener:
         return max(self.s.partial_interval_s, 2.0 * self._partial_cost)
 
     def _finish(self) -> None:
-        seg = self.segmenter.flush()
-        if seg is not None:
-            self._submit_final(seg)
         with self._lock:
+            seg = self.segmenter.flush()
+            if seg is not None:
+                self._submit_final(seg)
             events = self.turns.end_turn("source_ended")
         self._emit_all(events)
 

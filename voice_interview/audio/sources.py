@@ -281,6 +281,8 @@ class MicrophoneSource:
             )
             self._stream.start()
         except (sd.PortAudioError, ValueError) as exc:
+            if self._stream is not None:
+                self._stream.close(ignore_errors=True)
             self._stream = None
             raise AudioDeviceError(f"cannot open the microphone: {exc}") from None
 
@@ -290,7 +292,10 @@ class MicrophoneSource:
         while True:
             with self._cond:
                 while not self._queue and not self._closed:
-                    if not self._cond.wait(timeout=2.0) and not self._stream.active:
+                    stream = self._stream  # close() may clear it meanwhile
+                    if not self._cond.wait(timeout=2.0) and (stream is None or not stream.active):
+                        if self._closed:
+                            break
                         raise AudioDeviceError("the microphone stopped delivering audio")
                 if self._closed and not self._queue:
                     return

@@ -83,7 +83,7 @@ class VadSettings:
     min_gap_s: float = 0.25  # shorter silences do not split a segment
     min_speech_s: float = 0.096  # shorter blips are not speech (3 frames)
     edge_margin_db: float = 9.0  # edge frames within this of the noise floor are trimmed
-    max_trim_s: float = 0.32  # trim at most this much from either edge
+    max_trim_s: float = 0.32  # trim at most this much from the tail
     # Silero marks the quiet ends of words (fricatives, trailing vowels) as
     # silence; its own reference segmenter pads by 30 ms; half a frame centres our errors.
     speech_pad_s: float = 0.016
@@ -169,7 +169,8 @@ class Segmenter:
             self.last_speech_end = frame_end
             self._levels.append((t, level_dbfs, prob))
             return None
-        self._noise.append(level_dbfs)
+        if level_dbfs > -150.0:  # digital silence (a muted mic) says nothing about the room
+            self._noise.append(level_dbfs)
         if self.start is not None and frame_end - self.last_speech_end >= self.s.min_gap_s:
             return self._close()
         return None

@@ -146,10 +146,14 @@ class PracticeSession:
             self.listener.hold(on)
 
     def end_turn(self) -> None:
-        if self.listener is not None:
+        # Only while the candidate has the floor: a key pressed while the interviewer
+        # speaks must not end the answer that has not started yet.
+        if self.listener is not None and self._current is not None:
             self.listener.end_turn("user")
 
     def next_question(self) -> None:
+        if self._current is None:
+            return
         self._next.set()
         self.end_turn()
 
@@ -162,10 +166,19 @@ class PracticeSession:
     # -- loading -----------------------------------------------------------------------
 
     def load(self) -> None:
-        """Load question, format, models and devices; raise a typed error if impossible."""
+        """Load question, format, models and devices; raise a typed error if impossible.
+
+        On failure whatever was opened (the microphone, the recorder) is released.
+        """
+        try:
+            self._load()
+        except BaseException:
+            self.close("failed to start")
+            raise
+
+    def _load(self) -> None:
         from voice_interview.audio.sources import FileSource, MicrophoneSource
         from voice_interview.interviewer.banks import load_formats, load_question_bank
-        from voice_interview.interviewer.planner import PlannerSession, ProbePlanner
         from voice_interview.listener import Listener, ListenerSettings
         from voice_interview.pacing import load_pacing_rubric
         from voice_interview.speech.transcriber import TranscriberSettings, WhisperTranscriber
@@ -187,8 +200,6 @@ class PracticeSession:
         else:
             self.question = bank.default(cfg.category or self.format.opening)
         self.rubric = load_pacing_rubric()
-        if cfg.save and self.recorder is None:
-            self._open_recorder()
         # The source first: a missing microphone or file is the likeliest failure.
         if cfg.input_path:
             source = FileSource(cfg.input_path, realtime=True)
@@ -204,18 +215,33 @@ class PracticeSession:
             soft_budget_s=soft,
             hard_budget_s=hard,
         )
-        tap = self.recorder.write_candidate if self.recorder is not None else None
         self.listener = Listener(
             source, transcriber, self._from_listener, ListenerSettings(turn=self.turn_settings),
-            tap=tap,
+            tap=self._tap,
         )
-        planner = ProbePlanner.for_format(self.format, seed=cfg.seed)
-        self.planner = PlannerSession(planner, rubric_id=self.question.rubric, seed=cfg.seed)
+        self.planner = self._new_planner()
         if cfg.llm_model:
             self._load_llm()
         if cfg.voice:
             self._load_voice()
+        if cfg.save and self.recorder is None:  # last: a failed start leaves no session
+            self._open_recorder()
         self._loaded = True
+
+    def _tap(self, block: np.ndarray, t: float) -> None:
+        rec = self.recorder
+        if rec is not None:
+            self._record(rec.write_candidate, block, t)
+
+    def _record(self, fn, *args) -> None:
+        """Call the recorder; if recording fails (disk full...), stop recording only."""
+        try:
+            fn(*args)
+        except VoiceInterviewError as exc:
+            if self.recorder is not None:
+                self.recorder = None
+                self._on_event(Notice(self.now, message=f"recording stopped: {exc}; "
+                                      "the session goes on", level="warning"))
 
     def _open_recorder(self) -> None:
         from voice_interview.session.store import open_store
@@ -280,28 +306,32 @@ class PracticeSession:
             if not self.config.input_path:
                 reader.start()
             self._ask(self.question.text, kind="question")
-            if not reader.is_alive():
+            if self.config.input_path:
                 reader.start()
             reason = self._loop(started)
         except VoiceInterviewError as exc:
             reason = "error"
             self._emit(EngineError(self.now, message=str(exc), fatal=True,
                                    exit_code=exc.exit_code))
+        except BaseException:
+            reason = "error"
+            raise
         finally:
             self.listener.stop()
             if reader.is_alive():
                 reader.join(timeout=5)
             if self.voice is not None:
                 self.voice.close()
-        summary = self.summary(reason, time.monotonic() - started)
+            summary = self.summary(reason, time.monotonic() - started)
+            if self.recorder is not None:  # even on an unexpected error: keep what we have
+                try:
+                    self.recorder.finish(summary,
+                                         status="error" if reason == "error" else "complete")
+                except VoiceInterviewError as exc:
+                    self._on_event(Notice(self.now, message=f"saving the session failed: {exc}",
+                                          level="warning"))
         self._emit(StateChanged(self.now, state="ended"))
         self._emit(SessionEnded(self.now, reason=reason, summary=summary))
-        if self.recorder is not None:
-            try:
-                self.recorder.finish(summary, status="error" if reason == "error" else "complete")
-            except VoiceInterviewError as exc:
-                self._on_event(Notice(self.now, message=f"saving the session failed: {exc}",
-                                      level="warning"))
         return summary
 
     def close(self, reason: str = "aborted") -> None:
@@ -313,8 +343,10 @@ class PracticeSession:
             self.recorder.abort(reason)
 
     def _listen(self) -> None:
-        self.listener.run()
-        self._inbox.put("source_ended")
+        try:
+            self.listener.run()
+        finally:  # whatever happened, the session loop must not wait forever
+            self._inbox.put("source_ended")
 
     def _loop(self, started: float) -> str:
         limit = self.config.time_limit_s or self.format.time_limit_s
@@ -416,24 +448,37 @@ class PracticeSession:
             self._say(CLOSING_LINE)
             return False
         self.question = pool[0]
+        self.planner = self._new_planner()
+        if self.llm is not None and hasattr(self.llm, "fallback"):
+            self.llm.fallback = self.planner
         self._ask(self.question.text, kind="question")
         return True
 
+    def _new_planner(self):
+        from voice_interview.interviewer.planner import PlannerSession, ProbePlanner
+
+        planner = ProbePlanner.for_format(self.format, seed=self.config.seed)
+        return PlannerSession(planner, rubric_id=self.question.rubric, seed=self.config.seed)
+
     def _finish_turn(self, ended: TurnEnded | None, reason: str) -> _Answer | None:
         """Close the current answer: wait for its last transcript, score it."""
-        with self._lock:
-            answer, self._current = self._current, None
-        if answer is None:
+        if self._current is None:
             return None
         if ended is None:
             self.listener.end_turn(reason)
+        # The answer stays current until its last transcripts are in: finals that
+        # arrive while we wait still belong to it.
         self.listener.wait_idle(FINALS_WAIT_S)
+        with self._lock:
+            answer, self._current = self._current, None
+        if ended is None and not answer.finals and answer.kind == "probe":
+            return None  # the session ended before the candidate said anything
         answer.ended = ended
         answer.analysis = self._score(answer)
         self._answers.append(answer)
         if self.recorder is not None:
-            self.recorder.add_answer(answer.index, answer.question_id, answer.prompt,
-                                     answer.kind, answer.analysis)
+            self._record(self.recorder.add_answer, answer.index, answer.question_id,
+                         answer.prompt, answer.kind, answer.analysis)
         self._emit(AnswerScored(self.now, answer_index=answer.index,
                                 question_id=answer.question_id, analysis=answer.analysis))
         self._emit(StateChanged(self.now, state="interviewer"))
@@ -508,6 +553,8 @@ class PracticeSession:
             chunks.append(head)
             yield head
             for chunk in speech:
+                if self._stop.is_set():  # q while the line is being spoken
+                    return
                 chunks.append(chunk)
                 yield chunk
 
@@ -524,8 +571,8 @@ class PracticeSession:
         if not t_start:
             self._emit(VoiceStarted(self.now, text=text))
         if self.recorder is not None and chunks:
-            self.recorder.write_interviewer(np.concatenate(chunks), self.voice.sample_rate,
-                                            t_start[0] if t_start else self.now)
+            self._record(self.recorder.write_interviewer, np.concatenate(chunks),
+                         self.voice.sample_rate, t_start[0] if t_start else self.now)
         self._emit(VoiceEnded(self.now, text=text,
                               interrupted=bool(report and report.interrupted)))
 
@@ -602,12 +649,7 @@ class PracticeSession:
 
     def _emit(self, event: Event) -> None:
         if self.recorder is not None:
-            try:
-                self.recorder.log_event(event.to_json())
-            except VoiceInterviewError as exc:
-                self.recorder = None
-                self._on_event(Notice(event.t, message=f"recording stopped: {exc}",
-                                      level="warning"))
+            self._record(self.recorder.log_event, event.to_json())
         self._on_event(event)
 
     # -- summary ------------------------------------------------------------------------

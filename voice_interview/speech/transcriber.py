@@ -234,11 +234,16 @@ def drop_trailing_hallucination(words: list[Word], chunk_end: float) -> list[Wor
     for cut in range(max(0, len(out) - 12), len(out)):
         tail = out[cut:]
         phrase = _norm(" ".join(w.word for w in tail))
-        # A whole outro, or the start of one cut off by the chunk's end ("Thank").
-        if len(phrase) >= 3 and any(phrase.startswith(o) or o.startswith(phrase)
-                                    for o in _OUTROS):
-            squeezed = sum(w.end - w.start < 0.05 for w in tail) >= len(tail) / 2
-            unsure = min(w.probability for w in tail) < 0.5
+        if len(phrase) < 3:
+            continue
+        squeezed = sum(w.end - w.start < 0.05 for w in tail) >= len(tail) / 2
+        unsure = min(w.probability for w in tail) < 0.5
+        # Exactly an outro, or the start of one cut off by the chunk's end ("Thank"):
+        # dropped when squeezed or unsure. A longer tail that merely starts like one
+        # ("Thank you, so the project I led...") only when squeezed into no time.
+        if any(phrase == o or o.startswith(phrase) for o in _OUTROS):
             if squeezed or unsure:
                 return out[:cut]
+        elif any(phrase.startswith(o + " ") for o in _OUTROS) and squeezed:
+            return out[:cut]
     return out
