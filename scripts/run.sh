@@ -9,4 +9,4 @@ if .venv/bin/python -c 'from voice_interview.audio.sources import input_devices 
     exec .venv/bin/voice-interview "$@"
 fi
 echo "No microphone found: running the demo (a sample candidate answers for you)." >&2
-exec .venv/bin/voice-interview demo "$@"
+exec .venv/bin/voice-interview demo

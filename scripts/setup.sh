@@ -18,11 +18,19 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # and Piper's phonemes. The tests add a PulseAudio daemon (virtual microphone),
 # tmux (a real terminal for the TUI), a C/C++ toolchain for llama.cpp and
 # chromium (the HTML report is screenshotted headless).
+pick_python() {
+    for cand in python3.13 python3.12 python3.11 python3; do
+        if command -v "$cand" >/dev/null && "$cand" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+            echo "$cand"; return 0
+        fi
+    done
+    return 1
+}
 pkgs=(libportaudio2 espeak-ng libespeak-ng1 ca-certificates)
-if ! command -v python3 >/dev/null || ! python3 -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
-    pkgs+=(python3 python3-venv python3-dev)
-elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
-    pkgs+=(python3-venv)
+if ! PY=$(pick_python); then
+    pkgs+=(python3 python3-venv)
+elif ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+    pkgs+=(python3-venv "$(basename "$PY")-venv")
 fi
 if (( want_test )); then
     pkgs+=(pulseaudio pulseaudio-utils libasound2-plugins tmux build-essential cmake chromium)
@@ -40,28 +48,25 @@ if (( ${#missing[@]} )); then
     fi
     export DEBIAN_FRONTEND=noninteractive
     $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 # ---------------------------------------------------------------- Python environment
-PY=python3
-for cand in python3.13 python3.12 python3.11 python3; do
-    if command -v "$cand" >/dev/null && "$cand" -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
-        PY="$cand"; break
-    fi
-done
+PY=$(pick_python) || { echo "Python 3.11 or newer is needed and could not be installed" >&2; exit 1; }
 if [[ ! -x .venv/bin/python ]]; then
     say "creating the virtual environment in .venv ($($PY --version))"
     "$PY" -m venv .venv
 fi
 extras="."
 (( want_test )) && extras=".[test,llm]"
-stamp=".venv/.installed-$(cat pyproject.toml | sha1sum | cut -c1-12)-$want_test"
-if [[ ! -f "$stamp" ]]; then
+# One stamp per pyproject.toml version and mode; the test install is a superset.
+hash=$(sha1sum pyproject.toml | cut -c1-12)
+stamp=".venv/.installed-$hash-$want_test"
+if [[ ! -f "$stamp" && ! -f ".venv/.installed-$hash-1" ]]; then
     say "installing voice-interview and its models into .venv (first time: a few minutes)"
     .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
     .venv/bin/python -m pip install -q --disable-pip-version-check -e "$extras"
-    rm -f .venv/.installed-*
+    find .venv -maxdepth 1 -name '.installed-*' ! -name ".installed-$hash-*" -delete
     touch "$stamp"
 fi
 if (( want_test )); then
