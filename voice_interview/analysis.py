@@ -24,10 +24,8 @@ from voice_interview.pacing import (
     PacingRubric,
     Pause,
     Window,
-    compute_metrics,
-    feedback,
+    assess,
     load_pacing_rubric,
-    rolling_windows,
 )
 from voice_interview.speech.transcriber import Transcriber, Word, words_to_text
 
@@ -151,9 +149,7 @@ def analyze_samples(
     t1 = time.perf_counter()
     words = transcribe_segments(audio, segments, transcriber, on_progress)
     t2 = time.perf_counter()
-    metrics, pauses = compute_metrics(segments, words, rubric)
-    windows = rolling_windows(segments, words, pauses, rubric)
-    items = feedback(metrics, pauses, windows, rubric, overview=overview)
+    pacing = assess(segments, words, rubric, overview=overview)
     t3 = time.perf_counter()
     duration = audio.size / SAMPLE_RATE
     return Analysis(
@@ -162,10 +158,10 @@ def analyze_samples(
         sample_rate=SAMPLE_RATE,
         words=words,
         segments=segments,
-        pauses=pauses,
-        metrics=metrics,
-        windows=windows,
-        feedback=items,
+        pauses=pacing.pauses,
+        metrics=pacing.metrics,
+        windows=pacing.windows,
+        feedback=pacing.feedback,
         timings={
             "vad_s": t1 - t0,
             "transcribe_s": t2 - t1,

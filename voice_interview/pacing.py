@@ -360,3 +360,30 @@ def feedback(
         items.append(Feedback("fillers", sev, (
             f"At least {metrics.filler_count} fillers ({rate:.1f}/min): {top}.")))
     return items
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Everything pacing says about one answer."""
+
+    metrics: Metrics
+    pauses: list[Pause]
+    windows: list[Window]
+    feedback: list[Feedback]
+
+    def to_json(self) -> dict:
+        return {
+            "metrics": self.metrics.to_json(),
+            "pauses": [p.to_json() for p in self.pauses],
+            "windows": [w.to_json() for w in self.windows],
+            "feedback": [f.to_json() for f in self.feedback],
+        }
+
+
+def assess(
+    segments: list[Segment], words: list[Word], rubric: PacingRubric, overview: bool = True
+) -> Pacing:
+    """Metrics, pauses, rolling windows and feedback for one answer."""
+    metrics, pauses = compute_metrics(segments, words, rubric)
+    windows = rolling_windows(segments, words, pauses, rubric)
+    return Pacing(metrics, pauses, windows, feedback(metrics, pauses, windows, rubric, overview))

@@ -70,25 +70,16 @@ def _span(doc: dict, total_s: float, after: float, until: float | None) -> tuple
 def _from_words(doc: dict, overview: bool):
     """Pacing recomputed from the stored segments and words (current pacing rubric)."""
     from voice_interview.audio.vad import Segment
-    from voice_interview.pacing import (
-        compute_metrics,
-        feedback,
-        load_pacing_rubric,
-        rolling_windows,
-    )
+    from voice_interview.pacing import assess, load_pacing_rubric
     from voice_interview.speech.transcriber import Word
 
     rubric = load_pacing_rubric()
     words = [Word(w["word"], w["start"], w["end"], w.get("probability", 1.0))
              for w in doc.get("words") or []]
     segments = [Segment(s["start"], s["end"]) for s in doc.get("speech_segments") or []]
-    metrics, pauses = compute_metrics(segments, words, rubric)
-    windows = rolling_windows(segments, words, pauses, rubric)
-    items = feedback(metrics, pauses, windows, rubric, overview=overview)
+    pacing = assess(segments, words, rubric, overview=overview)
     return {"words": [w.to_json() for w in words], "speech_segments": doc.get("speech_segments"),
-            "metrics": metrics.to_json(), "pauses": [p.to_json() for p in pauses],
-            "windows": [w.to_json() for w in windows],
-            "feedback": [f.to_json() for f in items], "transcript": doc.get("transcript", "")}
+            **pacing.to_json(), "transcript": doc.get("transcript", "")}
 
 
 def rescore(data, rubric: str | None = None, model: str | None = None,

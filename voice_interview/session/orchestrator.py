@@ -487,23 +487,18 @@ class PracticeSession:
     def _score(self, answer: _Answer) -> dict:
         from voice_interview.audio.vad import Segment
         from voice_interview.interviewer.planner import analyze_answer
-        from voice_interview.pacing import compute_metrics, feedback, rolling_windows
+        from voice_interview.pacing import assess
 
         finals = [f for f in answer.finals if f.words]
         segments = [Segment(f.segment_start, f.segment_end) for f in answer.finals]
         words = [w for f in finals for w in f.words]
-        metrics, pauses = compute_metrics(segments, words, self.rubric)
-        windows = rolling_windows(segments, words, pauses, self.rubric)
         overview = answer.kind == "question" and self.question.category == "deep-dive"
-        items = feedback(metrics, pauses, windows, self.rubric, overview=overview)
+        pacing = assess(segments, words, self.rubric, overview=overview)
         doc = {
             "transcript": " ".join(f.text for f in answer.finals).strip(),
             "words": [w.to_json() for w in words],
             "speech_segments": [s.to_json() for s in segments],
-            "pauses": [p.to_json() for p in pauses],
-            "metrics": metrics.to_json(),
-            "windows": [w.to_json() for w in windows],
-            "feedback": [f.to_json() for f in items],
+            **pacing.to_json(),
         }
         if answer.kind == "question":
             doc.update(analyze_answer(words or doc["transcript"], self.question))
