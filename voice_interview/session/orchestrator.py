@@ -418,7 +418,9 @@ class PracticeSession:
         words = [w for f in answer.finals for w in f.words]
         text = " ".join(f.text for f in answer.finals)
         if self.llm is not None:
-            gaps = [p.id for p in self.planner.report(self.question).parts if not p.covered]
+            with self._planner_lock:  # the gaps must count this answer too
+                self.planner.add_answer(words or text)
+                gaps = [p.id for p in self.planner.report(self.question).parts if not p.covered]
             probe = self.llm.ask(self.question, text, gaps, self.planner.asked)
             if probe.source != "llm":
                 self._emit(Notice(self.now, message=probe.reason, level="warning"))
