@@ -418,8 +418,9 @@ class PracticeSession:
         words = [w for f in answer.finals for w in f.words]
         text = " ".join(f.text for f in answer.finals)
         if self.llm is not None:
-            with self._planner_lock:  # the gaps must count this answer too
-                self.planner.add_answer(words or text)
+            with self._planner_lock:  # the gaps must count this answer too; the LLM
+                self.planner.add_answer(text)  # and its fallback add the same text again,
+                # which the planner skips as a repeat of the last answer
                 gaps = [p.id for p in self.planner.report(self.question).parts if not p.covered]
             probe = self.llm.ask(self.question, text, gaps, self.planner.asked)
             if probe.source != "llm":
