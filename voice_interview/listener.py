@@ -89,6 +89,7 @@ class Listener:
         )
         self._jobs: queue.Queue = queue.Queue()
         self._partial_cost = 0.0  # wall seconds the last partial took
+        self._closing = False
         self._pending = 0  # transcription jobs submitted and not yet delivered
         self._pending_lock = threading.Lock()
         self._stop = threading.Event()
@@ -127,7 +128,7 @@ class Listener:
         """Wait until every submitted transcription has been delivered (or timeout)."""
         deadline = time.monotonic() + timeout
         while self._pending:
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or not self._worker.is_alive():
                 return False
             time.sleep(0.01)
         return True
@@ -152,15 +153,24 @@ class Listener:
                 self._frame(np.asarray(block, dtype=np.float32))
             self._finish()
         except VoiceInterviewError as exc:
+            self._flush_segment()  # what was said before the source failed still counts
             self._emit(EngineError(self.position, message=str(exc), fatal=True,
                                    exit_code=exc.exit_code))
         except Exception as exc:  # never die silently: the session must hear about it
             log.exception("the listener stopped")
+            self._flush_segment()
             self._emit(EngineError(self.position, message=f"listening stopped: {exc}",
                                    fatal=True))
         finally:
+            self._closing = True  # later submissions would never run: refuse them
             self._jobs.put(None)
             self._worker.join()
+
+    def _flush_segment(self) -> None:
+        with self._lock:
+            seg = self.segmenter.flush()
+            if seg is not None:
+                self._submit_final(seg)
 
     def _frame(self, block: np.ndarray) -> None:
         t = self.position
@@ -220,6 +230,8 @@ class Listener:
         self._submit("final", seg.start, seg.end, audio)
 
     def _submit(self, kind: str, start: float, end: float, audio) -> None:
+        if self._closing:
+            return
         with self._pending_lock:
             self._pending += 1
         self._jobs.put((kind, start, end, audio))

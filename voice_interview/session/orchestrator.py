@@ -371,7 +371,8 @@ class PracticeSession:
                 self.listener.end_turn("budget")
                 continue
             if isinstance(item, EngineError) and item.fatal:
-                self._finish_turn(None, "error")
+                self._finish_turn(None, "error")  # keep the answer, then say what happened
+                self._emit(item)
                 return "error"
             if not isinstance(item, TurnEnded):
                 continue
@@ -641,8 +642,11 @@ class PracticeSession:
             if self.llm is None and cur is not None:
                 threading.Thread(target=self._prepare, args=(self._gen,), name="prepare",
                                  daemon=True).start()
+        if isinstance(event, EngineError) and event.fatal:
+            self._inbox.put(event)  # shown by the loop once the answer so far is scored
+            return
         self._emit(event)
-        if isinstance(event, TurnEnded | HardBudgetReached | EngineError):
+        if isinstance(event, TurnEnded | HardBudgetReached):
             self._inbox.put(event)
 
     def _emit(self, event: Event) -> None:
