@@ -376,7 +376,12 @@ class PracticeSession:
                 return "error"
             if not isinstance(item, TurnEnded):
                 continue
+            current = self._current
+            if current is None or item.t < current.started:
+                continue  # a turn that ended before this answer began (while muted)
             answer = self._finish_turn(item, item.reason)
+            if answer is None:
+                continue
             if item.reason == "source_ended":
                 return "source_ended"
             probes_asked = sum(1 for a in self._answers if a.kind == "probe")
