@@ -156,8 +156,10 @@ def test_rescore_transcribes_again_with_a_model(home, store, synth, whisper):
         # Same audio, same model: (nearly) the same words -- Whisper may differ by a
         # word on a differently cut slice -- on the session timeline, not the slice's:
         # speech found where it was (VAD, 32 ms steps), words near it.
-        assert wer(stored["analysis"]["transcript"], again["transcript"]) <= 0.15
-        assert abs(ans["rescored"]["words"] - ans["original"]["words"]) <= 2
+        # Two decodes of differently cut slices of the same (randomly synthesized)
+        # speech: seen to differ by up to 3 words in 18 ("help"/"helped", a comma).
+        assert wer(stored["analysis"]["transcript"], again["transcript"]) <= 0.25
+        assert abs(ans["rescored"]["words"] - ans["original"]["words"]) <= 3
         assert again["speech_segments"][0]["start"] == pytest.approx(
             stored["analysis"]["speech_segments"][0]["start"], abs=0.15)
         assert again["words"][0]["start"] == pytest.approx(
