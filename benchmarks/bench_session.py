@@ -167,8 +167,9 @@ def soak(minutes: float) -> None:
         stop = threading.Event()
 
         def feed() -> None:
-            while not stop.is_set():
-                pa.write_mic(news, realtime=True)
+            with contextlib.suppress(OSError):  # the daemon goes away at the end
+                while not stop.is_set():
+                    pa.write_mic(news, realtime=True)
 
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
