@@ -36,7 +36,8 @@ def test_engine_never_imports_textual_or_litellm():
 
 def test_cli_start_is_light():
     loaded = _loaded_after_import(["voice_interview.cli"])
-    for heavy in ("faster_whisper", "ctranslate2", "onnxruntime", "textual", "litellm", "piper"):
+    for heavy in ("numpy", "faster_whisper", "ctranslate2", "onnxruntime", "textual", "litellm",
+                  "piper"):
         assert heavy not in loaded, heavy
 
 

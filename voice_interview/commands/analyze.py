@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from voice_interview.speech.transcriber import DEFAULT_MODEL
+from voice_interview.speech import DEFAULT_MODEL
 
 
 def register(sub) -> None:

@@ -6,7 +6,7 @@ from voice_interview.errors import UsageError
 
 
 def register(sub) -> None:
-    from voice_interview.speech.voices import DEFAULT_VOICE, VOICE_NAMES
+    from voice_interview.speech import DEFAULT_VOICE, VOICE_NAMES
 
     p = sub.add_parser(
         "say",

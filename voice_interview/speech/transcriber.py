@@ -19,8 +19,8 @@ from typing import Protocol
 import numpy as np
 
 from voice_interview.errors import ModelError
+from voice_interview.speech import DEFAULT_MODEL  # noqa: E402  (re-exported)
 
-DEFAULT_MODEL = "tiny.en"
 # Whisper tends to drop hesitations; a short prompt full of them makes it keep
 # more. Filler counts stay a lower bound (see DESIGN §4).
 FILLER_PROMPT = "Um, uh, hmm."

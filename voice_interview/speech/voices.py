@@ -25,9 +25,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from voice_interview.errors import VoiceError
-
-VOICE_NAMES = ("piper", "pyttsx3")
-DEFAULT_VOICE = "piper"
+from voice_interview.speech import DEFAULT_VOICE, VOICE_NAMES  # noqa: E402  (re-exported)
 
 _SENTENCE_GAP_S = 0.15  # silence between sentences
 _EMPTY = np.zeros(0, dtype=np.float32)
