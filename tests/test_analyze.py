@@ -12,7 +12,9 @@ from tests.cli_helpers import assert_clean_failure, run_cli
 from voice_interview.analysis import analyze_samples
 from voice_interview.audio.sources import decode_file
 
-GAPS = [0.5, 1.2, 0.4, 2.0, 1.5, 0.8, 1.1, 0.6]
+# Gaps stay clear of the 1.0 s "long" line once the clips' own edge silences
+# (about 0.1 s each) are added: 0.8 s gave true pauses of 0.95-1.05 s and a coin toss.
+GAPS = [0.5, 1.2, 0.4, 2.0, 1.5, 0.6, 1.1, 0.6]
 CONTRACT = {
     "audio": {"path", "duration_s", "sample_rate"},
     "metrics": {"speech_span_s", "speaking_time_s", "word_count", "wpm", "articulation_wpm",
