@@ -173,6 +173,18 @@ def _num(v, default: float = 0.0) -> float:
     return float(v) if isinstance(v, int | float) else default
 
 
+
+def _paired_spans(events: list[dict], start_type: str, end_type: str, kind: str) -> list[Span]:
+    """Spans from start/end event pairs in the log (an unmatched end is skipped)."""
+    spans, start = [], None
+    for e in events:
+        if e.get("type") == start_type:
+            start = _num(e.get("t"))
+        elif e.get("type") == end_type and start is not None:
+            spans.append(Span(start, _num(e.get("t")), kind))
+            start = None
+    return spans
+
 def build_timeline(data: SessionData) -> Timeline:
     events = data.events
     mark_fillers = _filler_matcher()
@@ -189,13 +201,7 @@ def build_timeline(data: SessionData) -> Timeline:
     interviewer = [Span(_num(e.get("t")), _num(e.get("end")), "interviewer")
                    for e in events if e.get("type") == "interviewer_audio"]
     if not interviewer:  # older logs: voice_started / voice_ended pairs
-        start = None
-        for e in events:
-            if e.get("type") == "voice_started":
-                start = _num(e.get("t"))
-            elif e.get("type") == "voice_ended" and start is not None:
-                interviewer.append(Span(start, _num(e.get("t")), "interviewer"))
-                start = None
+        interviewer = _paired_spans(events, "voice_started", "voice_ended", "interviewer")
 
     raw_words: list[tuple[float, float, str, int]] = []
     speech: list[Span] = []
@@ -218,13 +224,7 @@ def build_timeline(data: SessionData) -> Timeline:
                     raw_words.append((_num(w.get("start")), _num(w.get("end")),
                                       str(w.get("word", "")).strip(), -1))
     if not speech:
-        start = None
-        for e in events:
-            if e.get("type") == "speech_started":
-                start = _num(e.get("t"))
-            elif e.get("type") == "speech_stopped" and start is not None:
-                speech.append(Span(start, _num(e.get("t")), "speech"))
-                start = None
+        speech = _paired_spans(events, "speech_started", "speech_stopped", "speech")
     if not pauses:
         for e in events:
             if e.get("type") == "pause_ended":
