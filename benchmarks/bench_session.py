@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import resource
 import statistics
 import tempfile
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -151,9 +153,38 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def soak(minutes: float) -> None:
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks",
+        "uordblks", "fordblks", "keepcost")]
+
+
+def malloc_mb() -> tuple[float, float]:
+    """glibc's view: (bytes in use by malloc, bytes freed but kept by malloc), in MB.
+
+    ``mallinfo2`` is glibc >= 2.33; elsewhere both are NaN. In use = small
+    blocks in use (uordblks) + mmapped blocks (hblkhd); kept = fordblks."""
+    try:
+        fn = ctypes.CDLL(None).mallinfo2
+    except (AttributeError, OSError):
+        return float("nan"), float("nan")
+    fn.restype = _MallInfo2
+    info = fn()
+    return (info.uordblks + info.hblkhd) / 2**20, info.fordblks / 2**20
+
+
+def _top_growth(before, after, n: int = 12) -> None:
+    print("  Python allocations that grew most (tracemalloc, by line):")
+    for stat in after.compare_to(before, "lineno")[:n]:
+        print(f"    {stat.size_diff / 2**20:+7.2f} MB  {stat.count_diff:+7d} blocks  "
+              f"{stat.traceback[0]}")
+
+
+def soak(minutes: float, trace: bool = False) -> None:
     from voice_interview.session.orchestrator import PracticeSession, SessionConfig
 
+    if trace:
+        tracemalloc.start(1)
     news = decode_file(shared("news_169s_8k.wav"))
     with tempfile.TemporaryDirectory() as tmp, virtual_audio(Path(tmp)) as pa:
         config = SessionConfig(voice=None, patience_s=2.5, budget_s=10**6, max_probes=10**6,
@@ -162,9 +193,10 @@ def soak(minutes: float) -> None:
         session.load()
         runner = threading.Thread(target=session.run, daemon=True)
         runner.start()
-        samples: list[tuple[float, float]] = []
+        samples: list[tuple[float, float, float, float, float]] = []
         start = time.monotonic()
         stop = threading.Event()
+        snap5 = None
 
         def feed() -> None:
             with contextlib.suppress(OSError):  # the daemon goes away at the end
@@ -174,16 +206,28 @@ def soak(minutes: float) -> None:
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
         while (elapsed := time.monotonic() - start) < minutes * 60:
-            samples.append((elapsed, rss_mb()))
+            in_use, kept = malloc_mb()
+            py = tracemalloc.get_traced_memory()[0] / 2**20 if trace else float("nan")
+            samples.append((elapsed, rss_mb(), in_use, kept, py))
+            if trace and snap5 is None and elapsed >= 300:
+                snap5 = tracemalloc.take_snapshot()
             time.sleep(15)
         dropped = session.source.dropped_blocks
+        answers = len(session._answers)
+        if trace and snap5 is not None:
+            _top_growth(snap5, tracemalloc.take_snapshot())
         stop.set()
         session.stop()
         runner.join(timeout=30)
-    after5 = [m for t, m in samples if t >= 300] or [samples[-1][1]]
-    growth = max(after5) - after5[0]
-    print(f"soak {minutes:.0f} min: RSS at 5 min {after5[0]:.0f} MB, max after "
-          f"{max(after5):.0f} MB, growth {growth:.1f} MB  "
+    print("  minute     RSS   malloc in use   malloc kept   Python (tracemalloc)")
+    for t, rss, in_use, kept, py in samples[::8] + samples[-1:]:
+        print(f"  {t / 60:6.1f} {rss:7.0f} {in_use:13.1f} {kept:13.1f} {py:13.1f}")
+    after5 = [s for s in samples if s[0] >= 300] or samples[-1:]
+    first, peak = after5[0], max(after5, key=lambda s: s[1])
+    growth = peak[1] - first[1]
+    print(f"soak {minutes:.0f} min, {answers} answers: RSS at 5 min {first[1]:.0f} MB, max "
+          f"after {peak[1]:.0f} MB, growth {growth:.1f} MB (malloc in use "
+          f"{peak[2] - first[2]:+.1f} MB, kept {peak[3] - first[3]:+.1f} MB)  "
           f"[{'PASS' if growth <= 50 else 'FAIL'} target <= 50 MB]")
     print(f"dropped audio blocks: {dropped}  [{'PASS' if dropped == 0 else 'FAIL'} target 0]")
 
@@ -194,9 +238,12 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=10)
     ap.add_argument("--llm", metavar="URL", help="OpenAI-compatible server (llama.cpp) base URL")
     ap.add_argument("--soak", type=float, metavar="MINUTES", help="run the long soak instead")
+    ap.add_argument("--trace", action="store_true",
+                    help="with --soak: also trace Python allocations (tracemalloc) and "
+                         "print the lines that grew most between minute 5 and the end")
     args = ap.parse_args()
     if args.soak:
-        soak(args.soak)
+        soak(args.soak, trace=args.trace)
     else:
         run_turns(args.turns, args.llm)
 

@@ -19,9 +19,11 @@ def whisper():
 
 @pytest.fixture(scope="session")
 def piper():
+    """The real Piper voice without its noise: the same text gives the same
+    samples in every run, so tests built on synthesized speech are repeatable."""
     from voice_interview.speech.voices import get_voice
 
-    voice = get_voice("piper")
+    voice = get_voice("piper", deterministic=True)
     yield voice
     voice.close()
 

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -306,6 +307,38 @@ def test_nothing_listening_falls_back(model):
     probe = llm.ask(QUESTION, TRANSCRIPT, [], [])
     assert probe.source == "planner"
     assert probe.reason.startswith(f"cannot reach the LLM at http://127.0.0.1:{port}; planner")
+
+
+def test_an_unreachable_llm_rests_then_is_tried_again():
+    """Nothing listening is a lasting failure: the next turns go straight to the
+    planner (and say so) until retry_after_s has passed, then the LLM is asked."""
+    port = llm_server.free_port()
+    planner = RecordingPlanner()
+    llm = LLMInterviewer("openai/m", api_base=f"http://127.0.0.1:{port}", timeout_s=3.0,
+                         fallback=planner, retry_after_s=1.5)
+    llm.check()
+    first = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [])
+    assert first.rejected.startswith("cannot reach the LLM") and not first.skipped
+    assert llm.resting_s > 1.0
+    second = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [])
+    assert second.skipped and second.probe.source == "planner"
+    assert "not asked again for" in second.probe.reason
+    assert second.elapsed_s < 0.05  # no connection attempt at all
+    time.sleep(1.6)
+    third = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [])
+    assert not third.skipped and third.rejected.startswith("cannot reach the LLM")
+    assert len(planner.calls) == 3
+
+
+def test_two_timeouts_in_a_row_rest_the_llm_one_does_not(fault_server):
+    llm = interviewer(fault_server, "slow", Script(hang=True), timeout_s=0.5)
+    llm.retry_after_s = 30.0
+    assert llm.ask_detailed(QUESTION, TRANSCRIPT, [], []).rejected.startswith("LLM timed out")
+    assert llm.resting_s == 0  # one slow reply is not a dead server
+    assert llm.ask_detailed(QUESTION, TRANSCRIPT, [], []).rejected.startswith("LLM timed out")
+    assert llm.resting_s > 25
+    rested = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [])
+    assert rested.skipped and rested.elapsed_s < 0.05
 
 
 def test_a_refused_key_is_named_without_the_key(fault_server, monkeypatch):

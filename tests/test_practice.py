@@ -76,6 +76,26 @@ def test_interviewer_cuts_in_at_the_budget(tmp_path, sentences):
     assert "support team" in first["transcript"].lower()
 
 
+def test_an_unreachable_llm_is_reported_once_and_the_planner_asks(tmp_path, sentences):
+    from tests.llm_server import free_port
+
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 3.5))
+    base = f"http://127.0.0.1:{free_port()}"  # a real refusal: nothing listens there
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+                   "--patience", "2.0", "--max-probes", "2", "--model", "openai/local",
+                   "--api-base", base, home=tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    probes = [e for e in events if e["type"] == "probe_asked"]
+    assert len(probes) == 2 and all(p["source"] == "planner" for p in probes)
+    assert "cannot reach the LLM" in probes[0]["reason"]
+    assert "not asked again" in probes[1]["reason"]  # the second turn did not retry
+    notices = [e["message"] for e in events if e["type"] == "notice"
+               and "LLM" in e["message"]]
+    assert len(notices) == 1, notices
+    assert "offline interviewer asks for the next" in notices[0]
+
+
 def test_probe_is_spoken_through_the_speaker(tmp_path, pulse, sentences, whisper):
     """Real voice, real PortAudio output: the null sink's monitor hears the probe."""
     path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 8.0))
@@ -97,6 +117,12 @@ def test_probe_is_spoken_through_the_speaker(tmp_path, pulse, sentences, whisper
     # Half-duplex: the interviewer's words never show up as the candidate's.
     finals = " ".join(e["text"] for e in events if e["type"] == "transcript_final").lower()
     assert "take me through" not in finals
+    # The session clock runs while the question is asked and the recording is
+    # cued behind it: the candidate's audio starts after the question, on the
+    # same timeline (it used to start at t=0, under the question).
+    assert ended[0]["t"] > 1.0
+    first_speech = next(e for e in events if e["type"] == "speech_started")
+    assert first_speech["t"] >= ended[0]["t"] + 0.3
 
 
 def test_no_microphone_points_to_input_and_demo(tmp_path):

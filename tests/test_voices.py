@@ -128,6 +128,15 @@ def test_synthesized_speech_transcribes_back(voice):
     assert score <= WER_TARGET, f"{voice.name}: WER {score:.1%}; worst: {worst}"
 
 
+def test_deterministic_piper_repeats_itself_and_stays_intelligible(piper):
+    """The fixtures' voice (and the demo's sample answer): no noise, so the same
+    text gives the same samples twice, and it still round-trips through Whisper."""
+    text = "The hardest part was cleaning two years of old tickets."
+    first, second = piper.synthesize(text), piper.synthesize(text)
+    assert first.size > piper.sample_rate and np.array_equal(first, second)
+    assert wer(text, transcribe(first, piper.sample_rate)) <= WER_TARGET
+
+
 def test_closed_voice_refuses_to_speak():
     v = get_voice("piper")
     v.close()

@@ -141,6 +141,15 @@ class Listener:
     def unmute(self, tail_s: float = 0.3) -> None:
         self._unmute_at = self.position + tail_s
 
+    def wait_unmuted(self, timeout: float) -> bool:
+        """Wait until the mute tail is over (or timeout); True if the mic is live."""
+        deadline = time.monotonic() + timeout
+        while self.muted and self._worker.is_alive():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
+        return not self.muted
+
     # -- main loop ----------------------------------------------------------------------
 
     def run(self) -> None:

@@ -143,23 +143,52 @@ class FileSource:
 
     The last block is zero-padded to ``BLOCK`` samples; ``duration_s`` is the
     real length once the file has been read to the end.
+
+    ``cued``: the file waits for ``play()``. Until then a real-time source gives
+    silence, like a microphone in a quiet room, so the session clock runs while
+    the interviewer asks the opening question and the recording lines up.
     """
 
-    def __init__(self, path: str | Path, realtime: bool = False, speed: float = 1.0):
+    def __init__(self, path: str | Path, realtime: bool = False, speed: float = 1.0,
+                 cued: bool = False):
         self.path = Path(path)
         self.realtime = realtime
         self.speed = speed
         self.samples_read = 0
         self._closed = threading.Event()
+        self._go = threading.Event()
+        if not cued:
+            self._go.set()
         probe_file(self.path)  # fail early with a readable message
 
     @property
     def duration_s(self) -> float:
         return self.samples_read / SAMPLE_RATE
 
+    def play(self) -> None:
+        """Start the file (a cued source gives silence until then)."""
+        self._go.set()
+
     def blocks(self) -> Iterator[np.ndarray]:
         start = time.monotonic()
         n = 0
+
+        def pace() -> None:
+            if self.realtime:
+                delay = start + (n + 1) * BLOCK_S / self.speed - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+
+        silence = np.zeros(BLOCK, dtype=np.float32)
+        while not self._go.is_set():
+            if self._closed.is_set():
+                return
+            if not self.realtime:
+                self._go.wait(0.05)
+                continue
+            pace()
+            n += 1
+            yield silence
         carry = np.zeros(0, dtype=np.float32)
         for chunk in iter_decoded(self.path, chunk=BLOCK * 16):
             self.samples_read += chunk.size
@@ -168,11 +197,7 @@ class FileSource:
             for i in range(0, usable, BLOCK):
                 if self._closed.is_set():
                     return
-                if self.realtime:
-                    due = start + (n + 1) * BLOCK_S / self.speed
-                    delay = due - time.monotonic()
-                    if delay > 0:
-                        time.sleep(delay)
+                pace()
                 n += 1
                 yield data[i : i + BLOCK]
             carry = data[usable:].copy()

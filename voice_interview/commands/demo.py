@@ -43,12 +43,13 @@ def sample_answer_path() -> Path:
     from voice_interview.speech.voices import get_voice
 
     src = data_dir("prompts") / "sample_answer.toml"
-    digest = hashlib.sha1(src.read_bytes()).hexdigest()[:12]
+    # "fixed": synthesized without noise (deterministic), unlike older caches.
+    digest = hashlib.sha1(b"fixed:" + src.read_bytes()).hexdigest()[:12]
     out = cache_dir() / f"sample-answer-{digest}.wav"
     if out.exists():
         return out
     doc = load_toml(src)
-    voice = get_voice("piper")
+    voice = get_voice("piper", deterministic=True)  # the same sample on every machine
     print("Synthesizing the sample answer with the Piper voice (first run only)...",
           file=sys.stderr)
     try:

@@ -43,6 +43,11 @@ Design
 - A misconfigured model (litellm missing, unknown provider, missing key) is one
   readable :class:`LLMError` line from :meth:`check`; ``ask`` records the same
   line in the probe's reason and the planner takes over.
+- An LLM that is down is not asked again at every turn: after a failure that
+  will not fix itself within seconds (nothing listening, key refused, unknown
+  model) or two timeouts in a row, ``ask`` goes straight to the planner for
+  ``retry_after_s`` (60 s), then tries the LLM again. Each skipped turn's reason
+  says so; a timeout would otherwise cost the candidate ``timeout_s`` per turn.
 """
 
 from __future__ import annotations
@@ -57,7 +62,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -186,6 +191,7 @@ class LLMOutcome:
     rejected: str | None  # why the LLM was not used; None when its probe was used
     elapsed_s: float
     first_sentence_s: float | None = None  # when on_first_sentence was called
+    skipped: bool = False  # the LLM was resting after a failure and was not asked
 
 
 @dataclass
@@ -194,6 +200,8 @@ class _Stream:
 
     events: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     cancel: threading.Event = field(default_factory=threading.Event)
+    lasting: bool = False  # the worker's error will not clear up by itself soon
+    timed_out: bool = False
 
 
 _FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -232,6 +240,7 @@ class LLMInterviewer:
         prompt: InterviewerPrompt | None = None,
         max_tokens: int = 80,
         temperature: float = 0.7,
+        retry_after_s: float = 60.0,
     ) -> None:
         if not model or not model.strip():
             raise LLMError("no LLM model given: use e.g. --model ollama/llama3.2")
@@ -251,6 +260,10 @@ class LLMInterviewer:
         self._load_error: LLMError | None = None
         self._config_error: LLMError | None = None
         self._checked = False
+        self.retry_after_s = float(retry_after_s)
+        self._resting_until = 0.0  # monotonic time before which the LLM is not asked
+        self._rest_reason = ""
+        self._timeouts_in_row = 0
 
     # -- loading and configuration -------------------------------------------------
 
@@ -347,6 +360,10 @@ class LLMInterviewer:
                      on_first_sentence: Callable[[str], None] | None = None) -> LLMOutcome:
         start = time.monotonic()
         deadline = start + self.timeout_s
+        if start < self._resting_until:
+            left = self._resting_until - start
+            why = f"{self._rest_reason} (not asked again for {left:.0f} s)"
+            return replace(self._fall_back(question, transcript, why, "", start), skipped=True)
         question_text = str(getattr(question, "text", question))
         asked_texts = [getattr(p, "text", str(p)) for p in asked]
         try:
@@ -363,6 +380,7 @@ class LLMInterviewer:
         raw, why, first_at = self._read(stream, deadline, start, transcript, asked_texts,
                                          on_first_sentence)
         stream.cancel.set()
+        self._note_health(stream, why)
 
         reply = clean_reply(raw)
         if why is None:
@@ -376,6 +394,20 @@ class LLMInterviewer:
                       reason=f"LLM follow-up from {self.model}{gap_note}", source="llm")
         self._tell_planner(transcript, probe)
         return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at)
+
+    @property
+    def resting_s(self) -> float:
+        """Seconds left before the LLM is asked again (0: it is asked)."""
+        return max(0.0, self._resting_until - time.monotonic())
+
+    def _note_health(self, stream: _Stream, why: str | None) -> None:
+        """Rest the LLM after a lasting failure or a second timeout in a row."""
+        self._timeouts_in_row = self._timeouts_in_row + 1 if stream.timed_out else 0
+        if why is not None and (stream.lasting or self._timeouts_in_row >= 2):
+            self._resting_until = time.monotonic() + self.retry_after_s
+            self._rest_reason = _one_line(why, 120)
+            self._timeouts_in_row = 0
+            log.info("LLM resting for %.0f s: %s", self.retry_after_s, self._rest_reason)
 
     def _read(self, stream: _Stream, deadline: float, start: float, transcript: str,
               asked: Sequence[str], on_first_sentence: Callable[[str], None] | None,
@@ -395,6 +427,7 @@ class LLMInterviewer:
                     raise queue.Empty
                 kind, value = stream.events.get(timeout=remaining)
             except queue.Empty:
+                stream.timed_out = True
                 why = f"LLM timed out after {self.timeout_s:.1f} s"
                 if not self._loaded.is_set():
                     why += " (litellm still loading)"
@@ -486,9 +519,12 @@ class LLMInterviewer:
         except TimeoutError:
             put(("error", f"LLM timed out after {self.timeout_s:.1f} s (litellm still loading)"))
         except LLMError as exc:
+            stream.lasting = True  # configuration: it will not fix itself
             put(("error", str(exc)))
         except Exception as exc:
-            put(("error", describe_failure(exc, self.model, self.api_base, self.timeout_s)))
+            why, stream.lasting = classify_failure(exc, self.model, self.api_base,
+                                                   self.timeout_s)
+            put(("error", why))
         finally:
             _close(response)
 
@@ -552,26 +588,31 @@ _NO_CONNECTION = re.compile(
 def describe_failure(exc: BaseException, model: str, api_base: str | None,
                      timeout_s: float) -> str:
     """One readable line for an exception raised by litellm, keys redacted."""
+    return classify_failure(exc, model, api_base, timeout_s)[0]
+
+
+def classify_failure(exc: BaseException, model: str, api_base: str | None,
+                     timeout_s: float) -> tuple[str, bool]:
+    """(one readable line, lasting): lasting failures (nothing listening, key
+    refused, unknown model) will not clear up between two turns."""
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
     text = str(exc)
     low = text.lower()
     where = f" at {api_base}" if api_base else ""
     if "timeout" in name.lower() or "timed out" in low:
-        return f"LLM timed out after {timeout_s:.1f} s"
+        return f"LLM timed out after {timeout_s:.1f} s", False
     if name == "AuthenticationError" or status == 401:
-        return f"the LLM{where} refused the API key (authentication failed)"
+        return f"the LLM{where} refused the API key (authentication failed)", True
     if name == "NotFoundError" or status == 404:
-        return f"the LLM{where} does not know the model '{model}'"
+        return f"the LLM{where} does not know the model '{model}'", True
     if name == "RateLimitError" or status == 429:
-        return f"the LLM{where} is rate limiting requests"
+        return f"the LLM{where} is rate limiting requests", False
     if _BAD_JSON.search(text):
-        return f"the LLM{where} sent a malformed stream"
-    if _NO_CONNECTION.search(text):
-        return f"cannot reach the LLM{where}"
+        return f"the LLM{where} sent a malformed stream", False
+    if _NO_CONNECTION.search(text) or name == "APIConnectionError":
+        return f"cannot reach the LLM{where}", True
     if isinstance(status, int) and status >= 500:
-        return f"the LLM server{where} failed (HTTP {status})"
-    if name == "APIConnectionError":
-        return f"cannot reach the LLM{where}"
+        return f"the LLM server{where} failed (HTTP {status})", False
     first = next((line for line in text.splitlines() if line.strip()), name)
-    return f"LLM call failed ({name}): {_one_line(first, 120)}"
+    return f"LLM call failed ({name}): {_one_line(first, 120)}", False

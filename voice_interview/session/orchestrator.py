@@ -202,7 +202,8 @@ class PracticeSession:
         self.rubric = load_pacing_rubric()
         # The source first: a missing microphone or file is the likeliest failure.
         if cfg.input_path:
-            source = FileSource(cfg.input_path, realtime=True)
+            # Cued: silence until the opening question has been asked, as a quiet mic.
+            source = FileSource(cfg.input_path, realtime=True, cued=True)
         else:
             source = MicrophoneSource(cfg.input_device)
             source.start()
@@ -301,13 +302,15 @@ class PracticeSession:
         reader = threading.Thread(target=self._listen, name="listener", daemon=True)
         reason = "done"
         try:
-            # A live microphone is read all along (muted while the interviewer speaks);
-            # a recording given with --input starts once the question has been asked.
-            if not self.config.input_path:
-                reader.start()
+            # The source is read all along (muted while the interviewer speaks), so
+            # the session clock covers the question; a recording given with --input
+            # is silent until the question and its mute tail are over.
+            reader.start()
             self._ask(self.question.text, kind="question")
-            if self.config.input_path:
-                reader.start()
+            play = getattr(self.source, "play", None)  # a cued FileSource
+            if play is not None:
+                self.listener.wait_unmuted(timeout=2.0)
+                play()
             reason = self._loop(started)
         except VoiceInterviewError as exc:
             reason = "error"
@@ -428,9 +431,14 @@ class PracticeSession:
                 self.planner.add_answer(text)  # and its fallback add the same text again,
                 # which the planner skips as a repeat of the last answer
                 gaps = [p.id for p in self.planner.report(self.question).parts if not p.covered]
-            probe = self.llm.ask(self.question, text, gaps, self.planner.asked)
-            if probe.source != "llm":
-                self._emit(Notice(self.now, message=probe.reason, level="warning"))
+            outcome = self.llm.ask_detailed(self.question, text, gaps, self.planner.asked)
+            probe = outcome.probe
+            if probe.source != "llm" and not outcome.skipped:  # said once, not every turn
+                message = probe.reason
+                if self.llm.resting_s > 0:
+                    message += (f" (the offline interviewer asks for the next "
+                                f"{self.llm.resting_s:.0f} s)")
+                self._emit(Notice(self.now, message=message, level="warning"))
         else:
             with self._planner_lock:
                 probe = self.planner.next_probe(self.question, words or text)

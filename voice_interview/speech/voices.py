@@ -69,7 +69,11 @@ class PiperVoice:
 
     name = "piper"
 
-    def __init__(self, model_path: str | Path | None = None, volume: float = 0.85) -> None:
+    def __init__(self, model_path: str | Path | None = None, volume: float = 0.85,
+                 deterministic: bool = False) -> None:
+        """``deterministic``: no generator or duration noise, so the same text gives
+        the same samples every time (the demo's sample answer, test fixtures). The
+        default keeps Piper's noise, which sounds a little more natural."""
         try:
             from piper.config import SynthesisConfig
             from piper.voice import PiperVoice as _Piper
@@ -94,7 +98,8 @@ class PiperVoice:
             self._voice = _Piper.load(model_path, config_path)
         except Exception as exc:
             raise VoiceError(f"cannot load the Piper voice {model_path.name}: {exc}") from None
-        self._config = SynthesisConfig(normalize_audio=True, volume=volume)
+        noise = {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}
+        self._config = SynthesisConfig(normalize_audio=True, volume=volume, **noise)
         self._rate = int(self._voice.config.sample_rate)
         self._gap = np.zeros(int(_SENTENCE_GAP_S * self._rate), dtype=np.float32)
 
@@ -268,11 +273,13 @@ class Pyttsx3Voice:
             self._tmp = None
 
 
-def get_voice(name: str = DEFAULT_VOICE) -> Voice:
-    """Build the voice called ``name`` ("piper" or "pyttsx3")."""
+def get_voice(name: str = DEFAULT_VOICE, deterministic: bool = False) -> Voice:
+    """Build the voice called ``name`` ("piper" or "pyttsx3").
+
+    ``deterministic`` makes Piper repeatable (espeak-ng always is)."""
     key = (name or "").strip().lower()
     if key == "piper":
-        return PiperVoice()
+        return PiperVoice(deterministic=deterministic)
     if key == "pyttsx3":
         return Pyttsx3Voice()
     raise VoiceError(f"unknown voice {name!r}; choose one of: {', '.join(VOICE_NAMES)}")
