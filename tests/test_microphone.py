@@ -38,7 +38,43 @@ def test_microphone_audio_is_captured_and_transcribed(pulse, sentences):
     assert "support team" in finals and "agents" in finals, finals
     pauses = [e for e in events if e["type"] == "pause_ended" and e["long"]]
     assert len(pauses) == 1 and abs(pauses[0]["duration_s"] - 1.5) < 0.4
-    assert events[-1] == {"type": "stats", "dropped": 0}
+    assert events[-1]["type"] == "stats" and events[-1]["dropped"] == 0
+
+
+def test_audio_lost_when_falling_behind_is_reported_and_skipped_in_time(pulse, sentences):
+    """A listener too slow for the microphone: the real PortAudio queue (kept
+    small here) overflows and drops blocks. The user is told, and the clock
+    skips the lost time, so later speech keeps its wall-clock position."""
+    lead, gap = 0.5, 2.0
+    speech = np.concatenate(
+        [np.zeros(int(SR * lead), np.float32), sentences[0], np.zeros(int(SR * gap), np.float32),
+         sentences[4], np.zeros(SR * 2, np.float32)]
+    )
+    second_at = lead + (sentences[0].size / SR) + gap
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.mic_listen", str(speech.size / SR + 4.0),
+         "--queue", "8", "--stall-at", str(lead + sentences[0].size / SR + 0.5),
+         "--stall", "1.5"],
+        cwd=ROOT, env=pulse.subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == '{"type": "ready"}', child.stderr.read()
+        pulse.write_mic(speech, realtime=True)
+        out, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    stats = events[-1]
+    assert stats["type"] == "stats" and stats["dropped"] > 20  # 1.5 s stall, 0.26 s queue
+    notices = [e for e in events if e["type"] == "notice"]
+    assert len(notices) == 1 and "fell behind" in notices[0]["message"], notices
+    starts = [e["t"] for e in events if e["type"] == "speech_started"]
+    assert len(starts) == 2, events
+    # Without the skip the second sentence would start ~1.2 s early on the timeline.
+    assert abs(starts[1] - second_at) < 0.5, (starts, second_at)
 
 
 def test_devices_lists_the_virtual_devices(pulse):

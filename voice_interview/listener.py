@@ -39,6 +39,7 @@ from voice_interview.errors import VoiceInterviewError
 from voice_interview.events import (
     EngineError,
     Event,
+    Notice,
     TranscriptFinal,
     TranscriptPartial,
     TurnEnded,
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 PRE_ROLL_S = 0.4
 POST_ROLL_S = 0.15
+DROP_NOTICE_EVERY_S = 10.0  # lost audio is reported at most this often
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class Listener:
         self._stop = threading.Event()
         self._lock = threading.Lock()  # guards the turn manager (UI thread calls hold/end)
         self._last_partial = -1e9
+        self.dropped_blocks = 0  # blocks the source lost because we fell behind
+        self._drop_noticed_at = -1e9
         self._worker = threading.Thread(target=self._work, name="transcriber", daemon=True)
 
     # -- control (any thread) ----------------------------------------------------------
@@ -159,6 +163,7 @@ class Listener:
             for block in self.source.blocks():
                 if self._stop.is_set():
                     break
+                self._account_drops()
                 self._frame(np.asarray(block, dtype=np.float32))
             self._finish()
         except VoiceInterviewError as exc:
@@ -174,6 +179,22 @@ class Listener:
             self._closing = True  # later submissions would never run: refuse them
             self._jobs.put(None)
             self._worker.join()
+
+    def _account_drops(self) -> None:
+        """Blocks the microphone dropped (we fell behind) are skipped time: the
+        clock moves past them so the session timeline stays on the wall clock,
+        and the user hears about it, at most every DROP_NOTICE_EVERY_S."""
+        dropped = getattr(self.source, "dropped_blocks", 0)
+        new = dropped - self.dropped_blocks
+        if new <= 0:
+            return
+        self.dropped_blocks = dropped
+        self.frames += new
+        if self.position - self._drop_noticed_at >= DROP_NOTICE_EVERY_S:
+            self._drop_noticed_at = self.position
+            self._emit(Notice(self.position, level="warning", message=(
+                f"the computer fell behind the microphone: {dropped * BLOCK_S:.1f} s of audio "
+                "skipped so far, so some words may be missing")))
 
     def _flush_segment(self) -> None:
         with self._lock:

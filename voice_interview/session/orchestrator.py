@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from voice_interview.audio.sources import BLOCK_S
 from voice_interview.errors import AudioDeviceError, VoiceInterviewError
 from voice_interview.events import (
     AnswerScored,
@@ -685,6 +686,8 @@ class PracticeSession:
             "answers": answers,
             "probes": list(self._probes),
             "depth": dict(self.planner.depth),
+            "audio_skipped_s": round(self.listener.dropped_blocks * BLOCK_S, 2)
+            if self.listener is not None else 0.0,
         }
 
 
