@@ -122,3 +122,34 @@ def test_practice_command_in_a_terminal(tmp_path, sentences):
         assert "Traceback" not in tmux.screen()
     finally:
         tmux.close()
+
+
+def test_ctrl_q_leaves_even_when_the_session_does_not_wind_down(tmp_path):
+    """q asks the session to end; if it never does, a second q says how to
+    leave, and ctrl+q exits within the short grace period with one line."""
+    exit_file = tmp_path / "exit-code"
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && env TERM=xterm-256color "
+        f"VOICE_INTERVIEW_HOME={shlex.quote(str(tmp_path / 'home'))} "
+        f"{shlex.quote(sys.executable)} -m tests.stuck_session; "
+        f"echo $? > {shlex.quote(str(exit_file))}; sleep 120"
+    )
+    tmux = Tmux(f"vi-stuck-{os.getpid()}", command)
+    try:
+        tmux.wait_for("Loading the speech model", timeout=60)
+        time.sleep(0.5)
+        tmux.press("q")
+        tmux.wait_for("Ending the session")
+        tmux.press("q")
+        tmux.wait_for("Still finishing")
+        pressed = time.monotonic()
+        tmux.press("C-q")
+        while not exit_file.exists() or not exit_file.read_text().strip():
+            assert time.monotonic() - pressed < 15, tmux.screen()
+            time.sleep(0.1)
+        assert exit_file.read_text().strip() == "1"
+        screen = tmux.screen()
+        assert "quit before the session finished winding down" in screen, screen
+        assert "Traceback" not in screen
+    finally:
+        tmux.close()

@@ -561,7 +561,7 @@ class PracticeSession:
         head = next(speech, None)
 
         def stream():
-            if head is None:
+            if head is None or self._stop.is_set():  # q while the first line was made
                 return
             chunks.append(head)
             yield head

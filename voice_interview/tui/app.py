@@ -1,7 +1,9 @@
 """The practice TUI: a Textual app around one ``PracticeSession``.
 
-Threads: the session's ``load()`` and ``run()`` block, so they run in a Textual
-thread worker; the session calls ``on_event`` from its own threads, and the app
+Threads: the session's ``load()`` and ``run()`` block, so they run in a daemon
+thread of their own (not a Textual thread worker: asyncio waits for those at
+exit, so a session stuck on a device would keep the program from quitting; see
+``run_practice``); the session calls ``on_event`` from its own threads, and the app
 only posts each event to itself as a message (``post_engine_event``), so every
 widget is touched on the UI thread (``handle_event``). The engine modules are
 imported inside the worker: the screen is up and interactive before Whisper,
@@ -19,12 +21,13 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from textual import work
 from textual.app import App
+from textual.binding import Binding
 from textual.message import Message
 
 from voice_interview.errors import VoiceInterviewError
@@ -79,6 +82,7 @@ class PracticeApp(App[int]):
     CSS_PATH = "practice.tcss"
     TITLE = "voice-interview"
     ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "force_quit", "Quit now", show=False, priority=True)]
 
     def __init__(
         self,
@@ -100,6 +104,7 @@ class PracticeApp(App[int]):
         self.loaded = False
         self.running = False
         self.stop_requested = False
+        self.forced = False  # ctrl+q: quit without waiting for the session to wind down
         self.exit_code = 0
         self.summary: dict | None = None
         self.event_log: list = []  # every event handled, in order
@@ -111,6 +116,7 @@ class PracticeApp(App[int]):
         self.feedback_screen: FeedbackScreen | None = None
         self._pending: list | None = []  # events that arrive before the screen is up
         self._stop_lock = threading.Lock()
+        self._session_thread: threading.Thread | None = None
         self.rubric = load_ui_rubric(config)
         self.pace_bands = self.rubric.pace
 
@@ -141,10 +147,13 @@ class PracticeApp(App[int]):
         )
 
     def start_session(self) -> None:
-        self._session_worker()
+        if self._session_thread is not None:
+            return
+        self._session_thread = threading.Thread(target=self._run_session,
+                                                name="practice-session", daemon=True)
+        self._session_thread.start()
 
-    @work(thread=True, exclusive=True, name="practice-session", exit_on_error=False)
-    def _session_worker(self) -> None:
+    def _run_session(self) -> None:
         try:
             factory = self.session_factory or _default_factory()
             session = factory(self.config, self.post_engine_event)
@@ -339,6 +348,9 @@ class PracticeApp(App[int]):
         if again and not self.running:
             self.show_feedback()
             return
+        if again:
+            self.notify("Still finishing the session (scoring and saving)… ctrl+q quits "
+                        "right away; what was recorded so far is kept.", timeout=6)
         self.notify("Ending the session…", timeout=3)
         try:
             self.session.stop()
@@ -346,6 +358,12 @@ class PracticeApp(App[int]):
             self.notify(str(exc), severity="error")
         if not self.running:
             self.show_feedback()
+
+    def action_force_quit(self) -> None:
+        """ctrl+q: leave now, even if the session is slow to wind down (run_practice
+        then waits briefly for it and exits regardless; the recording is crash-safe)."""
+        self.forced = True
+        self.action_quit_app()
 
     def action_quit_app(self) -> None:
         if self.session is not None and self.running:
@@ -467,4 +485,27 @@ def run_practice(config, session_factory: Callable | None = None) -> int:
         app = PracticeApp(config, session_factory)
         app.log_path = log_path
         app.run()
-    return int(app.return_code or app.exit_code or 0)
+    code = int(app.return_code or app.exit_code or 0)
+    if not _wound_down(app, FORCED_GRACE_S if app.forced else QUIT_GRACE_S):
+        # The session thread is stuck (a device or disk that does not answer):
+        # the interpreter would wait for it forever at exit. Its recording is
+        # written as it goes, so leaving now keeps everything up to here.
+        print("voice-interview: quit before the session finished winding down; "
+              "what was recorded so far is kept", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 1)
+    return code
+
+
+QUIT_GRACE_S = 15.0  # after q: scoring and saving normally take well under a second
+FORCED_GRACE_S = 2.0  # after ctrl+q
+
+
+def _wound_down(app: PracticeApp, grace_s: float) -> bool:
+    deadline = time.monotonic() + grace_s
+    while app.running:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
