@@ -211,7 +211,7 @@ def soak(minutes: float, trace: bool = False) -> None:
             samples.append((elapsed, rss_mb(), in_use, kept, py))
             if trace and snap5 is None and elapsed >= 300:
                 snap5 = tracemalloc.take_snapshot()
-            time.sleep(15)
+            time.sleep(5)
         dropped = session.source.dropped_blocks
         answers = len(session._answers)
         if trace and snap5 is not None:
@@ -220,7 +220,7 @@ def soak(minutes: float, trace: bool = False) -> None:
         session.stop()
         runner.join(timeout=30)
     print("  minute     RSS   malloc in use   malloc kept   Python (tracemalloc)")
-    for t, rss, in_use, kept, py in samples[::8] + samples[-1:]:
+    for t, rss, in_use, kept, py in samples[::24] + samples[-1:]:
         print(f"  {t / 60:6.1f} {rss:7.0f} {in_use:13.1f} {kept:13.1f} {py:13.1f}")
     after5 = [s for s in samples if s[0] >= 300] or samples[-1:]
     first, peak = after5[0], max(after5, key=lambda s: s[1])

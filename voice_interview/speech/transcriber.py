@@ -20,6 +20,7 @@ import numpy as np
 
 from voice_interview.errors import ModelError
 from voice_interview.speech import DEFAULT_MODEL  # noqa: E402  (re-exported)
+from voice_interview.speech.malloc import keep_working_memory
 
 # Whisper tends to drop hesitations; a short prompt full of them makes it keep
 # more. Filler counts stay a lower bound (see DESIGN §4).
@@ -124,6 +125,7 @@ class WhisperTranscriber:
     def __init__(self, settings: TranscriberSettings = TranscriberSettings()):
         self.settings = settings
         path = resolve_model(settings.model)
+        keep_working_memory()  # Whisper's ~70 MB of scratch stays in the heap (malloc.py)
         t0 = time.perf_counter()
         try:
             from faster_whisper import WhisperModel
