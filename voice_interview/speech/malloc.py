@@ -15,7 +15,7 @@ decode is ~15 % faster. The cost is that the ~70 MB stay resident between
 calls. There is no library for this; it is two ``mallopt`` calls through ctypes.
 
 Nothing happens off glibc (macOS, musl) or when the user tuned malloc through
-the environment (``GLIBC_TUNABLES`` with ``glibc.malloc``, or ``MALLOC_*``):
+the environment (``GLIBC_TUNABLES`` with ``glibc.malloc``, or any ``MALLOC_*``):
 their choice wins.
 """
 
@@ -40,7 +40,7 @@ _state: bool | None = None  # None: not tried yet
 def _user_tuned() -> bool:
     if "glibc.malloc" in os.environ.get("GLIBC_TUNABLES", ""):
         return True
-    return any(k.startswith("MALLOC_") and k.endswith("_") for k in os.environ)
+    return any(k.startswith("MALLOC_") for k in os.environ)  # MALLOC_ARENA_MAX, ..._
 
 
 def keep_working_memory() -> bool:
