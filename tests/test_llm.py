@@ -246,7 +246,7 @@ def test_http_500_falls_back_and_never_shows_the_key(fault_server, monkeypatch, 
     caplog.set_level(logging.DEBUG)
     llm = interviewer(fault_server, "broken", Script(status=500, echo_auth=True))
     probe = llm.ask(QUESTION, TRANSCRIPT, [], [])
-    assert fault_server.requests[-1]["headers"]["Authorization"] == f"Bearer {secret}"
+    assert fault_server.requests[-1]["headers"]["authorization"] == f"Bearer {secret}"
     assert probe.source == "planner"
     assert "HTTP 500" in probe.reason and "planner probe used" in probe.reason
     assert secret not in probe.reason and secret not in json.dumps(probe.to_json())
