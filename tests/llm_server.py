@@ -156,6 +156,7 @@ class Script:
     hang: bool = False  # never answer (until the server stops)
     gate_before: int | None = None  # wait for .gate before sending chunk N
     echo_auth: bool = False  # put the request's Authorization header in the error body
+    cut_off: bool = False  # promise a longer body, send the chunks, close (a server crash)
 
 
 class FaultServer:
@@ -205,6 +206,8 @@ class FaultServer:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                if script.cut_off:
+                    self.send_header("Content-Length", "100000")
                 self.end_headers()
                 try:
                     if script.raw is not None:
@@ -217,6 +220,8 @@ class FaultServer:
                         if script.chunk_delay_s and server._stop.wait(script.chunk_delay_s):
                             return
                         self._chunk({"role": "assistant", "content": piece}, None)
+                    if script.cut_off:
+                        return  # the connection closes short of the promised length
                     self._chunk({}, "stop")
                     self.wfile.write(b"data: [DONE]\n\n")
                     self.wfile.flush()

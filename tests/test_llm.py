@@ -330,6 +330,18 @@ def test_an_unreachable_llm_rests_then_is_tried_again():
     assert len(planner.calls) == 3
 
 
+def test_a_reply_cut_off_mid_stream_falls_back_without_resting(fault_server):
+    """litellm calls a dropped stream a connection error too; unlike nothing
+    listening, it may not happen again, so the next turn asks the LLM."""
+    llm = interviewer(fault_server, "crash", Script(chunks=("How did ", "you "), cut_off=True))
+    outcome = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [])
+    assert outcome.probe.source == "planner"
+    assert outcome.rejected == f"the LLM at {fault_server.url} dropped the connection"
+    assert llm.resting_s == 0.0
+    again = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [])
+    assert not again.skipped and again.rejected == outcome.rejected
+
+
 def test_two_timeouts_in_a_row_rest_the_llm_one_does_not(fault_server):
     llm = interviewer(fault_server, "slow", Script(hang=True), timeout_s=0.5)
     llm.retry_after_s = 30.0

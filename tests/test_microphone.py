@@ -77,6 +77,40 @@ def test_audio_lost_when_falling_behind_is_reported_and_skipped_in_time(pulse, s
     assert abs(starts[1] - second_at) < 0.5, (starts, second_at)
 
 
+def test_audio_lost_mid_sentence_leaves_the_earlier_audio_where_it_was(pulse, sentences):
+    """Blocks dropped in the middle of an answer: the audio sent to Whisper for
+    that segment must not slide back into the sentence before it (the history
+    gets silence where the lost blocks were)."""
+    lead, gap = 0.5, 0.8
+    speech = np.concatenate(
+        [np.zeros(int(SR * lead), np.float32), sentences[0], np.zeros(int(SR * gap), np.float32),
+         sentences[4], np.zeros(SR * 2, np.float32)]
+    )
+    stall_at = lead + (sentences[0].size / SR) + gap + 1.0
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.mic_listen", str(speech.size / SR + 4.0),
+         "--queue", "8", "--stall-at", str(stall_at), "--stall", "1.5"],
+        cwd=ROOT, env=pulse.subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline().strip() == '{"type": "ready"}', child.stderr.read()
+        pulse.write_mic(speech, realtime=True)
+        out, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err
+    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert events[-1]["type"] == "stats" and events[-1]["dropped"] > 20
+    finals = [e["text"].lower() for e in events if e["type"] == "transcript_final"]
+    assert len(finals) >= 2 and "support team" in finals[0], finals
+    later = " ".join(finals[1:])
+    assert "earlier" in later, finals  # the end of the second sentence, after the gap
+    # Shifted history put "...last year" (or more of the first sentence) in here.
+    assert not any(w in later for w in ("year", "support", "team")), finals
+
+
 def test_devices_lists_the_virtual_devices(pulse):
     proc = run_cli("devices", env=pulse.subprocess_env())
     assert proc.returncode == 0, proc.stderr

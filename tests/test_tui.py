@@ -31,7 +31,7 @@ from voice_interview.events import (
     TranscriptPartial,
 )
 from voice_interview.speech.transcriber import Word
-from voice_interview.tui.app import PracticeApp, load_ui_rubric
+from voice_interview.tui.app import PracticeApp, _wound_down, load_ui_rubric
 from voice_interview.tui.screens import ErrorModal, FeedbackScreen, PracticeScreen
 from voice_interview.tui.widgets import AnswerModel, Bands, rolling_wpm, timer_band
 
@@ -104,9 +104,15 @@ def gated(gate):
         from voice_interview.session.orchestrator import PracticeSession
 
         class _Gated(PracticeSession):
+            closed: str | None = None
+
             def load(self):
                 gate.wait(60)
                 super().load()
+
+            def close(self, reason: str = "aborted") -> None:
+                self.closed = reason
+                super().close(reason)
 
         return _Gated(config, on_event)
 
@@ -170,7 +176,8 @@ async def test_loading_then_question_then_feedback(tmp_path, sentences):
 
 @pytest.mark.anyio
 @pytest.mark.slow
-async def test_keys_answer_while_the_models_load(tmp_path, sentences):
+@pytest.mark.parametrize("quit_key", ["q", "ctrl+q"])
+async def test_keys_answer_while_the_models_load(tmp_path, sentences, quit_key):
     path = write_wav16(tmp_path / "answer.wav", np.concatenate([sentences[0], _silence(3)]))
     gate = threading.Event()
     app = PracticeApp(_config(path), session_factory=gated(gate))
@@ -180,10 +187,13 @@ async def test_keys_answer_while_the_models_load(tmp_path, sentences):
         await pilot.press("space")
         assert "Still loading the models…" in _notifications(app)
         assert not app.screen.holding
-        await pilot.press("q")  # leave before anything was said
+        await pilot.press(quit_key)  # leave before anything was said
         await pilot.pause()
         gate.set()  # the load finishes in the background; the session never starts
     assert app.return_code == 0
+    # What run_practice waits for: the load ends, and what it opened is closed.
+    assert _wound_down(app, 30.0)
+    assert app.session.closed == "aborted" and not app.running
     assert "question_asked" not in _types(app)
 
 

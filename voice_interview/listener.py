@@ -189,7 +189,10 @@ class Listener:
         if new <= 0:
             return
         self.dropped_blocks = dropped
-        self.frames += new
+        with self._lock:  # silence in their place, so history stays aligned with the clock
+            silence = np.zeros(BLOCK, dtype=np.float32)
+            self._history.extend([silence] * min(new, self._history.maxlen or new))
+            self.frames += new
         if self.position - self._drop_noticed_at >= DROP_NOTICE_EVERY_S:
             self._drop_noticed_at = self.position
             self._emit(Notice(self.position, level="warning", message=(

@@ -58,6 +58,7 @@ import logging
 import os
 import queue
 import re
+import socket
 import threading
 import time
 import warnings
@@ -402,7 +403,9 @@ class LLMInterviewer:
 
     def _note_health(self, stream: _Stream, why: str | None) -> None:
         """Rest the LLM after a lasting failure or a second timeout in a row."""
-        self._timeouts_in_row = self._timeouts_in_row + 1 if stream.timed_out else 0
+        # Our deadline or litellm's own timeout, raised in the worker: both count.
+        timed_out = stream.timed_out or (why or "").startswith("LLM timed out")
+        self._timeouts_in_row = self._timeouts_in_row + 1 if timed_out else 0
         if why is not None and (stream.lasting or self._timeouts_in_row >= 2):
             self._resting_until = time.monotonic() + self.retry_after_s
             self._rest_reason = _one_line(why, 120)
@@ -579,10 +582,27 @@ _BAD_JSON = re.compile(
 
 
 _NO_CONNECTION = re.compile(
-    r"connection (?:refused|error|reset|aborted)|failed to establish|name or service not known|"
+    r"connection refused|failed to establish|name or service not known|"
     r"nodename nor servname|no route to host|network is unreachable|all connection attempts",
     re.IGNORECASE,
 )
+_CONNECTION_LOST = re.compile(
+    r"connection (?:error|reset|aborted)|peer closed|incomplete chunked|server disconnected",
+    re.IGNORECASE,
+)
+
+
+def _connect_failed(exc: BaseException) -> bool:
+    """Whether the cause chain holds a failed connect (refused, unknown host...)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, ConnectionRefusedError | socket.gaierror) or \
+                type(cause).__name__ == "ConnectError":
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def describe_failure(exc: BaseException, model: str, api_base: str | None,
@@ -610,8 +630,12 @@ def classify_failure(exc: BaseException, model: str, api_base: str | None,
         return f"the LLM{where} is rate limiting requests", False
     if _BAD_JSON.search(text):
         return f"the LLM{where} sent a malformed stream", False
-    if _NO_CONNECTION.search(text) or name == "APIConnectionError":
+    # Only a failed connect is lasting: litellm also reports a stream cut off
+    # mid-reply, and any error it cannot map, as a connection error (HTTP 500).
+    if _connect_failed(exc) or _NO_CONNECTION.search(text):
         return f"cannot reach the LLM{where}", True
+    if _CONNECTION_LOST.search(text):
+        return f"the LLM{where} dropped the connection", False
     if isinstance(status, int) and status >= 500:
         return f"the LLM server{where} failed (HTTP {status})", False
     first = next((line for line in text.splitlines() if line.strip()), name)

@@ -160,13 +160,14 @@ class PracticeApp(App[int]):
             self.session = session
             session.load()
             self.loaded = True
-            if self.stop_requested:  # q while loading: release the devices, don't start
+            with self._stop_lock:  # a quit from now on sees running and stops the session
+                self.running = not self.stop_requested
+            if not self.running:  # q while loading: release the devices, don't start
                 close = getattr(session, "close", None)
                 if close is not None:
                     close()
                 self.post_message(SessionFinished(None))
                 return
-            self.running = True
             summary = session.run()
             self.post_message(SessionFinished(summary))
         except VoiceInterviewError as exc:
@@ -366,7 +367,10 @@ class PracticeApp(App[int]):
         self.action_quit_app()
 
     def action_quit_app(self) -> None:
-        if self.session is not None and self.running:
+        with self._stop_lock:  # a session still loading closes instead of starting
+            self.stop_requested = True
+            running = self.running
+        if self.session is not None and running:
             try:
                 self.session.stop()
             except Exception:
@@ -487,9 +491,10 @@ def run_practice(config, session_factory: Callable | None = None) -> int:
         app.run()
     code = int(app.return_code or app.exit_code or 0)
     if not _wound_down(app, FORCED_GRACE_S if app.forced else QUIT_GRACE_S):
-        # The session thread is stuck (a device or disk that does not answer):
-        # the interpreter would wait for it forever at exit. Its recording is
-        # written as it goes, so leaving now keeps everything up to here.
+        # The session thread is stuck (a device or disk that does not answer).
+        # os._exit skips the exit handlers that could wait on it too (PortAudio's,
+        # the executor's); the recording is written as it goes, so what was
+        # recorded up to here is kept.
         print("voice-interview: quit before the session finished winding down; "
               "what was recorded so far is kept", file=sys.stderr)
         sys.stdout.flush()
@@ -503,8 +508,11 @@ FORCED_GRACE_S = 2.0  # after ctrl+q
 
 
 def _wound_down(app: PracticeApp, grace_s: float) -> bool:
+    """Wait for the session thread: still loading (it then closes the devices
+    and the recorder instead of starting), running, or scoring and saving."""
     deadline = time.monotonic() + grace_s
-    while app.running:
+    thread = app._session_thread
+    while thread is not None and thread.is_alive():
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.05)
