@@ -14,26 +14,33 @@ from tests.audio_helpers import SR
 from tests.cli_helpers import ROOT, run_cli
 
 
-def test_microphone_audio_is_captured_and_transcribed(pulse, sentences):
-    speech = np.concatenate(
-        [np.zeros(SR // 2, np.float32), sentences[0], np.zeros(int(SR * 1.5), np.float32),
-         sentences[4], np.zeros(SR * 2, np.float32)]
-    )
-    seconds = speech.size / SR + 6.0
+def _listen(pulse, speech: np.ndarray, seconds: float, *args: str,
+            settle_s: float = 0.3) -> list[dict]:
+    """Play ``speech`` into the virtual microphone, ``settle_s`` after
+    ``tests.mic_listen`` (a child with the private PulseAudio's environment)
+    is ready; its events."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.mic_listen", str(seconds)], cwd=ROOT,
+        [sys.executable, "-m", "tests.mic_listen", str(seconds), *args], cwd=ROOT,
         env=pulse.subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         assert child.stdout.readline().strip() == '{"type": "ready"}', child.stderr.read()
-        time.sleep(0.3)
+        time.sleep(settle_s)
         pulse.write_mic(speech, realtime=True)
         out, err = child.communicate(timeout=120)
     finally:
         if child.poll() is None:
             child.kill()
     assert child.returncode == 0, err
-    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def test_microphone_audio_is_captured_and_transcribed(pulse, sentences):
+    speech = np.concatenate(
+        [np.zeros(SR // 2, np.float32), sentences[0], np.zeros(int(SR * 1.5), np.float32),
+         sentences[4], np.zeros(SR * 2, np.float32)]
+    )
+    events = _listen(pulse, speech, speech.size / SR + 6.0)
     finals = " ".join(e["text"] for e in events if e["type"] == "transcript_final").lower()
     assert "support team" in finals and "agents" in finals, finals
     pauses = [e for e in events if e["type"] == "pause_ended" and e["long"]]
@@ -41,34 +48,32 @@ def test_microphone_audio_is_captured_and_transcribed(pulse, sentences):
     assert events[-1]["type"] == "stats" and events[-1]["dropped"] == 0
 
 
-def test_audio_lost_when_falling_behind_is_reported_and_skipped_in_time(pulse, sentences):
-    """A listener too slow for the microphone: the real PortAudio queue (kept
-    small here) overflows and drops blocks. The user is told, and the clock
-    skips the lost time, so later speech keeps its wall-clock position."""
-    lead, gap = 0.5, 2.0
+def _listen_through_a_stall(pulse, sentences, gap: float, stall_in_second: float
+                            ) -> tuple[list[dict], float]:
+    """Two sentences into the virtual microphone; the listener (in a child, with
+    the real PortAudio queue kept small) stalls 1.5 s once, ``stall_in_second``
+    seconds after the second sentence starts (negative: before it), so blocks
+    are dropped for real. Returns its events and when the second sentence starts."""
+    lead = 0.5
     speech = np.concatenate(
         [np.zeros(int(SR * lead), np.float32), sentences[0], np.zeros(int(SR * gap), np.float32),
          sentences[4], np.zeros(SR * 2, np.float32)]
     )
     second_at = lead + (sentences[0].size / SR) + gap
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.mic_listen", str(speech.size / SR + 4.0),
-         "--queue", "8", "--stall-at", str(lead + sentences[0].size / SR + 0.5),
-         "--stall", "1.5"],
-        cwd=ROOT, env=pulse.subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout.readline().strip() == '{"type": "ready"}', child.stderr.read()
-        pulse.write_mic(speech, realtime=True)
-        out, err = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 0, err
-    events = [json.loads(line) for line in out.splitlines() if line.strip()]
+    # Played as soon as the child is ready: its clock and the speech's agree.
+    events = _listen(pulse, speech, speech.size / SR + 4.0, "--queue", "8",
+                     "--stall-at", str(second_at + stall_in_second), "--stall", "1.5",
+                     settle_s=0.0)
     stats = events[-1]
     assert stats["type"] == "stats" and stats["dropped"] > 20  # 1.5 s stall, 0.26 s queue
+    return events, second_at
+
+
+def test_audio_lost_when_falling_behind_is_reported_and_skipped_in_time(pulse, sentences):
+    """A listener too slow for the microphone: the real PortAudio queue (kept
+    small here) overflows and drops blocks. The user is told, and the clock
+    skips the lost time, so later speech keeps its wall-clock position."""
+    events, second_at = _listen_through_a_stall(pulse, sentences, gap=2.0, stall_in_second=-1.5)
     notices = [e for e in events if e["type"] == "notice"]
     assert len(notices) == 1 and "fell behind" in notices[0]["message"], notices
     starts = [e["t"] for e in events if e["type"] == "speech_started"]
@@ -81,28 +86,7 @@ def test_audio_lost_mid_sentence_leaves_the_earlier_audio_where_it_was(pulse, se
     """Blocks dropped in the middle of an answer: the audio sent to Whisper for
     that segment must not slide back into the sentence before it (the history
     gets silence where the lost blocks were)."""
-    lead, gap = 0.5, 0.8
-    speech = np.concatenate(
-        [np.zeros(int(SR * lead), np.float32), sentences[0], np.zeros(int(SR * gap), np.float32),
-         sentences[4], np.zeros(SR * 2, np.float32)]
-    )
-    stall_at = lead + (sentences[0].size / SR) + gap + 1.0
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.mic_listen", str(speech.size / SR + 4.0),
-         "--queue", "8", "--stall-at", str(stall_at), "--stall", "1.5"],
-        cwd=ROOT, env=pulse.subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert child.stdout.readline().strip() == '{"type": "ready"}', child.stderr.read()
-        pulse.write_mic(speech, realtime=True)
-        out, err = child.communicate(timeout=120)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == 0, err
-    events = [json.loads(line) for line in out.splitlines() if line.strip()]
-    assert events[-1]["type"] == "stats" and events[-1]["dropped"] > 20
+    events, _ = _listen_through_a_stall(pulse, sentences, gap=0.8, stall_in_second=1.0)
     finals = [e["text"].lower() for e in events if e["type"] == "transcript_final"]
     assert len(finals) >= 2 and "support team" in finals[0], finals
     later = " ".join(finals[1:])
