@@ -11,8 +11,10 @@ paid for ~17,000 fresh zeroed pages.
 (``M_MMAP_MAX = 0``) and not to hand freed heap memory back below 256 MB
 (``M_TRIM_THRESHOLD``): the scratch memory is reused from call to call, RSS
 stays flat over a long session (benchmarks/README.md, soak), and a live
-decode is ~15 % faster. The cost is that the ~70 MB stay resident between
-calls. There is no library for this; it is two ``mallopt`` calls through ctypes.
+decode is ~15 % faster. The cost is a higher, flat RSS: the scratch stays
+resident between calls, and the heap keeps free space between live blocks
+(~165 MB over a whole practice session). There is no library for this; it is
+two ``mallopt`` calls through ctypes.
 
 Nothing happens off glibc (macOS, musl) or when the user tuned malloc through
 the environment (``GLIBC_TUNABLES`` with ``glibc.malloc``, or any ``MALLOC_*``):
