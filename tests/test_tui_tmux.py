@@ -153,3 +153,30 @@ def test_ctrl_q_leaves_even_when_the_session_does_not_wind_down(tmp_path):
         assert "Traceback" not in screen
     finally:
         tmux.close()
+
+
+def test_ctrl_q_while_the_models_load_waits_for_the_load_and_closes(tmp_path):
+    """A load slower than ctrl+q's grace period: the program still lets it
+    finish, closes what it opened, and exits 0 without claiming a recording."""
+    exit_file, closed = tmp_path / "exit-code", tmp_path / "closed"
+    command = (
+        f"cd {shlex.quote(str(ROOT))} && env TERM=xterm-256color "
+        f"VOICE_INTERVIEW_HOME={shlex.quote(str(tmp_path / 'home'))} "
+        f"{shlex.quote(sys.executable)} -m tests.stuck_session --load-s 5 "
+        f"--closed-file {shlex.quote(str(closed))}; "
+        f"echo $? > {shlex.quote(str(exit_file))}; sleep 120"
+    )
+    tmux = Tmux(f"vi-loadq-{os.getpid()}", command)
+    try:
+        tmux.wait_for("Loading the speech model", timeout=60)
+        tmux.press("C-q")
+        deadline = time.monotonic() + 30
+        while not exit_file.exists() or not exit_file.read_text().strip():
+            assert time.monotonic() < deadline, tmux.screen()
+            time.sleep(0.1)
+        assert exit_file.read_text().strip() == "0"
+        assert closed.read_text() == "aborted"
+        screen = tmux.screen()
+        assert "recorded so far" not in screen and "Traceback" not in screen, screen
+    finally:
+        tmux.close()

@@ -207,7 +207,6 @@ class Listener:
 
     def _frame(self, block: np.ndarray) -> None:
         t = self.position
-        self.frames += 1
         if self.tap is not None:
             self.tap(block, t)
         unmute_at = self._unmute_at  # read once: mute() may change it meanwhile
@@ -222,6 +221,7 @@ class Listener:
         # segment in progress itself, so its words are never lost.
         with self._lock:
             self._history.append(block)
+            self.frames += 1  # with the history: end_turn() sees the two agree
             seg = self.segmenter.push(t, speech, level, prob)
             if seg is not None:  # before the turn events, so waiting on it always works
                 self._submit_final(seg)

@@ -593,7 +593,12 @@ _CONNECTION_LOST = re.compile(
 
 
 def _connect_failed(exc: BaseException) -> bool:
-    """Whether the cause chain holds a failed connect (refused, unknown host...)."""
+    """Whether the cause chain holds a failed connect (refused, unknown host...).
+
+    litellm's openai/ path words a refused connect as "Connection error.", as it
+    does a stream cut off mid-reply; only the chain (httpx ConnectError, then
+    ConnectionRefusedError or gaierror) tells them apart, and the tests of an
+    unreachable LLM (nothing listening: lasting) check it is still there."""
     seen: set[int] = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:

@@ -159,8 +159,8 @@ class PracticeApp(App[int]):
             session = factory(self.config, self.post_engine_event)
             self.session = session
             session.load()
-            self.loaded = True
             with self._stop_lock:  # a quit from now on sees running and stops the session
+                self.loaded = True
                 self.running = not self.stop_requested
             if not self.running:  # q while loading: release the devices, don't start
                 close = getattr(session, "close", None)
@@ -340,13 +340,14 @@ class PracticeApp(App[int]):
 
     def press_stop(self) -> None:
         """q: end the session; the feedback screen follows when ``run()`` returns."""
-        with self._stop_lock:
+        with self._stop_lock:  # loaded and running change together under this lock
             again = self.stop_requested
             self.stop_requested = True
-        if self.session is None or not self.loaded:
+            loaded, running = self.loaded, self.running
+        if self.session is None or not loaded:
             self.exit(self.exit_code, return_code=self.exit_code)  # nothing said yet
             return
-        if again and not self.running:
+        if again and not running:
             self.show_feedback()
             return
         if again:
@@ -490,6 +491,15 @@ def run_practice(config, session_factory: Callable | None = None) -> int:
         app.log_path = log_path
         app.run()
     code = int(app.return_code or app.exit_code or 0)
+    if not app.loaded:
+        # Quit while the models load: let the load finish (it then closes the
+        # microphone and the recorder instead of starting), even after ctrl+q.
+        if not _wound_down(app, QUIT_GRACE_S):
+            print("voice-interview: quit while the models were still loading",
+                  file=sys.stderr)
+            sys.stderr.flush()
+            os._exit(code)
+        return code
     if not _wound_down(app, FORCED_GRACE_S if app.forced else QUIT_GRACE_S):
         # The session thread is stuck (a device or disk that does not answer).
         # os._exit skips the exit handlers that could wait on it too (PortAudio's,
