@@ -114,27 +114,38 @@ def test_practice_command_in_a_terminal(tmp_path, sentences):
         assert "Probes asked" in screen and "Depth reached" in screen
         assert "Traceback" not in screen
         tmux.press("q")
-        deadline = time.monotonic() + 30
-        while not exit_file.exists() or not exit_file.read_text().strip():
-            assert time.monotonic() < deadline, tmux.screen()
-            time.sleep(0.1)
-        assert exit_file.read_text().strip() == "0"
+        assert _exit_code(tmux, exit_file, within_s=30) == "0"
         assert "Traceback" not in tmux.screen()
     finally:
         tmux.close()
 
 
-def test_ctrl_q_leaves_even_when_the_session_does_not_wind_down(tmp_path):
-    """q asks the session to end; if it never does, a second q says how to
-    leave, and ctrl+q exits within the short grace period with one line."""
+def _stuck_session(tmp_path, name: str, *args: str) -> tuple[Tmux, Path]:
+    """``tests.stuck_session`` (the named stand-in) in tmux; its exit code goes
+    to the returned file."""
     exit_file = tmp_path / "exit-code"
     command = (
         f"cd {shlex.quote(str(ROOT))} && env TERM=xterm-256color "
         f"VOICE_INTERVIEW_HOME={shlex.quote(str(tmp_path / 'home'))} "
-        f"{shlex.quote(sys.executable)} -m tests.stuck_session; "
+        f"{shlex.quote(sys.executable)} -m tests.stuck_session "
+        f"{' '.join(shlex.quote(a) for a in args)}; "
         f"echo $? > {shlex.quote(str(exit_file))}; sleep 120"
     )
-    tmux = Tmux(f"vi-stuck-{os.getpid()}", command)
+    return Tmux(f"vi-{name}-{os.getpid()}", command), exit_file
+
+
+def _exit_code(tmux: Tmux, exit_file: Path, within_s: float) -> str:
+    deadline = time.monotonic() + within_s
+    while not exit_file.exists() or not exit_file.read_text().strip():
+        assert time.monotonic() < deadline, tmux.screen()
+        time.sleep(0.1)
+    return exit_file.read_text().strip()
+
+
+def test_ctrl_q_leaves_even_when_the_session_does_not_wind_down(tmp_path):
+    """q asks the session to end; if it never does, a second q says how to
+    leave, and ctrl+q exits within the short grace period with one line."""
+    tmux, exit_file = _stuck_session(tmp_path, "stuck")
     try:
         tmux.wait_for("Loading the speech model", timeout=60)
         time.sleep(0.5)
@@ -142,12 +153,8 @@ def test_ctrl_q_leaves_even_when_the_session_does_not_wind_down(tmp_path):
         tmux.wait_for("Ending the session")
         tmux.press("q")
         tmux.wait_for("Still finishing")
-        pressed = time.monotonic()
         tmux.press("C-q")
-        while not exit_file.exists() or not exit_file.read_text().strip():
-            assert time.monotonic() - pressed < 15, tmux.screen()
-            time.sleep(0.1)
-        assert exit_file.read_text().strip() == "1"
+        assert _exit_code(tmux, exit_file, within_s=15) == "1"
         screen = tmux.screen()
         assert "quit before the session finished winding down" in screen, screen
         assert "Traceback" not in screen
@@ -158,23 +165,13 @@ def test_ctrl_q_leaves_even_when_the_session_does_not_wind_down(tmp_path):
 def test_ctrl_q_while_the_models_load_waits_for_the_load_and_closes(tmp_path):
     """A load slower than ctrl+q's grace period: the program still lets it
     finish, closes what it opened, and exits 0 without claiming a recording."""
-    exit_file, closed = tmp_path / "exit-code", tmp_path / "closed"
-    command = (
-        f"cd {shlex.quote(str(ROOT))} && env TERM=xterm-256color "
-        f"VOICE_INTERVIEW_HOME={shlex.quote(str(tmp_path / 'home'))} "
-        f"{shlex.quote(sys.executable)} -m tests.stuck_session --load-s 5 "
-        f"--closed-file {shlex.quote(str(closed))}; "
-        f"echo $? > {shlex.quote(str(exit_file))}; sleep 120"
-    )
-    tmux = Tmux(f"vi-loadq-{os.getpid()}", command)
+    closed = tmp_path / "closed"
+    tmux, exit_file = _stuck_session(tmp_path, "loadq", "--load-s", "5",
+                                     "--closed-file", str(closed))
     try:
         tmux.wait_for("Loading the speech model", timeout=60)
         tmux.press("C-q")
-        deadline = time.monotonic() + 30
-        while not exit_file.exists() or not exit_file.read_text().strip():
-            assert time.monotonic() < deadline, tmux.screen()
-            time.sleep(0.1)
-        assert exit_file.read_text().strip() == "0"
+        assert _exit_code(tmux, exit_file, within_s=30) == "0"
         assert closed.read_text() == "aborted"
         screen = tmux.screen()
         assert "recorded so far" not in screen and "Traceback" not in screen, screen
