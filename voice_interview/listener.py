@@ -191,7 +191,7 @@ class Listener:
         self.dropped_blocks = dropped
         with self._lock:  # silence in their place, so history stays aligned with the clock
             silence = np.zeros(BLOCK, dtype=np.float32)
-            self._history.extend([silence] * min(new, self._history.maxlen or new))
+            self._history.extend([silence] * min(new, self._history.maxlen))
             self.frames += new
         if self.position - self._drop_noticed_at >= DROP_NOTICE_EVERY_S:
             self._drop_noticed_at = self.position

@@ -403,9 +403,7 @@ class LLMInterviewer:
 
     def _note_health(self, stream: _Stream, why: str | None) -> None:
         """Rest the LLM after a lasting failure or a second timeout in a row."""
-        # Our deadline or litellm's own timeout, raised in the worker: both count.
-        timed_out = stream.timed_out or (why or "").startswith("LLM timed out")
-        self._timeouts_in_row = self._timeouts_in_row + 1 if timed_out else 0
+        self._timeouts_in_row = self._timeouts_in_row + 1 if stream.timed_out else 0
         if why is not None and (stream.lasting or self._timeouts_in_row >= 2):
             self._resting_until = time.monotonic() + self.retry_after_s
             self._rest_reason = _one_line(why, 120)
@@ -520,6 +518,7 @@ class LLMInterviewer:
                     put(("text", content))
             put(("end", None))
         except TimeoutError:
+            stream.timed_out = True
             put(("error", f"LLM timed out after {self.timeout_s:.1f} s (litellm still loading)"))
         except LLMError as exc:
             stream.lasting = True  # configuration: it will not fix itself
@@ -527,6 +526,7 @@ class LLMInterviewer:
         except Exception as exc:
             why, stream.lasting = classify_failure(exc, self.model, self.api_base,
                                                    self.timeout_s)
+            stream.timed_out = _is_timeout(exc)  # litellm's own timeout counts too
             put(("error", why))
         finally:
             _close(response)
@@ -610,6 +610,10 @@ def _connect_failed(exc: BaseException) -> bool:
     return False
 
 
+def _is_timeout(exc: BaseException) -> bool:
+    return "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower()
+
+
 def describe_failure(exc: BaseException, model: str, api_base: str | None,
                      timeout_s: float) -> str:
     """One readable line for an exception raised by litellm, keys redacted."""
@@ -623,9 +627,8 @@ def classify_failure(exc: BaseException, model: str, api_base: str | None,
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
     text = str(exc)
-    low = text.lower()
     where = f" at {api_base}" if api_base else ""
-    if "timeout" in name.lower() or "timed out" in low:
+    if _is_timeout(exc):
         return f"LLM timed out after {timeout_s:.1f} s", False
     if name == "AuthenticationError" or status == 401:
         return f"the LLM{where} refused the API key (authentication failed)", True

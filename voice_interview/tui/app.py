@@ -491,16 +491,15 @@ def run_practice(config, session_factory: Callable | None = None) -> int:
         app.log_path = log_path
         app.run()
     code = int(app.return_code or app.exit_code or 0)
-    if not app.loaded:
-        # Quit while the models load: let the load finish (it then closes the
-        # microphone and the recorder instead of starting), even after ctrl+q.
-        if not _wound_down(app, QUIT_GRACE_S):
+    # A quit while the models load lets the load finish, even after ctrl+q: it
+    # then closes the microphone and the recorder instead of starting.
+    loading = not app.loaded
+    if not _wound_down(app, FORCED_GRACE_S if app.forced and not loading else QUIT_GRACE_S):
+        if loading:
             print("voice-interview: quit while the models were still loading",
                   file=sys.stderr)
             sys.stderr.flush()
             os._exit(code)
-        return code
-    if not _wound_down(app, FORCED_GRACE_S if app.forced else QUIT_GRACE_S):
         # The session thread is stuck (a device or disk that does not answer).
         # os._exit skips the exit handlers that could wait on it too (PortAudio's,
         # the executor's); the recording is written as it goes, so what was
