@@ -6,6 +6,18 @@ from dataclasses import asdict, dataclass
 
 
 @dataclass(frozen=True)
+class ProbeTarget:
+    """The claim a probe is about, in the candidate's own words.
+
+    ``start`` is the claim's time in the answer (seconds from the answer's
+    first word), or None for a text-only answer.
+    """
+
+    text: str
+    start: float | None = None
+
+
+@dataclass(frozen=True)
 class Probe:
     """One follow-up question the interviewer may ask.
 
@@ -18,6 +30,7 @@ class Probe:
     text: str
     reason: str
     source: str = "planner"  # "planner" or "llm"
+    target: ProbeTarget | None = None  # the claim it is aimed at, when there is one
 
     def to_json(self) -> dict:
         return asdict(self)
