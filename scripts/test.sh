@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 echo "==> ruff" >&2
 .venv/bin/ruff check .
+echo "==> import contract" >&2
+.venv/bin/lint-imports --no-cache
 echo "==> pytest" >&2
 exec .venv/bin/python -m pytest -p no:cacheprovider -ra "$@"

@@ -1,7 +1,9 @@
 """Where the project's data files live (prompts/, rubrics/).
 
-They sit at the top of the checkout, beside the package. ``VOICE_INTERVIEW_DATA``
-points elsewhere (a packaged install or a user's own banks).
+In a checkout they sit at the top of the repository, beside the package; a
+built wheel carries copies inside the package (``voice_interview/_data/``, put
+there by setup.py's build step). ``VOICE_INTERVIEW_DATA`` points elsewhere (a
+user's own banks).
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from pathlib import Path
 
 from voice_interview.errors import ConfigError
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE = Path(__file__).resolve().parent
+_PACKAGED = _PACKAGE / "_data"  # an installed wheel
+_REPO_ROOT = _PACKAGE.parent  # a checkout
 
 
 def data_root() -> Path:
     env = os.environ.get("VOICE_INTERVIEW_DATA")
-    return Path(env) if env else _REPO_ROOT
+    if env:
+        return Path(env)
+    return _PACKAGED if (_PACKAGED / "prompts").is_dir() else _REPO_ROOT
 
 
 def data_dir(name: str) -> Path:
