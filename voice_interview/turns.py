@@ -69,6 +69,7 @@ class TurnManager:
                 events.append(SpeechStarted(t))
             elif self.state == "silent":
                 if self._pause_open:
+                    assert self.last_speech_end is not None  # set while speaking
                     duration = t - self.last_speech_end
                     events.append(
                         PauseEnded(
@@ -84,6 +85,7 @@ class TurnManager:
             self.last_speech_end = end
             self._silence_from = end
         elif self.state in ("speaking", "silent"):
+            assert self.last_speech_end is not None and self._silence_from is not None
             silence = end - self.last_speech_end
             if self.state == "speaking" and silence >= self.s.pause_min_s:
                 self.state = "silent"

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -274,7 +274,7 @@ class MicrophoneSource:
         self.overflows = 0
         self._queue: collections.deque[np.ndarray] = collections.deque()
         self._cond = threading.Condition()
-        self._stream = None
+        self._stream: Any = None  # sounddevice.InputStream once opened
         self._closed = False
 
     def _callback(self, indata, frames, time_info, status) -> None:  # PortAudio thread

@@ -19,6 +19,7 @@ analysis made on a slice of the audio there, and records the slice as ``span``.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import copy
 import datetime as dt
@@ -313,7 +314,7 @@ def read_meta(folder: Path) -> dict:
 
 def answers_from_events(events: list[dict]) -> list[dict]:
     """answers.jsonl rows rebuilt from ``answer_scored`` events (when the file is lost)."""
-    out = []
+    out: list[dict] = []
     for e in events:
         if e.get("type") == "answer_scored" and isinstance(e.get("analysis"), dict):
             out.append({"index": e.get("answer_index", len(out)),
@@ -557,7 +558,7 @@ class SessionStore:
         """Read a session (see ``resolve`` for ``ref``); errors are SessionError subclasses."""
         return read_session(self.resolve(ref))
 
-    def _dir_names(self) -> list[str]:
+    def _dir_names(self) -> builtins.list[str]:
         try:
             return [e.name for e in os.scandir(self.root)
                     if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")]
@@ -578,7 +579,7 @@ class SessionStore:
         self.index.replace_answers(info.id, list(data.answers))
         return info
 
-    def repair_interrupted(self) -> list[str]:
+    def repair_interrupted(self) -> builtins.list[str]:
         """Repair and index sessions whose writer died; returns the repaired ids.
 
         Also indexes folders the index does not know (copied in, or a lost index)
@@ -593,8 +594,8 @@ class SessionStore:
             quarantine(self.index.path)
             self.index = Index(self.root / INDEX_FILE)
             known = self.index.statuses()
-        names = set(self._dir_names())
-        repaired: list[str] = []
+        names: set[str] = set(self._dir_names())
+        repaired: builtins.list[str] = []
         for name in sorted(names):
             status = known.get(name)
             if status is not None and status not in ("recording", "missing"):
@@ -621,7 +622,7 @@ class SessionStore:
         if not isinstance(summary, dict):
             done = repair_folder(folder)
             events, _ = read_jsonl(folder / EVENTS)
-            doc = {"format": FORMAT_VERSION, "id": meta.get("id") or folder.name,
+            doc: dict[str, Any] = {"format": FORMAT_VERSION, "id": meta.get("id") or folder.name,
                    "status": "interrupted", "ended_at": None, "reason": INTERRUPTED_REASON,
                    "audio_s": wav_seconds(folder / CANDIDATE_WAV),
                    "interviewer_s": wav_seconds(folder / INTERVIEWER_WAV),

@@ -20,7 +20,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -95,12 +95,15 @@ class PiperVoice:
         if not model_path.is_file() or not config_path.is_file():
             raise VoiceError(f"Piper voice files not found: {model_path} (+ .json)")
         try:
-            self._voice = _Piper.load(model_path, config_path)
+            voice = _Piper.load(model_path, config_path)
         except Exception as exc:
             raise VoiceError(f"cannot load the Piper voice {model_path.name}: {exc}") from None
-        noise = {"noise_scale": 0.0, "noise_w_scale": 0.0} if deterministic else {}
-        self._config = SynthesisConfig(normalize_audio=True, volume=volume, **noise)
-        self._rate = int(self._voice.config.sample_rate)
+        self._voice: Any = voice  # None once closed
+        self._config = (
+            SynthesisConfig(normalize_audio=True, volume=volume, noise_scale=0.0, noise_w_scale=0.0)
+            if deterministic else SynthesisConfig(normalize_audio=True, volume=volume)
+        )
+        self._rate = int(voice.config.sample_rate)
         self._gap = np.zeros(int(_SENTENCE_GAP_S * self._rate), dtype=np.float32)
 
     @property
@@ -235,7 +238,8 @@ class Pyttsx3Voice:
     def __init__(self, espeak_voice: str = "en-gb-x-rp", rate_wpm: int = 150) -> None:
         self._settings = {"voice": espeak_voice, "rate": int(rate_wpm), "volume": 0.85}
         self._owner = _EspeakOwner.get()
-        self._tmp = tempfile.TemporaryDirectory(prefix="voice-interview-tts-")
+        self._tmp: tempfile.TemporaryDirectory[str] | None = tempfile.TemporaryDirectory(
+            prefix="voice-interview-tts-")
         self._count = 0
         self._lock = threading.Lock()
 
