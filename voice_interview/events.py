@@ -7,21 +7,26 @@ form used by ``--headless`` and the session log: ``{"type": "speech_started", "t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+from typing import ClassVar
 
 
 @dataclass(frozen=True)
 class Event:
+    """Base class. ``TYPE`` is the event's name in JSON and in events.jsonl: each
+    event class spells its own, so renaming a class cannot change the file format."""
+
+    TYPE: ClassVar[str] = ""
     t: float
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__dict__.get("TYPE"):
+            raise TypeError(f"event class {cls.__name__} must set its own TYPE (its on-disk name)")
 
     @property
     def type(self) -> str:
-        return _snake(type(self).__name__)
+        return self.TYPE
 
     def to_json(self) -> dict:
         out: dict = {"type": self.type}
@@ -42,23 +47,28 @@ class Event:
 
 @dataclass(frozen=True)
 class SpeechStarted(Event):
-    pass
+    TYPE: ClassVar[str] = "speech_started"
 
 
 @dataclass(frozen=True)
 class SpeechStopped(Event):
     """Speech has stopped (confirmed after ``min_gap_s``); ``t`` is the last speech time."""
 
+    TYPE: ClassVar[str] = "speech_stopped"
+
 
 @dataclass(frozen=True)
 class PauseStarted(Event):
     """A silence inside the answer reached the pause threshold; ``t`` is where it began."""
+
+    TYPE: ClassVar[str] = "pause_started"
 
 
 @dataclass(frozen=True)
 class PauseEnded(Event):
     """Speech resumed after a pause; ``t`` is the pause's start."""
 
+    TYPE: ClassVar[str] = "pause_ended"
     end: float
     duration_s: float
     long: bool
@@ -68,17 +78,20 @@ class PauseEnded(Event):
 class MonologueTick(Event):
     """Once a second while the candidate holds the floor."""
 
+    TYPE: ClassVar[str] = "monologue_tick"
     monologue_s: float
     speaking: bool
 
 
 @dataclass(frozen=True)
 class SoftBudgetReached(Event):
+    TYPE: ClassVar[str] = "soft_budget_reached"
     monologue_s: float
 
 
 @dataclass(frozen=True)
 class HardBudgetReached(Event):
+    TYPE: ClassVar[str] = "hard_budget_reached"
     monologue_s: float
 
 
@@ -86,6 +99,7 @@ class HardBudgetReached(Event):
 class TurnEnded(Event):
     """The answer is over. ``reason``: silence, budget, user, or source_ended."""
 
+    TYPE: ClassVar[str] = "turn_ended"
     reason: str
     monologue_s: float
     speech_start: float | None
@@ -99,6 +113,7 @@ class TurnEnded(Event):
 class TranscriptPartial(Event):
     """Provisional text of the speech segment in progress (replaced by a final)."""
 
+    TYPE: ClassVar[str] = "transcript_partial"
     segment_start: float
     text: str
 
@@ -107,6 +122,7 @@ class TranscriptPartial(Event):
 class TranscriptFinal(Event):
     """Settled words of one speech segment; ``t`` is when they became ready."""
 
+    TYPE: ClassVar[str] = "transcript_final"
     segment_start: float
     segment_end: float
     text: str
@@ -118,6 +134,7 @@ class TranscriptFinal(Event):
 
 @dataclass(frozen=True)
 class EngineError(Event):
+    TYPE: ClassVar[str] = "engine_error"
     message: str
     fatal: bool = False
     exit_code: int = 1  # for a fatal error: what the command should exit with
@@ -128,6 +145,7 @@ class EngineError(Event):
 
 @dataclass(frozen=True)
 class SessionStarted(Event):
+    TYPE: ClassVar[str] = "session_started"
     session_id: str
     format_id: str
     question_id: str
@@ -137,11 +155,13 @@ class SessionStarted(Event):
 class StateChanged(Event):
     """listening | speaking (candidate) | thinking (pause) | interviewer | loading | ended"""
 
+    TYPE: ClassVar[str] = "state_changed"
     state: str
 
 
 @dataclass(frozen=True)
 class QuestionAsked(Event):
+    TYPE: ClassVar[str] = "question_asked"
     question_id: str
     text: str
     index: int  # 1-based question number in the session
@@ -151,6 +171,7 @@ class QuestionAsked(Event):
 
 @dataclass(frozen=True)
 class ProbeAsked(Event):
+    TYPE: ClassVar[str] = "probe_asked"
     family: str
     text: str
     reason: str
@@ -165,11 +186,13 @@ class ProbeAsked(Event):
 class VoiceStarted(Event):
     """The interviewer's first audio sample reached the output (or the line was shown)."""
 
+    TYPE: ClassVar[str] = "voice_started"
     text: str
 
 
 @dataclass(frozen=True)
 class VoiceEnded(Event):
+    TYPE: ClassVar[str] = "voice_ended"
     text: str
     interrupted: bool = False
 
@@ -178,6 +201,7 @@ class VoiceEnded(Event):
 class AnswerScored(Event):
     """Pacing (and structure) of one finished answer; ``analysis`` is its JSON form."""
 
+    TYPE: ClassVar[str] = "answer_scored"
     answer_index: int
     question_id: str
     analysis: dict
@@ -187,11 +211,13 @@ class AnswerScored(Event):
 class Notice(Event):
     """Something the user should know that does not stop the session (LLM fell back...)."""
 
+    TYPE: ClassVar[str] = "notice"
     message: str
     level: str = "info"  # info | warning
 
 
 @dataclass(frozen=True)
 class SessionEnded(Event):
+    TYPE: ClassVar[str] = "session_ended"
     reason: str  # done | time_limit | user | error | source_ended
     summary: dict
