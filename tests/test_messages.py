@@ -1,0 +1,156 @@
+"""Every option a message names can be typed where the message is shown.
+
+The check is mechanical: the real argparse parser gives each command's options;
+an AST walk over voice_interview/ gives every string literal (docstrings aside)
+and every import, so for each module we know which commands can reach it. An
+option named in a string must then be an option of every command that reaches
+the module, unless the string names the command itself ("voice-interview say
+TEXT --out FILE.wav", "`analyze AUDIO --save`"): then of that command.
+
+Limits, on purpose: reachability is by import (a superset of what runs), and it
+does not pass through another command's module (demo calls practice's
+``make_config``, whose messages are practice's); each command module's strings
+are its own.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from voice_interview.cli import build_parser
+
+PACKAGE = Path(__file__).resolve().parent.parent / "voice_interview"
+OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+QUALIFIER = re.compile(r"(?:[`'\"](?:voice-interview\s+)?|voice-interview\s+)([a-z]+)\b")
+CLAUSE_END = re.compile(r"[;,()]")
+
+
+def command_options() -> tuple[dict[str, set[str]], set[str]]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    per_command = {name: {o for a in p._actions for o in a.option_strings}
+                   for name, p in sub.choices.items()}
+    top = {o for a in parser._actions for o in a.option_strings}
+    return per_command, top
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _strings(tree: ast.AST) -> list[tuple[int, str]]:
+    """String literals with their line, f-strings whole ("{}" for each field), no docstrings."""
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                skip.add(id(body[0].value))
+        if isinstance(node, ast.JoinedStr):
+            skip.update(id(v) for v in node.values)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            out.append((node.lineno, text))
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in skip):
+            out.append((node.lineno, node.value))
+    return out
+
+
+def _imports(tree: ast.AST, modules: set[str]) -> set[str]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return {m for m in found if m in modules}
+
+
+def _registered(tree: ast.AST) -> list[str]:
+    """The command names a module registers (``sub.add_parser("name", ...)``)."""
+    return [node.args[0].value for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "add_parser" and node.args
+            and isinstance(node.args[0], ast.Constant)]
+
+
+def load_package() -> dict[str, ast.AST]:
+    return {_module_name(p): ast.parse(p.read_text(encoding="utf-8"))
+            for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def reachers(trees: dict[str, ast.AST]) -> dict[str, set[str]]:
+    """For each module, the commands whose module imports it (directly or not)."""
+    names = set(trees)
+    graph = {m: _imports(t, names) for m, t in trees.items()}
+    command_modules = {m: _registered(t) for m, t in trees.items()
+                       if m.startswith("voice_interview.commands.")}
+    reached: dict[str, set[str]] = {m: set() for m in trees}
+    for cmd_module, commands in command_modules.items():
+        seen, todo = {cmd_module}, [cmd_module]
+        while todo:
+            for nxt in graph[todo.pop()]:
+                if nxt not in seen and nxt not in command_modules:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        for m in seen:
+            reached[m].update(commands)
+    return reached
+
+
+def qualified_command(text: str, pos: int, commands) -> str | None:
+    """The command a string names just before ``pos`` in the same clause, if any."""
+    before = text[:pos]
+    cut = max((m.end() for m in CLAUSE_END.finditer(before)), default=0)
+    hits = [m.group(1) for m in QUALIFIER.finditer(before, cut) if m.group(1) in commands]
+    return hits[-1] if hits else None
+
+
+def problems(trees: dict[str, ast.AST]) -> list[str]:
+    per_command, top = command_options()
+    reached = reachers(trees)
+    reached["voice_interview.cli"] = {""}  # cli.py speaks for the top-level parser
+    options = {**per_command, "": top}
+    found = []
+    for module, tree in trees.items():
+        for line, text in _strings(tree):
+            for m in OPTION.finditer(text):
+                named = qualified_command(text, m.start(), per_command)
+                contexts = {named} if named else reached[module]
+                for ctx in sorted(contexts):
+                    if m.group() not in options[ctx]:
+                        where = f"voice-interview {ctx}".strip()
+                        found.append(f"{module}:{line}: {m.group()} is not an option of "
+                                     f"'{where}', which can show {text[:90]!r}")
+    return found
+
+
+def test_every_option_in_a_message_exists_where_it_is_shown():
+    assert problems(load_package()) == []
+
+
+def test_the_check_finds_an_option_from_the_wrong_command():
+    """The message this test was written for: --out (a say option) in practice's TUI."""
+    trees = load_package()
+    assert reachers(trees)["voice_interview.tui.app"] >= {"practice"}
+    assert reachers(trees)["voice_interview.tui.replay"] == {"replay"}
+    trees["voice_interview.audio.playback"] = ast.parse(
+        'NO_OUTPUT = "no audio output device found; use --out FILE.wav"')
+    found = problems(trees)
+    assert any("--out is not an option of 'voice-interview practice'" in p for p in found)
+    assert any("'voice-interview replay'" in p for p in found)
+    assert not any("'voice-interview say'" in p for p in found)  # say has --out
+    # Naming the command makes the same advice right everywhere.
+    trees["voice_interview.audio.playback"] = ast.parse(
+        'NO_OUTPUT = "no output; voice-interview say TEXT --out FILE.wav writes a file"')
+    assert not [p for p in problems(trees) if "audio.playback" in p]
