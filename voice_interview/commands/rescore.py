@@ -197,9 +197,8 @@ def format_text(res: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from voice_interview.session.store import open_store
-
     from voice_interview.checks import check_llm_model, check_rubric, check_whisper_model
+    from voice_interview.session.store import open_store
 
     check_rubric(args.rubric)  # mistyped names: one clear line, before the session is opened
     if args.model:
