@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if sys.stdout.isatty():
         import shutil
 
-        width = min(shutil.get_terminal_size().columns, 120)
+        width = max(40, min(shutil.get_terminal_size().columns, 120))
         sys.stdout.write(format_charts(points, good, width))
     else:
         sys.stdout.write(format_plain(points, good))
@@ -144,6 +144,8 @@ def chart(metric, points: list[dict], band, width: int) -> str:
 
     known = [(local_time(p["started_at"]), p[metric.key]) for p in points]
     known = [(t, v) for t, v in known if t is not None and v is not None]
+    if not known:
+        return "  (no readable session dates)"
     first = known[0][0]
     hours = [(t - first).total_seconds() / 3600 for t, _v in known]
     values = [v for _t, v in known]
