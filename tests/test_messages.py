@@ -19,6 +19,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 from voice_interview.cli import build_parser
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voice_interview"
@@ -154,3 +156,67 @@ def test_the_check_finds_an_option_from_the_wrong_command():
     trees["voice_interview.audio.playback"] = ast.parse(
         'NO_OUTPUT = "no output; voice-interview say TEXT --out FILE.wav writes a file"')
     assert not [p for p in problems(trees) if "audio.playback" in p]
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_replay_without_a_speaker_says_what_works_in_replay(tmp_path):
+    """The replay TUI on a device that is not there: its advice is replay's --device,
+    not say's --out (what it said before)."""
+    from tests.session_helpers import scripted_session
+    from voice_interview.session.replay_model import ReplayAudio, build_timeline
+    from voice_interview.session.store import SessionStore
+    from voice_interview.tui.replay import ReplayApp
+
+    store = SessionStore(tmp_path / "recordings")
+    data = store.open(scripted_session(store))
+    audio = ReplayAudio(data, device="no-such-output-device-xyz")
+    app = ReplayApp(data, build_timeline(data), audio, autoplay=False)
+    async with app.run_test(size=(120, 34)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.audio_checked:
+                break
+        assert app.audio_checked and not app.audio_ok and audio.no_device
+        message = str(app.query_one("#message").render())
+    assert "transcript-only" in message and "--device" in message and "--out" not in message
+    replay = command_options()[0]["replay"]
+    assert all(opt in replay for opt in OPTION.findall(message)), message
+
+
+def test_practice_without_a_speaker_says_what_works_in_practice(tmp_path):
+    """The session's voice step on this machine's real (absent) output: the notice the
+    practice TUI shows names only options practice and demo both have."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.cli_helpers import ROOT
+
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "XDG_RUNTIME_DIR": str(runtime),
+           "PULSE_SERVER": f"unix:{runtime}/no-such-socket", "HOME": str(tmp_path),
+           "VOICE_INTERVIEW_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    code = (
+        "import json\n"
+        "from voice_interview.session.orchestrator import PracticeSession, SessionConfig\n"
+        "events = []\n"
+        "s = PracticeSession(SessionConfig(voice='pyttsx3', save=False), events.append)\n"
+        "s._load_voice()\n"
+        "print(json.dumps([e.to_json() for e in events]))\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    notices = [e["message"] for e in json.loads(res.stdout) if e["type"] == "notice"]
+    assert len(notices) == 1 and "no audio output device found" in notices[0], notices
+    message = notices[0]
+    assert "--no-voice" in message and "--out" not in message
+    options = command_options()[0]
+    for opt in OPTION.findall(message):
+        assert opt in options["practice"] and opt in options["demo"], (opt, message)
