@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 
 import pytest
 
@@ -44,14 +45,25 @@ def test_nothing_recorded_yet(home):
 
 def test_sessions_table_and_json(home, store):
     ids = three_sessions(store)
-    res = run_cli("sessions", home=home)
+    res = run_cli("sessions", home=home)  # piped: 80 columns (COLUMNS unset), no colour
     assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].split()[:4] == ["session", "·", "question", "length"]
+    assert max(len(ln) for ln in lines) <= 80 and "\x1b[" not in res.stdout
+    rows = [ln for ln in lines if ln.startswith(tuple(ids))]
+    assert [r.split()[0] for r in rows] == ids[::-1]  # newest first
+    cells = rows[0].split()  # id, length, wpm, long, cover, status
+    assert len(cells) == 6 and cells[-1] == "complete" and cells[3] == "2"
+    below = lines[lines.index(rows[0]) + 1]
+    assert below.startswith("Walk me through a project") and "3 sessions" in res.stdout
+    # Wide enough, the date gets a column of its own and the question one line.
+    res = run_cli("sessions", home=home, env={"COLUMNS": "150"})
     lines = res.stdout.splitlines()
     assert lines[0].split()[:3] == ["date", "question", "length"]
     rows = [ln for ln in lines if ln.endswith(tuple(ids))]
-    assert [r.split()[-1] for r in rows] == ids[::-1]  # newest first
+    assert [r.split()[-1] for r in rows] == ids[::-1]
     assert rows[0].startswith("2025-01-05 09:30") and "complete" in rows[0]
-    assert "Walk me through a project" in rows[0] and "3 sessions" in lines[-1]
+    assert SCRIPT[0][0] in rows[0]
 
     res = run_cli("sessions", "--json", home=home)
     listed = json.loads(res.stdout)
@@ -92,7 +104,7 @@ def test_interrupted_damaged_and_newer_sessions_in_the_listing(home, store):
 
 def test_progress_chart_and_series(home, store):
     ids = three_sessions(store)
-    res = run_cli("progress", home=home)
+    res = run_cli("progress", home=home)  # not a terminal: the plain-text form
     assert res.returncode == 0, res.stderr
     out = res.stdout
     assert "Progress over 3 sessions" in out
@@ -100,15 +112,69 @@ def test_progress_chart_and_series(home, store):
                   "Structure coverage (%)"):
         assert title in out
     assert "inside the 120–165 band" in out  # ~190 -> ~125 wpm
-    # Each chart has one column per session.
-    axis = [ln for ln in out.splitlines() if ln.strip().startswith("└")]
-    assert len(axis) == 4 and all(ln.split("└")[1].startswith("───  ") for ln in axis)
+    # One row per session, oldest first, with its numbers.
+    rows = [ln for ln in out.splitlines() if ln.endswith(tuple(ids))]
+    assert [r.split()[-1] for r in rows] == ids
+    assert [float(r.split()[2]) for r in rows] == sorted(
+        (float(r.split()[2]) for r in rows), reverse=True)
+    assert "\x1b[" not in out and "┤" not in out  # no chart, no colour in a pipe
     res = run_cli("progress", "--json", home=home)
     doc = json.loads(res.stdout)
     assert [p["id"] for p in doc["sessions"]] == ids  # oldest first
     wpm = [p["wpm"] for p in doc["sessions"]]
     assert wpm == sorted(wpm, reverse=True) and wpm[0] > 165 > wpm[-1]
     assert all(p["long_pauses_per_min"] > 0 for p in doc["sessions"])
+
+
+def _in_tmux(tmp_path, home, command: str, height: int) -> tuple[str, str]:
+    """Run ``voice-interview COMMAND`` in a real 80-column terminal; (screen, exit code)."""
+    import os
+    import shlex
+    import sys
+
+    from tests.test_tui_tmux import ROOT, Tmux, _exit_code
+
+    exit_file = tmp_path / f"exit-{command}"
+    line = (f"cd {shlex.quote(str(ROOT))} && env TERM=xterm-256color "
+            f"VOICE_INTERVIEW_HOME={shlex.quote(str(home))} {shlex.quote(sys.executable)} "
+            f"-m voice_interview {command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
+    tmux = Tmux(f"vi-{command}-{os.getpid()}", line, width=80, height=height)
+    try:
+        code = _exit_code(tmux, exit_file, within_s=60)
+        return tmux.screen(), code
+    finally:
+        tmux.close()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_sessions_and_progress_in_an_80_column_terminal(tmp_path, home, store):
+    ids = three_sessions(store)
+    screen, code = _in_tmux(tmp_path, home, "sessions", height=30)
+    assert code == "0" and "Traceback" not in screen, screen
+    lines = screen.splitlines()
+    assert all(len(ln) <= 80 for ln in lines)
+    header = next(ln for ln in lines if "question" in ln)
+    assert header.split()[-5:] == ["length", "wpm", "long", "cover", "status"], screen
+    rows = [ln for ln in lines if ln.startswith(tuple(ids))]
+    assert [r.split()[0] for r in rows] == ids[::-1] and all("complete" in r for r in rows)
+    assert sum("Walk me through a project" in ln for ln in lines) == 3, screen
+    assert "3 sessions" in screen
+
+    screen, code = _in_tmux(tmp_path, home, "progress", height=80)
+    assert code == "0" and "Traceback" not in screen, screen
+    assert "Progress over 3 sessions" in screen and "inside the 120–165 band" in screen
+    lines = screen.splitlines()
+    # Four line charts, each with a y axis (ticks ┤), a box and the sessions' dates
+    # on its x axis.
+    assert sum(ln.lstrip().startswith("└┬") for ln in lines) == 4, screen
+    assert sum("2025-01-01" in ln and "2025-01-05" in ln and "→" not in ln
+               for ln in lines) == 4, screen
+    pace = lines[next(k for k, ln in enumerate(lines) if ln.startswith("Pace (wpm)")):]
+    pace = pace[:next(k for k, ln in enumerate(pace) if ln.lstrip().startswith("└"))]
+    # The good band: two horizontal lines across the plot, at the y labels of its edges.
+    band = [ln.split("├")[0].strip() for ln in pace if "├" in ln[:6] and ln.count("─") > 20]
+    assert band == ["165", "120"], "\n".join(pace)
+    assert any(c in "".join(pace) for c in "⠁⠂⠄⡀⠈⠐⠠⢀⣀⠤⠒⠉"), pace  # the line itself
 
 
 def _digest(folder) -> str:

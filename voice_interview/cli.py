@@ -20,8 +20,22 @@ COMMAND_MODULES = ["analyze", "demo", "devices", "practice", "say",
                    "sessions", "replay", "report", "progress", "rescore"]
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: a bad option is one line, the closest choice first."""
+
+    def _check_value(self, action, value):
+        if action.choices is not None and value not in action.choices:
+            from voice_interview.checks import choices_hint
+
+            raise argparse.ArgumentError(
+                action, f"invalid choice '{value}'; {choices_hint(value, action.choices)}")
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} -h)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="voice-interview",
         description=(
             "Practise engineering interviews out loud. Everything runs offline: "

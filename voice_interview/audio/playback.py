@@ -28,7 +28,9 @@ import numpy as np
 
 from voice_interview.errors import AudioDeviceError, AudioFileError
 
-NO_OUTPUT_MESSAGE = "no audio output device found; use --out FILE.wav to write the speech to a file"
+# Only the fact: each command adds the way out that works there (say: --out FILE.wav;
+# practice: --no-voice; replay: --device), see tests/test_messages.py.
+NO_OUTPUT_MESSAGE = "no audio output device found"
 
 _POLL_S = 0.02  # how often play() looks at its events; bounds stop() latency
 

@@ -293,7 +293,8 @@ class MicrophoneSource:
 
         if not input_devices():
             raise AudioDeviceError(
-                "no microphone found; use --input AUDIO to practise with a recording"
+                "no microphone found; practise with a recording: "
+                "voice-interview practice --input AUDIO"
             )
         try:
             self._stream = sd.InputStream(

@@ -62,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
             "analyze needs either an AUDIO file or --text FILE (see voice-interview analyze --help)"
         )
     question = _question(args.question)
+    if args.audio:
+        from voice_interview.checks import check_whisper_model
+
+        check_whisper_model(args.model)  # before the file is opened
     if args.text:
         doc = analyze_text(args.text, question)
         if args.json:

@@ -98,7 +98,10 @@ def check_input(config) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from voice_interview.checks import check_session_config
+
     config = make_config(args)
+    check_session_config(config)  # a mistyped name is reported before any device or file
     check_input(config)
     if args.headless:
         return run_headless(config)

@@ -197,13 +197,14 @@ def format_text(res: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from voice_interview.checks import check_llm_model, check_rubric, check_whisper_model
     from voice_interview.session.store import open_store
 
+    check_rubric(args.rubric)  # mistyped names: one clear line, before the session is opened
+    if args.model:
+        check_whisper_model(args.model)
+    check_llm_model(args.llm)
     data = open_store().open(args.session)
-    if args.rubric:
-        from voice_interview.interviewer.rubric import load_rubrics
-
-        load_rubrics().get(args.rubric)  # unknown rubric: one clear line, before any work
     res = rescore(data, rubric=args.rubric, model=args.model, llm=args.llm,
                   api_base=args.api_base)
     if args.json:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from voice_interview.errors import UsageError
+from voice_interview.errors import AudioDeviceError, UsageError
 
 
 def register(sub) -> None:
@@ -52,7 +52,11 @@ def run(args) -> int:
         return 0
 
     player = Player(args.device)
-    player.check_device()  # fail fast, before loading a voice
+    try:
+        player.check_device()  # fail fast, before loading a voice
+    except AudioDeviceError as exc:
+        raise AudioDeviceError(f"{exc}; use --out FILE.wav to write the speech to a file") \
+            from None
     voice = get_voice(args.voice)
     try:
         player.play(voice.stream(text), voice.sample_rate)

@@ -40,20 +40,21 @@ def run(args: argparse.Namespace) -> int:
     if not infos:
         print(f"No recorded sessions yet (they are kept in {store.root}).")
         return 0
-    sys.stdout.write(format_table(infos))
+    print_table(infos)
     return 0
 
 
-def _date(iso: str) -> str:
-    import datetime as dt
+STATUS_STYLE = {"complete": "green", "interrupted": "yellow", "recording": "cyan",
+                "aborted": "red", "disk_full": "bold red", "missing": "dim red"}
+QUESTION_CHARS = 90  # longer questions are cut (report ID shows them whole)
+WIDE = 130  # from this width on, the date has a column of its own (the id starts with it)
 
-    try:
-        when = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso[:16]
-    if when.tzinfo is not None:
-        when = when.astimezone()
-    return when.strftime("%Y-%m-%d %H:%M")
+
+def _date(iso: str) -> str:
+    from voice_interview.session.trends import local_time
+
+    when = local_time(iso)
+    return when.strftime("%Y-%m-%d %H:%M") if when else iso[:16]
 
 
 def _cut(text: str | None, n: int) -> str:
@@ -61,18 +62,58 @@ def _cut(text: str | None, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def format_table(infos) -> str:
+def build_table(infos, width: int):
+    """A rich Table that fits ``width``: the question wraps, the numbers never do.
+
+    Narrower than ``WIDE``, the id (which starts with the date and time) heads a
+    "session" column with the question under it; wider, date, question and id
+    have columns of their own.
+    """
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     from voice_interview.session.report import mmss
 
-    head = (f"{'date':16}  {'question':34}  {'length':>7}  {'wpm':>4}  {'long':>4}  "
-            f"{'cover':>5}  {'status':11}  id")
-    lines = [head, "-" * len(head)]
+    wide = width >= WIDE
+    n = len(infos)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
+                  caption_justify="left",
+                  leading=0 if wide else 1,
+                  caption=f"{n} session{'s' if n != 1 else ''} · long = long pauses · "
+                  "cover = answer structure covered\n"
+                  "replay, report and rescore take an id (or a unique start of it)")
+    if wide:
+        table.add_column("date", no_wrap=True)
+        table.add_column("question", ratio=1, min_width=16, overflow="fold")
+    else:
+        table.add_column("session · question", ratio=1, min_width=20, overflow="fold")
+    for name in ("length", "wpm", "long", "cover"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    if wide:
+        table.add_column("id", no_wrap=True, style="bold")
     for i in infos:
-        wpm = "–" if i.wpm is None else f"{i.wpm:.0f}"
-        long = "–" if i.long_pauses is None else str(i.long_pauses)
-        cover = "–" if i.coverage is None else f"{100 * i.coverage:.0f}%"
-        lines.append(f"{_date(i.started_at):16}  {_cut(i.question, 34):34}  "
-                     f"{mmss(i.audio_s):>7}  {wpm:>4}  {long:>4}  {cover:>5}  "
-                     f"{i.status:11}  {i.id}")
-    lines.append(f"{len(infos)} session{'s' if len(infos) != 1 else ''}")
-    return "\n".join(lines) + "\n"
+        question = _cut(i.question, QUESTION_CHARS)
+        numbers = [mmss(i.audio_s), "–" if i.wpm is None else f"{i.wpm:.0f}",
+                   "–" if i.long_pauses is None else str(i.long_pauses),
+                   "–" if i.coverage is None else f"{100 * i.coverage:.0f}%",
+                   Text(i.status, style=STATUS_STYLE.get(i.status, ""))]
+        if wide:
+            table.add_row(_date(i.started_at), question, *numbers, i.id)
+        else:
+            table.add_row(Text.assemble((i.id, "bold"), "\n", (question, "dim")), *numbers)
+    return table
+
+
+def print_table(infos) -> None:
+    """On a terminal: its width and colours. Piped: the COLUMNS width (80 unset), plain."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if console.is_terminal:
+        console.print(build_table(infos, console.width))
+        return
+    with console.capture() as captured:
+        console.print(build_table(infos, console.width))
+    sys.stdout.write("\n".join(ln.rstrip() for ln in captured.get().splitlines()) + "\n")

@@ -244,7 +244,7 @@ class LLMInterviewer:
         retry_after_s: float = 60.0,
     ) -> None:
         if not model or not model.strip():
-            raise LLMError("no LLM model given: use e.g. --model ollama/llama3.2")
+            raise LLMError("no LLM model given (a litellm model string such as ollama/llama3.2)")
         if timeout_s <= 0:
             raise LLMError(f"the LLM timeout must be positive, not {timeout_s}")
         self.model = model.strip()

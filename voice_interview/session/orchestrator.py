@@ -59,6 +59,10 @@ from voice_interview.events import (
 log = logging.getLogger(__name__)
 
 CUT_IN = "Let me stop you there."
+# Reached from practice and demo, which both take --no-voice (tests/test_messages.py).
+NOT_SPOKEN = ("the questions are shown, not spoken (voice-interview devices lists the "
+              "speakers, [voice] output_device in config.toml picks one; --no-voice "
+              "turns the voice off)")
 CLOSING_LINE = "Thanks, that's all I wanted to ask. Let's look at how it went."
 FINALS_WAIT_S = 3.0  # after a turn ends, wait this long at most for its last transcript
 
@@ -285,7 +289,7 @@ class PracticeSession:
             self.player.check_device()
         except AudioDeviceError as exc:
             self.player = None
-            self._emit(Notice(0.0, message=f"{exc}: the questions are shown, not spoken",
+            self._emit(Notice(0.0, message=f"{exc}: {NOT_SPOKEN}",
                               level="warning"))
 
     # -- running -----------------------------------------------------------------------
@@ -576,7 +580,7 @@ class PracticeSession:
             report = self.player.play(stream(), self.voice.sample_rate)
         except AudioDeviceError as exc:
             self.player = None
-            self._emit(Notice(self.now, message=f"{exc}: the questions are shown, not spoken",
+            self._emit(Notice(self.now, message=f"{exc}: {NOT_SPOKEN}",
                               level="warning"))
             report = None
         finally:

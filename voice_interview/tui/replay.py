@@ -40,6 +40,8 @@ from voice_interview.session.report import plural
 from voice_interview.session.store import SessionData
 
 TICK_S = 0.1
+# The way out that works here (replay's own option); tests/test_messages.py checks it.
+NO_DEVICE_ADVICE = "choose a speaker with --device (voice-interview devices lists them)"
 ZOOM_S = 60.0
 LABEL_W = 8
 
@@ -294,6 +296,8 @@ class ReplayApp(App):
         self.audio_checked = True
         if not ok and self.audio is not None:
             self.message = self.audio.message or "no audio output: transcript-only replay"
+            if self.audio.no_device:
+                self.message += f"; {NO_DEVICE_ADVICE}"
             self._show_message()
         if self.autoplay:
             self.clock.play()
