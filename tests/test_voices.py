@@ -221,7 +221,7 @@ def _worst(rows, n=5) -> str:
 # ("Why was this worth doing right then, rather than later?"). The targets it holds:
 ESPEAK_WER_TARGET = 0.12
 ESPEAK_WORST_WORDING = 0.75
-PIPER_WORST_WORDING = 0.5
+PIPER_WORST_WORDING = 0.4  # Piper: 2.3 % on the bank, the worst wording 22 %
 
 
 @pytest.mark.slow
