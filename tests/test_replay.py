@@ -164,10 +164,27 @@ async def test_pilot_keys_move_the_transcript_highlight(session):
 
 
 def test_replay_screen_snapshot(session, snap_compare):
+    from tests.test_tui_snapshots import screen_text
     from voice_interview.tui.replay import ReplayApp
 
     app = ReplayApp(session, build_timeline(session), None, autoplay=False)
-    assert snap_compare(app, press=["right", "right"], terminal_size=(100, 34))
+    seen: dict = {}
+
+    async def run_before(pilot) -> None:
+        await pilot.press("right", "right")
+        await pilot.pause()
+        seen["text"] = screen_text(pilot.app)
+
+    matches = snap_compare(app, run_before=run_before, terminal_size=(100, 34))
+    # A fact read off the screen: every line of a prompt or an answer, wrapped lines
+    # included, sits two columns in from its title ("Question", "Probe", "You").
+    lines = seen["text"].split("─" * 20)[-1].splitlines()
+    body = [ln for ln in lines[:-2] if ln.strip()]  # (the last two: message and status)
+    titles = [ln for ln in body if re.match(r" (Question|Probe|You)\b", ln)]
+    assert len(titles) == 4, body  # two prompts, two answers
+    assert all(ln in titles or ln.startswith("   ") for ln in body), body
+    assert len(body) > len(titles) + 4  # the answer wrapped: there is a line to check
+    assert matches
 
 
 @pytest.mark.anyio
