@@ -164,7 +164,7 @@ async def test_pilot_keys_move_the_transcript_highlight(session):
 
 
 def test_replay_screen_snapshot(session, snap_compare):
-    from tests.test_tui_snapshots import screen_text
+    from tests.cli_helpers import screen_text
     from voice_interview.tui.replay import ReplayApp
 
     app = ReplayApp(session, build_timeline(session), None, autoplay=False)

@@ -19,7 +19,6 @@ Update after an intended change with ``pytest tests/test_tui_snapshots.py
 
 from __future__ import annotations
 
-import html
 import json
 import re
 
@@ -27,7 +26,7 @@ import numpy as np
 import pytest
 
 from tests.audio_helpers import SENTENCES, SR, join_clips, write_wav16
-from tests.cli_helpers import run_cli
+from tests.cli_helpers import run_cli, screen_text
 from voice_interview import events as ev
 from voice_interview.events import EngineError, StateChanged
 from voice_interview.speech.transcriber import Word
@@ -135,25 +134,6 @@ def _app() -> PracticeApp:
 
     return PracticeApp(SessionConfig(input_path="answers.wav", voice=None, save=False),
                        autostart=False)
-
-
-CHAR_W = 12.2  # rich's export_svg: 20 px lines x its 0.61 font aspect ratio
-
-
-def screen_text(app) -> str:
-    """The screen as text, read from the same SVG a snapshot stores."""
-    svg = app.export_screenshot()
-    rows: dict[float, list[tuple[float, str]]] = {}
-    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>',
-                         svg):
-        rows.setdefault(float(m[2]), []).append((float(m[1]), html.unescape(m[3])))
-    out = []
-    for _, parts in sorted(rows.items()):
-        line = ""
-        for x, t in sorted(parts):
-            line = line.ljust(round(x / CHAR_W)) + t  # the column, from the x position
-        out.append(line.replace("\xa0", " ").rstrip())
-    return "\n".join(out)
 
 
 def _feeder(events, hold: bool, seen: dict):
