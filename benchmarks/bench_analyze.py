@@ -9,18 +9,21 @@ medians and the real-time factor. Target: ratio <= 1.3.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
+from benchmarks import verdict
 from benchmarks.common import median, shared
 from voice_interview.analysis import analyze_file
 from voice_interview.pacing import load_pacing_rubric
 from voice_interview.speech.transcriber import WhisperTranscriber
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--file", default=str(shared("news_169s_8k.wav")))
     ap.add_argument("--repeat", type=int, default=3)
+    verdict.add_arguments(ap)
     args = ap.parse_args()
 
     tr = WhisperTranscriber()
@@ -44,7 +47,8 @@ def main() -> None:
           f"runs {ours_t}")
     print(f"ratio analyze/bare: {ours / bare:.2f}  (target <= 1.3)")
     print(f"RTF analyze: {ours / duration:.3f}   RTF bare: {bare / duration:.3f}")
+    return verdict.finish("bench_analyze", [("ratio analyze/bare <= 1.3", ours / bare <= 1.3)])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import verdict  # noqa: E402
 from tests.llm_server import FaultServer, Script, run_llama_server  # noqa: E402
 from voice_interview.interviewer.llm import LLMInterviewer  # noqa: E402
 from voice_interview.interviewer.types import Probe  # noqa: E402
@@ -122,11 +123,12 @@ def bench_llama(turns: int, timeout_s: float) -> None:
         print(f"    [{source}] {reply!r}" + (f"  <- {why}" if why else ""))
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--turns", type=int, default=10)
     ap.add_argument("--timeout", type=float, default=6.0)
     ap.add_argument("--skip-llama", action="store_true")
+    verdict.add_arguments(ap)
     args = ap.parse_args()
     print("1. LLM that never answers: fallback probe vs the timeout (target overshoot <= 100 ms)")
     over = bench_fallback([1.0, 1.0, 1.0, 2.0, args.timeout])
@@ -135,7 +137,8 @@ def main() -> None:
     if not args.skip_llama:
         print("2. llama.cpp (gemma3 270M base model) on 127.0.0.1")
         bench_llama(args.turns, args.timeout)
+    return verdict.finish("bench_llm", [("fallback overshoot <= 100 ms", max(over) <= 100)])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import verdict
 from benchmarks.common import ROOT
 from benchmarks.material import build_long, write_wav
 from voice_interview.audio.sources import SAMPLE_RATE
@@ -91,7 +92,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, nargs=2, default=[10.0, 30.0],
                     metavar=("SHORT", "LONG"))
-    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    verdict.add_arguments(ap)
     args = ap.parse_args()
     short, long_ = sorted(args.minutes)
 
@@ -132,9 +133,7 @@ def main() -> int:
     per_min = growth / (long_ - short)
     print(f"memory per extra minute of audio: {per_min:.1f} MiB "
           f"(the audio itself as float32: {60 * SAMPLE_RATE * 4 / MIB:.1f} MiB)")
-    ok = ok_peak and ok_growth
-    print(f"\nbench_memory: {'PASS' if ok else 'FAIL'} ({ok_peak + ok_growth}/2 targets met)")
-    return 1 if args.strict and not ok else 0
+    return verdict.finish("bench_memory", [("peak", ok_peak), ("growth", ok_growth)])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from benchmarks import verdict
 from benchmarks.material import LONG_PAUSE_S, Truth, build_joined
 from voice_interview.analysis import analyze_samples
 from voice_interview.pacing import Pause, load_pacing_rubric
@@ -110,7 +111,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--noise", type=float, default=-45.0, help="noise level in dBFS (RMS)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    verdict.add_arguments(ap)
     args = ap.parse_args()
 
     transcriber = WhisperTranscriber()
@@ -120,10 +121,8 @@ def main() -> int:
         samples, truth = build_joined(noise, seed=args.seed)
         result = analyze_samples(samples, transcriber, rubric)
         results += check(label, truth, result)
-    ok = all(results)
-    print(f"\nbench_pauses: {'PASS' if ok else 'FAIL'} "
-          f"({sum(results)}/{len(results)} targets met)")
-    return 1 if args.strict and not ok else 0
+    return verdict.finish("bench_pauses", [(f"target {i}", ok)
+                                           for i, ok in enumerate(results, 1)])
 
 
 if __name__ == "__main__":

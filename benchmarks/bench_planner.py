@@ -27,6 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import verdict as bench_verdict  # noqa: E402
 from voice_interview.interviewer.banks import (  # noqa: E402
     load_probe_families,
     load_question_bank,
@@ -105,6 +106,7 @@ def pct(values: list[float], q: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
+    bench_verdict.add_arguments(parser)
     args = parser.parse_args()
     runs = max(20, args.runs)
 
@@ -161,9 +163,8 @@ def main() -> int:
         p50, p95 = pct(values, 0.5), pct(values, 0.95)
         print(f"{name:28} {p50:8.2f} {p95:8.2f} {p50 / base:13.0f}x")
     worst = max(pct(rows[4][1], 0.95), pct(rows[5][1], 0.95))
-    verdict = "within" if worst <= 20.0 else "OVER"
-    print(f"next probe p95 {worst:.1f} ms: {verdict} the 20 ms target")
-    return 0 if worst <= 20.0 else 1
+    print(f"next probe p95 {worst:.1f} ms (target <= 20 ms)")
+    return bench_verdict.finish("bench_planner", [("next probe p95 <= 20 ms", worst <= 20.0)])
 
 
 if __name__ == "__main__":

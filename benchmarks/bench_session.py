@@ -26,6 +26,7 @@ import contextlib
 import ctypes
 import resource
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -34,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import verdict
 from benchmarks.common import shared
 from voice_interview.audio.sources import SAMPLE_RATE, decode_file
 
@@ -82,7 +84,7 @@ def virtual_audio(tmp: Path):
                     os.environ[k] = v
 
 
-def run_turns(turns: int, llm: str | None) -> None:
+def run_turns(turns: int, llm: str | None) -> list[tuple[str, bool]]:
     from voice_interview.session.orchestrator import PracticeSession, SessionConfig
 
     with tempfile.TemporaryDirectory() as tmp, virtual_audio(Path(tmp)):
@@ -143,6 +145,11 @@ def run_turns(turns: int, llm: str | None) -> None:
         print(f"live transcript lag: median {med:.3f} s, p90 "
               f"{np.percentile(lags, 90):.3f} s over {len(lags)} words  "
               f"[{'PASS' if med <= 1.5 else 'FAIL'} target <= 1.5 s]")
+    checks = [("a turn was measured", bool(v2v)), ("transcript lag <= 1.5 s",
+                                                   bool(lags) and statistics.median(lags) <= 1.5)]
+    if v2v and not llm:
+        checks.append(("voice-to-voice <= 0.5 s", statistics.median(v2v) <= 0.5))
+    return checks
 
 
 def rss_mb() -> float:
@@ -188,7 +195,7 @@ def _row(sample: tuple[float, float, float, float, float]) -> str:
     return f"  {t / 60:6.1f} {rss:7.0f} {in_use:13.1f} {kept:13.1f} {py:13.1f}"
 
 
-def soak(minutes: float, trace: bool = False) -> None:
+def soak(minutes: float, trace: bool = False) -> list[tuple[str, bool]]:
     from voice_interview.session.orchestrator import PracticeSession, SessionConfig
 
     if trace:
@@ -240,9 +247,10 @@ def soak(minutes: float, trace: bool = False) -> None:
           f"{peak[2] - first[2]:+.1f} MB, kept {peak[3] - first[3]:+.1f} MB)  "
           f"[{'PASS' if growth <= 50 else 'FAIL'} target <= 50 MB]")
     print(f"dropped audio blocks: {dropped}  [{'PASS' if dropped == 0 else 'FAIL'} target 0]")
+    return [("soak growth <= 50 MB", growth <= 50), ("no dropped blocks", dropped == 0)]
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--turns", type=int, default=10)
@@ -251,12 +259,11 @@ def main() -> None:
     ap.add_argument("--trace", action="store_true",
                     help="with --soak: also trace Python allocations (tracemalloc) and "
                          "print the lines that grew most between minute 5 and the end")
+    verdict.add_arguments(ap)
     args = ap.parse_args()
-    if args.soak:
-        soak(args.soak, trace=args.trace)
-    else:
-        run_turns(args.turns, args.llm)
+    checks = soak(args.soak, trace=args.trace) if args.soak else run_turns(args.turns, args.llm)
+    return verdict.finish("bench_session", checks)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -41,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import verdict  # noqa: E402
 from voice_interview.session.recorder import SAMPLE_RATE  # noqa: E402
 from voice_interview.session.store import SessionStore  # noqa: E402
 
@@ -249,7 +250,7 @@ def bench_crash(kills: int, home: Path) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--strict", action="store_true", help="exit 1 if a target is missed")
+    verdict.add_arguments(ap)
     args = ap.parse_args()
     n_sessions, rec_s, kills = (200, 15.0, 5) if args.quick else (1000, 60.0, 20)
     ok = True
@@ -295,8 +296,8 @@ def main() -> int:
               f"target each <= 1.0 s  {'PASS' if good else 'FAIL'}")
         for f in k["failures"]:
             print("   ", f)
-    print("all targets met" if ok else "some targets missed")
-    return 1 if (args.strict and not ok) else 0
+    return verdict.finish("bench_store", [("replay, sessions, recording, kill -9 (each above)",
+                                           ok)])
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ voices interleaved in one process.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import numpy as np
 
+from benchmarks import verdict
 from voice_interview.speech.voices import VOICE_NAMES, get_voice
 
 PROBES = {
@@ -42,9 +44,10 @@ def time_stream(voice, text: str) -> tuple[float, float, float]:
     return first or total, total, samples / voice.sample_rate
 
 
-def main() -> None:
+def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeat", type=int, default=5)
+    verdict.add_arguments(ap)
     args = ap.parse_args()
 
     voices, load_s = {}, {}
@@ -79,7 +82,9 @@ def main() -> None:
     print("piper target met" if all(verdicts) else "piper target MISSED")
     for voice in voices.values():
         voice.close()
+    return verdict.finish("bench_voices", [(f"piper first/spoken <= {TARGET}",
+                                            bool(verdicts) and all(verdicts))])
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -34,3 +36,22 @@ def assert_clean_failure(proc: subprocess.CompletedProcess, *needles: str) -> st
     for needle in needles:
         assert needle.lower() in err.lower(), (needle, err)
     return err
+
+
+CHAR_W = 12.2  # rich's export_svg: 20 px lines x its 0.61 font aspect ratio
+
+
+def screen_text(app) -> str:
+    """The screen as text, read from the same SVG a snapshot stores."""
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = {}
+    for m in re.finditer(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>',
+                         svg):
+        rows.setdefault(float(m[2]), []).append((float(m[1]), html.unescape(m[3])))
+    out = []
+    for _, parts in sorted(rows.items()):
+        line = ""
+        for x, t in sorted(parts):
+            line = line.ljust(round(x / CHAR_W)) + t  # the column, from the x position
+        out.append(line.replace("\xa0", " ").rstrip())
+    return "\n".join(out)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -160,10 +164,27 @@ async def test_pilot_keys_move_the_transcript_highlight(session):
 
 
 def test_replay_screen_snapshot(session, snap_compare):
+    from tests.cli_helpers import screen_text
     from voice_interview.tui.replay import ReplayApp
 
     app = ReplayApp(session, build_timeline(session), None, autoplay=False)
-    assert snap_compare(app, press=["right", "right"], terminal_size=(100, 34))
+    seen: dict = {}
+
+    async def run_before(pilot) -> None:
+        await pilot.press("right", "right")
+        await pilot.pause()
+        seen["text"] = screen_text(pilot.app)
+
+    matches = snap_compare(app, run_before=run_before, terminal_size=(100, 34))
+    # A fact read off the screen: every line of a prompt or an answer, wrapped lines
+    # included, sits two columns in from its title ("Question", "Probe", "You").
+    lines = seen["text"].split("─" * 20)[-1].splitlines()
+    body = [ln for ln in lines[:-2] if ln.strip()]  # (the last two: message and status)
+    titles = [ln for ln in body if re.match(r" (Question|Probe|You)\b", ln)]
+    assert len(titles) == 4, body  # two prompts, two answers
+    assert all(ln in titles or ln.startswith("   ") for ln in body), body
+    assert len(body) > len(titles) + 4  # the answer wrapped: there is a line to check
+    assert matches
 
 
 @pytest.mark.anyio
@@ -201,9 +222,29 @@ class Tmux:
                               capture_output=True, text=True, timeout=20).stdout
 
     def start(self, *cmd: str) -> None:
-        line = " ".join([sys.executable, "-m", "voice_interview", *cmd])
+        """Run the command; its exit code goes to a file, and the pane stays open after
+        it exits (whatever it printed on the way out, a traceback included, stays
+        on the screen to be read)."""
+        self.exit_file = Path(tempfile.mkdtemp(prefix="vi-replay-rc-")) / "exit-code"
+        line = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "voice_interview", *cmd])
+        line += f"; echo $? > {shlex.quote(str(self.exit_file))}; sleep 120"
         self.tmux("new-session", "-d", "-x", str(self.size[0]), "-y", str(self.size[1]),
                   "-c", str(ROOT), line)
+
+    def exit_code(self, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        while not self.exit_file.exists() or not self.exit_file.read_text().strip():
+            assert time.monotonic() < deadline, f"the program did not exit:\n{self.screen()}"
+            time.sleep(0.1)
+        return self.exit_file.read_text().strip()
+
+    def assert_clean_exit(self, code: str = "0") -> None:
+        """The program exited with ``code`` and nothing like a traceback reached the
+        screen (stderr is the terminal here)."""
+        assert self.exit_code() == code, self.screen()
+        screen = self.screen()
+        assert "Traceback" not in screen, screen
+        assert not re.search(r"\b\w+(Error|Exception)\b", screen), screen
 
     def screen(self) -> str:
         return self.tmux("capture-pane", "-p")
@@ -249,9 +290,7 @@ def test_replay_command_in_tmux_without_a_device(tmp_path, store):
         assert "no audio output" in screen and "transcript-only" in screen
         assert "Walk me through a project" in screen and "search tool" in screen
         term.tmux("send-keys", "q")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and "transcript only" in term.screen():
-            time.sleep(0.2)
+        term.assert_clean_exit("0")
         assert "transcript only" not in term.screen()
     finally:
         term.stop()
@@ -269,6 +308,7 @@ def test_replay_command_plays_the_session_through_the_speaker(tmp_path, store, p
         assert "transcript only" not in screen
         time.sleep(6.0)  # the question (220 Hz tone) and the start of the answer (330 Hz)
         term.tmux("send-keys", "q")
+        term.assert_clean_exit("0")
     finally:
         heard = rec.stop()
         term.stop()

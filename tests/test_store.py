@@ -7,8 +7,6 @@ import json
 import os
 import sqlite3
 import stat
-import subprocess
-import sys
 import threading
 import wave
 
@@ -349,15 +347,3 @@ def test_save_analysis_imports_an_outside_recording(store, tmp_path, sentences, 
     [info] = store.list()
     assert info.wpm == pytest.approx(result.metrics.wpm, rel=0.01)
     assert info.long_pauses == result.metrics.long_pause_count >= 1
-
-
-def test_engine_modules_do_not_import_textual():
-    code = ("import sys\n"
-            "import voice_interview.session.store, voice_interview.session.report\n"
-            "import voice_interview.session.replay_model, voice_interview.session.index\n"
-            "import voice_interview.commands.sessions, voice_interview.commands.report\n"
-            "import voice_interview.commands.progress, voice_interview.commands.rescore\n"
-            "import voice_interview.commands.replay\n"
-            "assert 'textual' not in sys.modules, 'textual imported'\n")
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr

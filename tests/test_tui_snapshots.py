@@ -1,10 +1,17 @@
 """Snapshots of every screen and state of the practice TUI (pytest-textual-snapshot).
 
-Each snapshot starts a display-only app (``autostart=False``: no session, no
-models) and feeds it a recorded event sequence through the app's public
-``handle_event`` — the same events a real session emits, in the same order, so
-the picture is deterministic. The sequence below follows a real run of the
-conversational format on a project overview (times on the audio timeline).
+The events are a real session's: a module fixture runs ``voice-interview practice
+--headless`` once on synthesized answers (real Piper speech played in real time through
+the real VAD, Whisper, turn manager, planner and analysis; a 12 s budget so the soft
+warning and the interviewer's cut-in happen in a 20 s session). Each snapshot starts a
+display-only app (``autostart=False``) and feeds it the recorded events up to the state
+it shows, through the app's public ``handle_event``. Partial transcripts are left out
+(when they arrive depends on the machine's speed, so the picture would not repeat), and
+the session id is fixed.
+
+Each snapshot also reads its screen's text and checks one fact it must show, taken
+from the recording or the inputs, not from the picture (a snapshot approved without
+reading it cannot hide a contradiction).
 
 Update after an intended change with ``pytest tests/test_tui_snapshots.py
 --snapshot-update`` and look at the SVGs in tests/__snapshots__/ before committing.
@@ -12,204 +19,114 @@ Update after an intended change with ``pytest tests/test_tui_snapshots.py
 
 from __future__ import annotations
 
+import json
+import re
+
+import numpy as np
 import pytest
 
-from voice_interview.events import (
-    AnswerScored,
-    EngineError,
-    HardBudgetReached,
-    MonologueTick,
-    PauseEnded,
-    PauseStarted,
-    ProbeAsked,
-    QuestionAsked,
-    SessionEnded,
-    SessionStarted,
-    SoftBudgetReached,
-    SpeechStarted,
-    SpeechStopped,
-    StateChanged,
-    TranscriptFinal,
-    TranscriptPartial,
-    TurnEnded,
-    VoiceEnded,
-    VoiceStarted,
-)
+from tests.audio_helpers import SENTENCES, SR, join_clips, write_wav16
+from tests.cli_helpers import run_cli, screen_text
+from voice_interview import events as ev
+from voice_interview.events import EngineError, StateChanged
 from voice_interview.speech.transcriber import Word
 from voice_interview.tui.app import PracticeApp
+from voice_interview.tui.widgets import mmss
 
 SIZE = (120, 40)
-QUESTION = (
-    "Pick an AI project you built yourself and take me through it, from the problem to "
-    "the result."
-)
-PROBE = "Why did you go with that approach and not one of the alternatives?"
+SESSION_ID = "3f2a9c1b7d4e"
+GAPS = [0.4, 1.6, 0.5]  # between the first four sentences: one long pause
+CLASSES = {c.__name__: c for c in vars(ev).values()
+           if isinstance(c, type) and issubclass(c, ev.Event) and c is not ev.Event}
+BY_TYPE = {ev._snake(name): c for name, c in CLASSES.items()}
 
 
-def _final(start: float, end: float, text: str) -> TranscriptFinal:
-    tokens = text.split()
-    step = (end - start) / len(tokens)
-    words = tuple(
-        Word(f" {tok}", round(start + i * step, 2), round(start + (i + 0.8) * step, 2), 0.9)
-        for i, tok in enumerate(tokens)
-    )
-    return TranscriptFinal(end + 0.6, segment_start=start, segment_end=end, text=text,
-                           words=words)
+def _event(doc: dict):
+    cls = BY_TYPE[doc["type"]]
+    names = set(cls.__dataclass_fields__)
+    kw = {k: v for k, v in doc.items() if k in names}
+    if "words" in kw:
+        kw["words"] = tuple(Word(" " + w["word"], w["start"], w["end"], w["probability"])
+                            for w in kw["words"])
+    if "summary" in kw and isinstance(kw["summary"], dict):
+        kw["summary"] = {**kw["summary"], "session_id": SESSION_ID, "path": None}
+    if "session_id" in kw:
+        kw["session_id"] = SESSION_ID
+    return cls(**kw)
 
 
-def _analysis(wpm, monologue, pauses, long, longest, fillers, covered, feedback) -> dict:
-    titles = [("hook", "Impact up front"), ("problem", "Problem and context"), ("data", "Data"),
-              ("approach", "Approach and decisions"), ("evaluation", "Evaluation and results"),
-              ("reflection", "Reflection")]
-    return {
-        "metrics": {"wpm": wpm, "monologue_s": monologue, "pause_count": pauses,
-                    "long_pause_count": long, "longest_pause_s": longest,
-                    "filler_count": fillers},
-        "feedback": [{"kind": k, "severity": s, "message": m} for k, s, m in feedback],
-        "structure": {"parts": [{"id": i, "title": t, "covered": i in covered}
-                                for i, t in titles]} if covered is not None else {},
-        "probes": [],
-    }
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory, sentences):
+    """(events, first answer's true wpm): one real headless session, recorded once."""
+    s = sentences
+    z = lambda seconds: np.zeros(int(SR * seconds), np.float32)  # noqa: E731
+    audio = np.concatenate([z(0.5), s[0], z(GAPS[0]), s[1], z(GAPS[1]), s[2], z(GAPS[2]),
+                            s[3], z(1.5), s[5], z(4.0)])
+    tmp = tmp_path_factory.mktemp("recorded")
+    path = write_wav16(tmp / "answers.wav", audio)
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+                   "--patience", "2", "--max-probes", "1", "--budget", "12", home=tmp / "home")
+    assert proc.returncode == 0, proc.stderr
+    docs = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    events = [_event(d) for d in docs if d["type"] != "transcript_partial"]
+    # What the pace meter must show once the first three sentences are in: their known
+    # words over their known speech span.
+    first = join_clips(s[:3], GAPS[:2], words=sum(len(x.split()) for x in SENTENCES[:3]))
+    return events, 60 * first.words / (first.span[1] - first.span[0])
 
 
-OVERVIEW = _analysis(
-    138.0, 180.0, 21, 3, 1.6, 4, {"hook", "problem", "data", "approach"},
-    [("length", "warn", "The answer ran to 3:00, the interviewer cut in; aim for 2:00-3:00."),
-     ("pace", "info", "Pace 138 wpm: comfortable (120-165)."),
-     ("pauses", "info", "3 long pause(s) of 1 s or more, the longest 1.6 s; pauses between "
-                        "points are fine."),
-     ("fillers", "warn", "At least 4 fillers (1.3/min): 'um' x3, 'basically' x1.")],
-)
-FOLLOW_UP = _analysis(
-    171.0, 24.0, 3, 0, 0.6, 0, None,
-    [("pace", "warn", "Pace 171 wpm: a little fast; 120-165 is easiest to follow.")],
-)
+def _upto(events, test, nth: int = 1) -> list:
+    """The events up to and including the ``nth`` one that passes ``test``."""
+    seen = 0
+    for i, e in enumerate(events):
+        if test(e):
+            seen += 1
+            if seen == nth:
+                return events[: i + 1]
+    raise AssertionError("the recorded session has no such event")
 
 
-def opening() -> list:
-    """Loaded; the question is asked and shown (no voice), the candidate's turn begins."""
-    return [
-        StateChanged(0.0, state="loading"),
-        SessionStarted(0.0, session_id="3f2a9c1b7d4e", format_id="conversational",
-                       question_id="dd-end-to-end"),
-        QuestionAsked(0.0, question_id="dd-end-to-end", text=QUESTION, index=1),
-        StateChanged(0.0, state="interviewer"),
-        VoiceStarted(0.0, text=QUESTION),
-        VoiceEnded(0.0, text=QUESTION),
-        StateChanged(0.0, state="listening"),
-    ]
+def _is(kind: str, **attrs):
+    return lambda e: e.type == kind and all(getattr(e, k) == v for k, v in attrs.items())
 
 
-def speaking() -> list:
-    """Talking: one settled segment and a provisional partial of the next."""
-    return opening() + [
-        SpeechStarted(0.6),
-        StateChanged(0.6, state="speaking"),
-        MonologueTick(1.6, monologue_s=1.0, speaking=True),
-        MonologueTick(2.6, monologue_s=2.0, speaking=True),
-        MonologueTick(3.6, monologue_s=3.0, speaking=True),
-        _final(0.6, 4.1, "Last year I built a search assistant for our support team,"),
-        MonologueTick(4.6, monologue_s=4.0, speaking=True),
-        MonologueTick(5.6, monologue_s=5.0, speaking=True),
-        TranscriptPartial(6.0, segment_start=4.4, text="and it cut the time to answer"),
-    ]
+def _loading(events):
+    return [StateChanged(0.0, state="loading")]
 
 
-def long_pause() -> list:
-    """A 1.6 s pause was marked inline; the candidate is pausing again (thinking)."""
-    return speaking() + [
-        MonologueTick(6.6, monologue_s=6.0, speaking=True),
-        MonologueTick(7.6, monologue_s=7.0, speaking=True),
-        SpeechStopped(8.0),
-        PauseStarted(8.0),
-        StateChanged(8.0, state="thinking"),
-        _final(4.4, 8.0, "and it cut the time to answer a ticket by about forty percent."),
-        MonologueTick(8.6, monologue_s=8.0, speaking=False),
-        PauseEnded(8.0, end=9.6, duration_s=1.6, long=True),
-        SpeechStarted(9.6),
-        StateChanged(9.6, state="speaking"),
-        MonologueTick(10.6, monologue_s=10.0, speaking=True),
-        MonologueTick(11.6, monologue_s=11.0, speaking=True),
-        SpeechStopped(12.4),
-        PauseStarted(12.4),
-        StateChanged(12.4, state="thinking"),
-        _final(9.6, 12.4, "Um, the problem was simple to state."),
-        MonologueTick(12.6, monologue_s=12.0, speaking=False),
-    ]
+def _listening(events):
+    return _upto(events, _is("state_changed", state="listening"))
 
 
-def budget_warning() -> list:
-    """Past the soft budget (2:30): the timer turns to a warning."""
-    return long_pause() + [
-        PauseEnded(12.4, end=12.9, duration_s=0.5, long=False),
-        SpeechStarted(12.9),
-        StateChanged(12.9, state="speaking"),
-        _final(128.0, 135.5, "For the approach I chose embedding search with a small "
-                             "re-ranker, because keyword search missed paraphrases"),
-        _final(135.8, 143.0, "and a hosted model would have sent customer data outside "
-                             "the company, which legal would never accept."),
-        _final(143.4, 150.2, "To know it worked we labelled five hundred tickets by hand "
-                             "and measured recall at five."),
-        MonologueTick(150.6, monologue_s=150.0, speaking=True),
-        SoftBudgetReached(150.6, monologue_s=150.0),
-        MonologueTick(151.6, monologue_s=151.0, speaking=True),
-    ]
+def _speaking(events):
+    """One settled segment, and talking again."""
+    return _upto(events, _is("speech_started"), 2)
 
 
-def interviewer_speaking() -> list:
-    """The hard budget: the interviewer cuts in and speaks a probe."""
-    return budget_warning() + [
-        HardBudgetReached(180.6, monologue_s=180.0),
-        TurnEnded(180.6, reason="budget", monologue_s=180.0, speech_start=0.6,
-                  speech_end=180.5),
-        AnswerScored(181.0, answer_index=1, question_id="dd-end-to-end", analysis=OVERVIEW),
-        StateChanged(181.0, state="interviewer"),
-        ProbeAsked(181.0, family="decisions", text=PROBE, reason="approach without "
-                   "alternatives", source="planner", depth=1, cut_in=True),
-        StateChanged(181.0, state="interviewer"),
-        VoiceStarted(181.3, text=f"Let me stop you there. {PROBE}"),
-    ]
+def _long_pause(events):
+    return _upto(events, _is("pause_ended", long=True))
 
 
-SUMMARY = {
-    "session_id": "3f2a9c1b7d4e",
-    "format_id": "conversational",
-    "question_id": "dd-end-to-end",
-    "reason": "user",
-    "duration_s": 231.0,
-    "answers": [
-        {"index": 1, "question_id": "dd-end-to-end", "kind": "question", "prompt": QUESTION,
-         "transcript": "Last year I built a search assistant...", "analysis": OVERVIEW},
-        {"index": 2, "question_id": "dd-end-to-end", "kind": "probe", "prompt": PROBE,
-         "transcript": "Keyword search missed paraphrases...", "analysis": FOLLOW_UP},
-    ],
-    "probes": [{"family": "decisions", "text": PROBE, "reason": "approach without alternatives",
-                "source": "planner", "depth": 1}],
-    "depth": {"decisions": 1, "context": 0},
-}
+def _budget_warning(events):
+    upto = _upto(events, _is("soft_budget_reached"))
+    rest = events[len(upto):]
+    # ... and on until just before the cut-in.
+    hard = next(i for i, e in enumerate(rest) if e.type == "hard_budget_reached")
+    return upto + rest[:hard]
 
 
-def feedback() -> list:
-    return interviewer_speaking() + [
-        VoiceEnded(185.0, text=f"Let me stop you there. {PROBE}"),
-        StateChanged(185.3, state="listening"),
-        SpeechStarted(186.0),
-        StateChanged(186.0, state="speaking"),
-        _final(186.0, 200.0, "Keyword search missed paraphrases and we could not send "
-                             "customer data to a hosted model."),
-        TurnEnded(210.0, reason="user", monologue_s=24.0, speech_start=186.0, speech_end=210.0),
-        AnswerScored(210.2, answer_index=2, question_id="dd-end-to-end", analysis=FOLLOW_UP),
-        StateChanged(210.2, state="interviewer"),
-        StateChanged(210.3, state="ended"),
-        SessionEnded(210.3, reason="user", summary=SUMMARY),
-    ]
+def _interviewer(events):
+    return _upto(events, _is("voice_started"), 2)
 
 
-def error() -> list:
-    return speaking() + [
-        EngineError(6.2, message="the microphone stopped delivering audio (was it unplugged?)",
-                    fatal=True),
-    ]
+def _feedback(events):
+    return list(events)
+
+
+def _error(events):
+    return _speaking(events) + [EngineError(
+        events[len(_speaking(events)) - 1].t + 0.2,
+        message="the microphone stopped delivering audio (was it unplugged?)", fatal=True)]
 
 
 def _app() -> PracticeApp:
@@ -219,7 +136,7 @@ def _app() -> PracticeApp:
                        autostart=False)
 
 
-def _feeder(events, hold: bool = False):
+def _feeder(events, hold: bool, seen: dict):
     async def run_before(pilot) -> None:
         await pilot.pause()
         for event in events:
@@ -228,24 +145,83 @@ def _feeder(events, hold: bool = False):
             pilot.app.practice.set_holding(True)
         await pilot.pause()
         await pilot.pause()
+        seen["text"] = screen_text(pilot.app)
 
     return run_before
 
 
+def _flat(text: str) -> str:
+    """The text with box edges and line breaks out, for facts that may wrap."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
+def fact_loading(text, events, true_wpm):
+    flat = _flat(text)
+    assert "the speech model and the voice activity detector…" in flat, flat
+    assert "and the voice…" not in flat and "(no voice)" in flat
+
+
+def fact_listening(text, events, true_wpm):
+    question = next(e.text for e in events if e.type == "question_asked")
+    assert question in _flat(text)
+
+
+def fact_speaking(text, events, true_wpm):
+    final = next(e.text for e in events if e.type == "transcript_final")
+    assert final in _flat(text)
+
+
+def fact_long_pause(text, events, true_wpm):
+    pause = _long_pause(events)[-1]
+    assert f"(pause {pause.duration_s:.1f} s)" in _flat(text)
+
+
+def fact_hold(text, events, true_wpm):
+    badge = text.splitlines()[0]  # the header line: the footer always names the key
+    assert "Holding" in badge, badge
+
+
+def fact_budget_warning(text, events, true_wpm):
+    shown = float(re.search(r"Pace (\d+) wpm", text)[1])
+    assert shown == pytest.approx(true_wpm, rel=0.10), (shown, true_wpm)
+
+
+def fact_interviewer(text, events, true_wpm):
+    probe = next(e for e in events if e.type == "probe_asked")
+    flat = _flat(text)
+    assert probe.cut_in and "cut in" in flat
+    assert probe.text in flat
+
+
+def fact_feedback(text, events, true_wpm):
+    length = mmss(events[-1].t)  # the session's length: its last event
+    head = next(ln for ln in text.splitlines() if "Session feedback" in ln)
+    assert f" · {length} · " in head, (head, length)
+
+
+def fact_error(text, events, true_wpm):
+    assert "the microphone stopped delivering audio" in _flat(text)
+
+
 STATES = {
-    "loading": ([StateChanged(0.0, state="loading")], False),
-    "listening": (opening(), False),
-    "candidate_speaking": (speaking(), False),
-    "long_pause": (long_pause(), False),
-    "hold": (long_pause(), True),
-    "budget_warning": (budget_warning(), False),
-    "interviewer_speaking": (interviewer_speaking(), False),
-    "feedback": (feedback(), False),
-    "error": (error(), False),
+    "loading": (_loading, False, fact_loading),
+    "listening": (_listening, False, fact_listening),
+    "candidate_speaking": (_speaking, False, fact_speaking),
+    "long_pause": (_long_pause, False, fact_long_pause),
+    "hold": (_long_pause, True, fact_hold),
+    "budget_warning": (_budget_warning, False, fact_budget_warning),
+    "interviewer_speaking": (_interviewer, False, fact_interviewer),
+    "feedback": (_feedback, False, fact_feedback),
+    "error": (_error, False, fact_error),
 }
 
 
 @pytest.mark.parametrize("state", list(STATES))
-def test_snapshot(snap_compare, state):
-    events, hold = STATES[state]
-    assert snap_compare(_app(), terminal_size=SIZE, run_before=_feeder(events, hold))
+def test_snapshot(snap_compare, recorded, state):
+    events, true_wpm = recorded
+    pick, hold, fact = STATES[state]
+    shown = pick(events)
+    seen: dict = {}
+    matches = snap_compare(_app(), terminal_size=SIZE, run_before=_feeder(shown, hold, seen))
+    fact(seen["text"], events, true_wpm)  # what the picture must say, read off it
+    assert matches

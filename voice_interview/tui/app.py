@@ -140,8 +140,10 @@ class PracticeApp(App[int]):
         )
         voice = getattr(self.config, "voice", None)
         spoken = f"spoken by the {voice} voice" if voice else "shown, not spoken (no voice)"
+        parts = ("the speech model, the voice activity detector and the voice" if voice else
+                 "the speech model and the voice activity detector")
         return (
-            "Loading the speech model, the voice activity detector and the voice…\n"
+            f"Loading {parts}…\n"
             f"The question appears when they are ready. Listening to {where}; "
             f"probes are {spoken}."
         )

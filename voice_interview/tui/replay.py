@@ -22,6 +22,8 @@ import bisect
 import time
 from collections.abc import Callable
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
@@ -125,15 +127,16 @@ class BlockView(Static):
         self.tokens += [("p", p) for p in pauses[k:]]
         self.current: int | None = None
 
-    def header(self) -> Text:
+    def header(self) -> list[Text]:
+        """The prompt's title line, the prompt, and the answer's facts line."""
         b = self.block
-        out = Text()
+        out = []
         who = "Question" if b.prompt_kind == "question" else "Probe"
         when = "" if b.prompt_t is None else f" · {mmss(b.prompt_t)}"
         if b.prompt:
-            out.append(f"{who}{when}\n", style="bold cyan" if who == "Question" else
-                       "bold magenta")
-            out.append(f"  {b.prompt}\n", style="italic")
+            out.append(Text(f"{who}{when}", style="bold cyan" if who == "Question" else
+                            "bold magenta"))
+            out.append(indented(Text(b.prompt, style="italic")))
         m = b.metrics or {}
         facts = []
         if b.start is not None:
@@ -144,14 +147,14 @@ class BlockView(Static):
             facts.append(plural(m["long_pause_count"], "long pause"))
         if m.get("filler_count") is not None:
             facts.append(plural(m["filler_count"], "filler"))
-        out.append("You" + (" · " + " · ".join(facts) if facts else "") + "\n", style="bold")
+        out.append(Text("You" + (" · " + " · ".join(facts) if facts else ""), style="bold"))
         return out
 
-    def render_text(self, current: int | None) -> Text:
-        """The block as text; runs of words in the same style are one span (fast to draw)."""
-        text = self.header()
+    def body(self, current: int | None) -> Text:
+        """The answer's words; runs of words in the same style are one span (fast to draw)."""
+        text = Text()
         words = self.timeline.words
-        runs: list[list] = [["  ", ""]]
+        runs: list[list] = [["", ""]]
 
         def add(piece: str, style: str) -> None:
             if runs[-1][1] == style:
@@ -187,6 +190,10 @@ class BlockView(Static):
             text.append(piece, style=style or None)
         return text
 
+    def render_block(self, current: int | None) -> Group:
+        """The block: a wrapped line keeps the indent of its paragraph (a hanging indent)."""
+        return Group(*self.header(), indented(self.body(current)))
+
     def show(self, current: int | None) -> None:
         if current is not None and not (self.block.first_word <= current < self.block.last_word):
             # Before this block: all dim; after it: all spoken.
@@ -195,26 +202,38 @@ class BlockView(Static):
             return
         self.current = current
         self._rendered = True
-        self.update(self.render_text(current))
+        self.update(self.render_block(current))
 
     _rendered = False
 
     def line_of(self, word: int, width: int) -> int:
         """Which wrapped line of this block shows ``word`` (to keep it on screen)."""
-        text = self.render_text(word)
+        width = max(10, width)
+        console = self.app.console
+        head = sum(len(console.render_lines(part, console.options.update_width(width),
+                                            pad=False)) for part in self.header())
+        body = self.body(word)
         offset = 0
-        plain = text.plain
+        plain = body.plain
         for kind, item in self.tokens:
             if kind == "w" and item == word:
                 offset = plain.find(self.timeline.words[word].text, offset)
                 break
-        lines = text.wrap(self.app.console, max(10, width))
+        lines = body.wrap(console, max(8, width - INDENT))
         pos = 0
         for i, line in enumerate(lines):
             pos += len(line.plain) + 1
             if pos > offset:
-                return i
-        return 0
+                return head + i
+        return head
+
+
+INDENT = 2
+
+
+def indented(renderable) -> Padding:
+    """``renderable`` two columns in, every wrapped line included."""
+    return Padding(renderable, (0, 0, 0, INDENT))
 
 
 class ReplayApp(App):

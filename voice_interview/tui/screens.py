@@ -6,6 +6,8 @@ only); it never talks to the session itself: its key actions go to the app.
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.padding import Padding
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -301,28 +303,32 @@ def _answer_rows(answers: list[dict], pace_bands: PaceBands) -> list[tuple]:
     return rows
 
 
-def answer_detail(ans: dict, number: int) -> Text:
-    """One answer's feedback: pacing notes and structure coverage."""
+def answer_detail(ans: dict, number: int) -> Group:
+    """One answer's feedback: pacing notes and structure coverage. Each note is a
+    paragraph two columns in; a note that wraps keeps that indent."""
     analysis = ans.get("analysis") or {}
     kind = "Question" if ans.get("kind", "question") == "question" else "Probe"
-    out = Text().append(f"{number}. {kind}: ", style="bold")
-    out.append(str(ans.get("prompt") or ans.get("question_id") or ""), style="bold")
+    head = Text().append(f"{number}. {kind}: ", style="bold")
+    head.append(str(ans.get("prompt") or ans.get("question_id") or ""), style="bold")
+    lines: list = [head]
     for fb in analysis.get("feedback") or []:
         sev = str(fb.get("severity", "info"))
-        out.append(f"\n  {SEVERITY_MARK.get(sev, '·')} ", style=SEVERITY_STYLE.get(sev, ""))
-        out.append(str(fb.get("message", "")))
+        note = Text(f"{SEVERITY_MARK.get(sev, '·')} ", style=SEVERITY_STYLE.get(sev, ""))
+        note.append(str(fb.get("message", "")))
+        lines.append(Padding(note, (0, 0, 0, 2)))
     parts = (analysis.get("structure") or {}).get("parts") or []
     if parts:
-        out.append("\n  structure  ", style="bold")
+        out = Text("structure  ", style="bold")
         for p in parts:
             ok = bool(p.get("covered"))
             out.append("✓ " if ok else "✗ ", style="green" if ok else "red")
             out.append(str(p.get("title") or p.get("id")), style="" if ok else "grey58")
             out.append("   ")
+        lines.append(Padding(out, (0, 0, 0, 2)))
     transcript = str(ans.get("transcript") or "").strip()
     if not transcript and not analysis:
-        out.append("\n  (no answer recorded)", style="italic grey58")
-    return out
+        lines.append(Padding(Text("(no answer recorded)", style="italic grey58"), (0, 0, 0, 2)))
+    return Group(*lines)
 
 
 class FeedbackScreen(Screen):
@@ -338,6 +344,15 @@ class FeedbackScreen(Screen):
         self.summary = summary or {}
         self.pace_bands = pace_bands or PaceBands()
 
+    def length_s(self) -> float | None:
+        """The session's length on its own clock: the last event's time, the clock every
+        other figure on screen uses (the summary's ``duration_s`` is wall-clock time
+        from the start of the run, which a replayed or slow session stretches)."""
+        log = getattr(self.app, "event_log", None) or []
+        if log:
+            return max(_f(getattr(e, "t", 0.0), 0.0) for e in log)
+        return _f(self.summary.get("duration_s"))
+
     def compose(self) -> ComposeResult:
         s = self.summary
         answers = list(s.get("answers") or [])
@@ -346,8 +361,9 @@ class FeedbackScreen(Screen):
         bits = []
         if s.get("format_id"):
             bits.append(str(s["format_id"]))
-        if s.get("duration_s") is not None:
-            bits.append(mmss(_f(s.get("duration_s"), 0.0)))
+        length = self.length_s()
+        if length is not None:
+            bits.append(mmss(length))
         bits.append(f"{len(answers)} answer{'s' if len(answers) != 1 else ''}")
         if s.get("reason"):
             bits.append(f"ended: {s['reason']}")
