@@ -30,14 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from voice_interview.errors import ConfigError, UsageError
-from voice_interview.interviewer.banks import (
-    FAMILY_IDS,
+from voice_interview.interviewer.datafiles import (
     Entry,
     check_unique,
     entries,
     header_lines,
     table_line,
 )
+from voice_interview.interviewer.types import FAMILY_IDS
 from voice_interview.resources import data_dir, load_toml
 
 STRUCTURE_FILE = "structure.toml"
