@@ -240,6 +240,7 @@ class Wording:
     term: str | None = None  # kind of term quoted, when text has {term}
     part: str | None = None  # rubric part this wording opens
     rubrics: tuple[str, ...] = ()  # rubrics it suits; empty = all
+    press: bool = False  # only for pressing once more on an evasive reply
     pattern: re.Pattern = field(compare=False, repr=False, default=None)  # type: ignore
 
     def __post_init__(self) -> None:
@@ -289,6 +290,13 @@ def _placeholders(entry: Entry, key: str, text: str) -> set[str]:
     return names
 
 
+def _flag(entry: Entry, key: str) -> bool:
+    value = entry.raw.get(key, False)
+    if not isinstance(value, bool):
+        raise entry.error(f"'{key}' must be true or false")
+    return value
+
+
 def load_probe_families(path: Path | None = None, *, parts: Iterable[str] | None = None,
                         rubrics: Iterable[str] | None = None) -> dict[str, ProbeFamily]:
     """Load prompts/probes.toml: the six families, each with its wordings by level.
@@ -322,7 +330,7 @@ def load_probe_families(path: Path | None = None, *, parts: Iterable[str] | None
     by_family: dict[str, list[Wording]] = {f: [] for f in FAMILY_IDS}
     seen_text: dict[str, Entry] = {}
     for e in entries(path, data, "probe"):
-        e.allow(("family", "level", "text", "term", "part", "rubrics"))
+        e.allow(("family", "level", "text", "term", "part", "rubrics", "press"))
         family = e.text("family", choices=FAMILY_IDS)
         e.label = f"probe #{e.label.split('#')[-1]} ({family})"
         text = " ".join(e.text("text").split())
@@ -346,6 +354,7 @@ def load_probe_families(path: Path | None = None, *, parts: Iterable[str] | None
             term=term,
             part=e.text("part", required=False, choices=part_ids),
             rubrics=e.texts("rubrics", required=False, choices=rubric_ids),
+            press=_flag(e, "press"),
         )
         by_family[family].append(wording)
     families: dict[str, ProbeFamily] = {}

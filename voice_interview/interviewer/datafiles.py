@@ -179,3 +179,12 @@ def check_unique(items: Iterable[Entry], field_name: str = "id") -> None:
             first = seen[value]
             raise item.error(f"duplicate {field_name} '{value}' (first at line {first.line})")
         seen[value] = item
+
+
+def check_cues(e: Entry, key: str, cues: Iterable[str]) -> None:
+    """Cue phrases are lower case, with "*" only at the end of a word."""
+    for cue in cues:
+        words = cue.split()
+        if cue != cue.lower() or any(w == "*" or "*" in w[:-1] for w in words):
+            raise e.error(f"{key} entry '{cue}': use lower case, with '*' only at the end "
+                          "of a word")

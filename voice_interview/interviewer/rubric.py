@@ -30,8 +30,18 @@ from pathlib import Path
 from typing import Any
 
 from voice_interview.errors import ConfigError, UsageError
+from voice_interview.interviewer.claims import (
+    CLAIMS_FILE,
+    COVERING_KINDS,
+    Claim,
+    ClaimRules,
+    is_silent,
+    load_claim_rules,
+    sentence_claims,
+)
 from voice_interview.interviewer.datafiles import (
     Entry,
+    check_cues,
     check_unique,
     entries,
     header_lines,
@@ -85,6 +95,7 @@ class RubricPart:
     cues: tuple[str, ...]
     missing: str  # advice when the part is absent
     require: tuple[str, ...] = ()
+    claims: tuple[str, ...] = ()  # claim kinds that also cover it (claims.py)
 
 
 @dataclass(frozen=True)
@@ -130,11 +141,14 @@ class RubricSet:
     rubrics: dict[str, Rubric]
     lexicon: Lexicon
     settings: Settings
+    claim_rules: ClaimRules
     _matchers: dict[str, _Matcher] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         base = [(f"m:{k}", cue) for k in _MATCHED_MARKERS for cue in self.lexicon.markers[k]]
         base += [("tech", name) for name in self.lexicon.tech]
+        base += [(f"c:{kind}", phrase) for kind, phrases in self.claim_rules.phrases.items()
+                 for phrase in phrases]
         self._matchers[""] = _Matcher(base)
         for rubric in self.rubrics.values():
             cues = [(f"p:{p.id}", cue) for p in rubric.parts for cue in p.cues]
@@ -161,27 +175,29 @@ def _stamp(path: Path) -> tuple[str, int]:
         return (str(path), -1)
 
 
-def load_rubrics(path: Path | None = None, lexicon_path: Path | None = None) -> RubricSet:
-    """Load rubrics/structure.toml and rubrics/lexicon.toml (cached until they change)."""
+def load_rubrics(path: Path | None = None, lexicon_path: Path | None = None,
+                 claims_path: Path | None = None) -> RubricSet:
+    """Load rubrics/structure.toml, lexicon.toml and claims.toml (cached until they change).
+
+    The lexicon and claims files default to the ones beside ``path`` (the
+    installed claims.toml when there is none there).
+    """
     path = Path(path) if path else data_dir("rubrics") / STRUCTURE_FILE
     lexicon_path = Path(lexicon_path) if lexicon_path else path.with_name(LEXICON_FILE)
-    key = (_stamp(path), _stamp(lexicon_path))
+    if claims_path is None:
+        claims_path = path.with_name(CLAIMS_FILE)
+        if not claims_path.exists():
+            claims_path = data_dir("rubrics") / CLAIMS_FILE
+    key = (_stamp(path), _stamp(lexicon_path), _stamp(Path(claims_path)))
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
     settings, rubrics = _load_structure(path)
-    result = RubricSet(rubrics, _load_lexicon(lexicon_path), settings)
+    result = RubricSet(rubrics, _load_lexicon(lexicon_path), settings,
+                       load_claim_rules(Path(claims_path)))
     _CACHE.clear()
     _CACHE[key] = result
     return result
-
-
-def _check_cues(e: Entry, key: str, cues: Iterable[str]) -> None:
-    for cue in cues:
-        words = cue.split()
-        if cue != cue.lower() or any(w == "*" or "*" in w[:-1] for w in words):
-            raise e.error(f"{key} entry '{cue}': use lower case, with '*' only at the end "
-                          "of a word")
 
 
 def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
@@ -227,10 +243,10 @@ def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
         early = e.text("early_impact_part", required=False)
         parts = []
         for pe in part_entries:
-            pe.allow(("id", "title", "weight", "probe", "cues", "missing", "require"))
+            pe.allow(("id", "title", "weight", "probe", "cues", "missing", "require", "claims"))
             pid = pe.text("id", ident=True)
             cues = pe.texts("cues", nonempty=pid != early)
-            _check_cues(pe, "cues", cues)
+            check_cues(pe, "cues", cues)
             parts.append(RubricPart(
                 id=pid,
                 title=pe.text("title"),
@@ -239,6 +255,7 @@ def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
                 cues=tuple(c.lower() for c in cues),
                 missing=" ".join(pe.text("missing").split()),
                 require=pe.texts("require", required=False, choices=REQUIREMENTS),
+                claims=pe.texts("claims", required=False, choices=COVERING_KINDS),
             ))
         ids = tuple(p.id for p in parts)
         result = e.text("result_part", required=False)
@@ -261,13 +278,13 @@ def _load_lexicon(path: Path) -> Lexicon:
     markers = {}
     for key in MARKER_KEYS:
         words = m.texts(key)
-        _check_cues(m, key, words)
+        check_cues(m, key, words)
         markers[key] = words
     t = Entry(path, "tech", 0, table_line(path, "tech"), data["tech"])
     t.label = "[tech]"
     t.allow(("names",))
     names = t.texts("names")
-    _check_cues(t, "names", names)
+    check_cues(t, "names", names)
     return Lexicon(markers, names)
 
 
@@ -409,9 +426,33 @@ class _Sentence:
     figure: str = ""  # the number of the impact, as said ("40%")
     label: str | None = None
     evidence: bool = False  # matched its part's cues (not just carried over)
+    c_lo: int = 0  # the sentence in Answer.kept (words without fillers)
+    c_hi: int = 0
+    silent: bool = False  # an injection, or vague: covers no part
+    serves: tuple[str, ...] = ()  # the rubric parts it covers
 
     def has(self, label: str) -> bool:
         return bool(self.hits.get(label))
+
+
+_RESULT_PARTS = ("evaluation", "result", "impact", "highlight")
+_FILLERS = frozenset({"um", "uh", "erm", "uhm", "hmm", "er", "ah", "mm", "umm", "uhh"})
+
+
+def _units(hits: dict[str, list[_Hit]]) -> None:
+    """Technique names are units: drop tech names inside longer ones ("boosted trees"
+    in "gradient boosted trees") and cue or marker hits inside a name ("regression"
+    in "logistic regression")."""
+    tech = hits.get("tech")
+    if not tech:
+        return
+    tech[:] = [h for h in tech
+               if not any(o is not h and o.i <= h.i and h.j <= o.j and o.j - o.i > h.j - h.i
+                          for o in tech)]
+    for label in ("m:problem", "c:failure"):
+        if label in hits:
+            hits[label] = [h for h in hits[label]
+                           if not any(t.i <= h.i and h.j <= t.j for t in tech)]
 
 
 def _split(toks: list[_Tok], max_words: int) -> list[tuple[int, int]]:
@@ -449,9 +490,13 @@ class Term:
     """Something concrete the candidate said that a probe may quote."""
 
     kind: str  # tech | metric | problem | team ("choice" = tech without a reason)
-    text: str
+    text: str  # what a probe quotes: a tool's name, or the claim's own phrase
     evidence: Evidence
-    justified: bool | None = None  # tech only: a reason came with it
+    # tech: a reason or alternative came with it; metric: a baseline did;
+    # problem: the answer says how it was found
+    justified: bool | None = None
+    away: bool = False  # tech: the candidate was moving away from it
+    plumbing: bool = False  # tech: a framework or platform (claims.toml [tech] plumbing)
 
 
 @dataclass(frozen=True)
@@ -462,12 +507,14 @@ class AnswerTerms:
     team: tuple[Term, ...] = ()
 
     def of_kind(self, kind: str) -> tuple[Term, ...]:
+        tech = tuple(t for t in self.tech if not t.away)  # never quote what was left
         if kind == "topic":
-            return self.tech + self.problem + self.metric
+            return tech + self.problem + self.metric
         if kind == "tech":  # the ones given without a reason first
-            return tuple(sorted(self.tech, key=lambda t: bool(t.justified)))
-        if kind == "choice":
-            return tuple(t for t in self.tech if not t.justified)
+            return tuple(sorted(tech, key=lambda t: bool(t.justified)))
+        if kind == "choice":  # a framework only while no choice was explained
+            explained = any(t.justified for t in tech)
+            return tuple(t for t in tech if not t.justified and not (t.plumbing and explained))
         return getattr(self, kind)
 
 
@@ -481,13 +528,15 @@ class PartReport:
     start: float | None
     seconds: float | None
     findings: tuple[str, ...]
-    evidence: Evidence | None = None
+    evidence: Evidence | None = None  # the first of ``evidences``
+    evidences: tuple[Evidence, ...] = ()  # the words that show it (up to three sentences)
 
     def to_json(self) -> dict:
         return {
             "id": self.id, "title": self.title, "covered": self.covered,
             "start": _r(self.start), "seconds": _r(self.seconds),
             "findings": list(self.findings),
+            "evidence": [{"text": e.text, "start": _r(e.start)} for e in self.evidences],
         }
 
 
@@ -507,6 +556,7 @@ class StructureReport:
     early_impact: bool  # ... and it came inside the impact window
     tech: tuple[Term, ...] = ()
     unassigned_s: float | None = None  # talk before any part could be recognised
+    claims: tuple[Claim, ...] = ()  # every claim found, sentence by sentence
 
     def part(self, part_id: str) -> PartReport:
         for p in self.parts:
@@ -538,6 +588,7 @@ class StructureReport:
             ],
             "words": self.words,
             "duration_s": _r(self.duration_s),
+            "claims": [c.to_json() for c in self.claims],
         }
 
 
@@ -562,20 +613,46 @@ class _Answer:
         self.relative_units = lex.words("relative_units")
         self.first_person = lex.words("first_person")
         self.team = lex.words("team")
+        self.claim_rules = rubrics.claim_rules
+        self.rubric = rubrics.rubrics.get(rubric_id)
         matcher = rubrics.matcher(rubric_id)
+        # Phrases are matched with fillers and stutters left out ("I, uh, I rewrote
+        # the, the aggregation"); hits point back at the real words.
+        self.kept = [i for i, n in enumerate(self.norms)
+                     if n and n not in _FILLERS and not (i and n == self.norms[i - 1])]
+        kept_norms = [self.norms[i] for i in self.kept]
         self.sentences: list[_Sentence] = []
+        self._tech_spans: list[tuple[int, int]] = []
+        c = 0
         for lo, hi in _split(self.toks, self.settings.max_sentence_words):
+            c_lo = c
+            while c < len(self.kept) and self.kept[c] < hi:
+                c += 1
             hits: dict[str, list[_Hit]] = defaultdict(list)
-            for h in matcher.scan(self.norms, lo, hi):
-                hits[h.label].append(h)
+            for h in matcher.scan(kept_norms, c_lo, c):
+                hits[h.label].append(_Hit(h.label, self.kept[h.i], self.kept[h.j - 1] + 1))
+            _units(hits)
+            self._tech_spans += [(h.i, h.j) for h in hits.get("tech", ())]
             numbers = [i for i in range(lo, hi) if self.is_number(i)]
-            s = _Sentence(lo, hi, hits, numbers)
+            s = _Sentence(lo, hi, hits, numbers, c_lo=c_lo, c_hi=c)
             found = self._impact(s)
             if found is not None:
                 s.impact, s.figure = found
             self.sentences.append(s)
+        self.claims: list[list[Claim]] = [sentence_claims(self, k)
+                                          for k in range(len(self.sentences))]
+        for s, claims in zip(self.sentences, self.claims, strict=True):
+            s.silent = is_silent(claims, bool(s.numbers))
 
     # -- helpers ------------------------------------------------------------
+
+    def in_tech(self, i: int, j: int) -> bool:
+        """Whether words i..j lie inside a technology's name ("logistic regression")."""
+        return any(a <= i and j <= b for a, b in self._tech_spans)
+
+    def cnorms_of(self, s: _Sentence) -> list[tuple[int, str]]:
+        """(index, word) of the sentence's words, fillers and stutters left out."""
+        return [(i, self.norms[i]) for i in self.kept[s.c_lo:s.c_hi]]
 
     def is_number(self, i: int) -> bool:
         n = self.norms[i]
@@ -612,6 +689,10 @@ class _Answer:
             return (self.toks[i].start or 0.0) - (self.toks[0].start or 0.0)
         return i / self.settings.words_per_second
 
+    def _clause_break(self, a: int, b: int) -> bool:
+        """Whether clause punctuation ends one of the words a-1 .. b-1."""
+        return any(_CLAUSE_END.search(self.toks[i].raw) for i in range(max(0, a - 1), b))
+
     def _impact(self, s: _Sentence) -> tuple[Evidence, str] | None:
         """The sentence's quantified result and its figure ("40%"), if it has one.
 
@@ -625,13 +706,17 @@ class _Answer:
             unit = idx + 1 < s.hi and self.norms[idx + 1] in self.relative_units
             relative = unit or bool(_RELATIVE_NUMBER.match(self.norms[idx]))
             end = idx + 2 if unit else idx + 1
-            before = [h for h in impact_hits if h.i <= idx and idx - h.i <= 10]
+            before = [h for h in impact_hits if h.i <= idx and idx - h.i <= 10
+                      and not self._clause_break(h.j, idx)]
             after = [h for h in impact_hits if h.i >= end and h.i - end <= 2]
             if before:
                 rank, a, b = 0, before[-1].i, end
             elif after:
                 rank, a, b = 0, idx, min(s.hi, after[0].j + 1)
-            elif relative:
+            elif relative and (s.has("m:baseline") or any(
+                    s.has(f"p:{pid}") for pid in _RESULT_PARTS)):
+                # "81%" alone is a result in a sentence about results or with a
+                # baseline, not in "it ran at ninety percent CPU"
                 rank, a, b = 1, idx, end
             else:
                 continue
@@ -668,29 +753,28 @@ class _Answer:
     # -- terms --------------------------------------------------------------
 
     def terms(self) -> AnswerTerms:
+        """What a probe may quote: tools, results, failures and "we ..." phrases."""
         tech: dict[str, Term] = {}
-        metric: list[tuple[bool, int, Term]] = []  # figures with an impact word first
+        metric: list[tuple[bool, int, Term]] = []  # results without a baseline first
         problem: dict[str, Term] = {}
         team: list[tuple[bool, int, Term]] = []
+        plumbing = frozenset(self.claim_rules.plumbing)
         for k, s in enumerate(self.sentences):
-            backed = None
-            for h in s.hits.get("tech", []):
-                if backed is None:
-                    backed = self.backed(k)
-                key = " ".join(self.norms[h.i:h.j])
-                ev = self.evidence(h.i, h.j, s.lo, s.hi, before=4, after=3)
-                old = tech.get(key)
-                if old is None:
-                    tech[key] = Term("tech", self.span_text(h.i, h.j), ev, backed)
-                elif backed and not old.justified:
-                    tech[key] = Term("tech", old.text, old.evidence, True)
+            if any(c.kind == "injection" for c in self.claims[k]):
+                continue  # never quote an attempt to instruct the interviewer
+            self._tech_terms(k, tech, plumbing)
             if s.impact is not None:
-                metric.append((not s.has("m:impact"), k, Term("metric", s.figure, s.impact)))
-            for h in s.hits.get("m:problem", []):
-                key = " ".join(self.norms[h.i:h.j])
-                if key not in problem:
-                    ev = self.evidence(h.i, h.j, s.lo, s.hi)
-                    problem[key] = Term("problem", self.span_text(h.i, h.j), ev)
+                based = s.has("m:baseline")
+                i = s.impact.index
+                text = self.quote(i, i + len(s.impact.text.split()), s.lo, s.hi, before=3,
+                                  after=6)
+                ev = Evidence(text, s.impact.start, i)
+                metric.append((based, k, Term("metric", text, ev, based)))
+            for c in self.claims[k]:
+                if c.kind == "failure" and c.text.lower() not in problem:
+                    text = self._fragment_phrase(k, c)
+                    ev = Evidence(text, c.start, c.index)
+                    problem[c.text.lower()] = Term("problem", text, ev, bool(c.backed))
             for i in range(s.lo, s.hi):
                 if self.norms[i] == "we":
                     phrase = self._we_phrase(i, s.hi)
@@ -704,6 +788,36 @@ class _Answer:
             problem=tuple(problem.values()),
             team=tuple(t for _, _, t in sorted(team, key=lambda x: (x[0], x[1]))),
         )
+
+    def _tech_terms(self, k: int, tech: dict[str, Term], plumbing: frozenset[str]) -> None:
+        s = self.sentences[k]
+        window = self.claim_rules.away_window
+        away_ends = [h.j for h in s.hits.get("c:away", ())]
+        backed = None
+        for h in s.hits.get("tech", []):
+            if backed is None:
+                backed = self.backed(k)
+            key = " ".join(self.norms[h.i:h.j])
+            away = any(0 <= h.i - j < window for j in away_ends)
+            ev = self.evidence(h.i, h.j, s.lo, s.hi, before=4, after=3)
+            old = tech.get(key)
+            if old is None:
+                tech[key] = Term("tech", self.span_text(h.i, h.j), ev, backed, away,
+                                 key in plumbing)
+            elif (backed and not old.justified) or (away and not old.away):
+                tech[key] = Term("tech", old.text, old.evidence, bool(backed or old.justified),
+                                 away or old.away, old.plumbing)
+
+    def _fragment_phrase(self, k: int, c: Claim) -> str:
+        """A failure's phrase; a one- or two-word sentence ("Duplicates.") takes the
+        first clause of the next sentence with it, so a probe never quotes a fragment."""
+        s = self.sentences[k]
+        if s.hi - s.lo > 2 or k + 1 >= len(self.sentences):
+            return c.text
+        nxt = self.sentences[k + 1]
+        rest = self.quote(nxt.lo, nxt.lo + 1, nxt.lo, nxt.hi, before=0, after=8)
+        head = self.span_text(s.lo, s.hi)
+        return f"{head[:1].lower()}{head[1:]}, {rest[:1].lower()}{rest[1:]}"
 
     def _we_phrase(self, i: int, hi: int) -> str | None:
         b = i + 1
@@ -723,9 +837,17 @@ class _Answer:
 # Scoring
 
 
-def find_terms(words: str | Sequence[Any], rubrics: RubricSet | None = None) -> AnswerTerms:
+def find_terms(words: str | Sequence[Any], rubrics: RubricSet | None = None,
+               rubric_id: str = "") -> AnswerTerms:
     """Concrete things said in an answer (tools, numbers, failures, "we ..." phrases)."""
-    return _Answer(words, rubrics or load_rubrics()).terms()
+    return _Answer(words, rubrics or load_rubrics(), rubric_id).terms()
+
+
+def read_answer(words: str | Sequence[Any], rubrics: RubricSet | None = None,
+                rubric_id: str = "") -> tuple[AnswerTerms, tuple[Claim, ...]]:
+    """The terms a probe may quote and every claim, sentence by sentence."""
+    ans = _Answer(words, rubrics or load_rubrics(), rubric_id)
+    return ans.terms(), tuple(c for cs in ans.claims for c in cs)
 
 
 def score_structure(words: str | Sequence[Any], rubric_id: str = "deep_dive", *,
@@ -739,100 +861,136 @@ def score_structure(words: str | Sequence[Any], rubric_id: str = "deep_dive", *,
     rubrics = rubrics or load_rubrics()
     rubric = rubrics.get(rubric_id)
     ans = _Answer(words, rubrics, rubric.id)
-    settings = rubrics.settings
-    cue_parts = [p.id for p in rubric.parts if p.id != rubric.early_impact_part]
+    early = _label_sentences(ans, rubric, opening_words)
+    durations = _durations(ans)
+    parts = [_part_report(ans, rubric, p, durations, early) for p in rubric.parts]
+    return _report(ans, rubric, parts, durations, early)
 
-    # 1. Label each sentence with a part.
+
+def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) -> bool:
+    """Mark the parts each sentence serves (several may) and its main part.
+
+    A sentence serves a part when it matches one of the part's cues or carries
+    a claim the part lists; a quantified result serves the result part, and the
+    up-front impact part when it comes inside the window. Silent sentences
+    (injections, vague claims without a number) serve nothing. The main part
+    (``label``, which gets the sentence's time) stays with the part being told
+    when it can; a sentence that serves nothing continues it. Returns whether an
+    up-front impact was found.
+    """
+    settings = ans.settings
+    cue_parts = [p for p in rubric.parts if p.id != rubric.early_impact_part]
     current: str | None = None
-    first_impact: Evidence | None = None
-    early_evidence: Evidence | None = None
-    for s in ans.sentences:
-        if s.impact is not None and first_impact is None:
-            first_impact = s.impact
-        counts = {pid: len(s.hits.get(f"p:{pid}", ())) for pid in cue_parts}
-        if s.impact is not None:
-            in_window = ans.elapsed(s.impact.index) <= settings.impact_window_s and (
-                opening_words is None or s.impact.index < opening_words)
-            if rubric.early_impact_part and in_window:
-                s.label, s.evidence, current = rubric.early_impact_part, True, \
-                    rubric.early_impact_part
-                early_evidence = early_evidence or s.impact
-                continue
-            if rubric.result_part and rubric.result_part in counts:
-                counts[rubric.result_part] += 1
-        best = max(counts.values(), default=0)
-        if best == 0:
+    early_found = False
+    for k, s in enumerate(ans.sentences):
+        if s.silent:
             s.label = current
             continue
-        tied = [pid for pid in cue_parts if counts[pid] == best]
+        kinds = {c.kind for c in ans.claims[k]}
+        counts = {p.id: len(s.hits.get(f"p:{p.id}", ())) for p in cue_parts}
+        served = [p.id for p in cue_parts if counts[p.id] or kinds.intersection(p.claims)]
+        early = False
+        if s.impact is not None:
+            early = bool(rubric.early_impact_part) and ans.elapsed(s.impact.index) <= \
+                settings.impact_window_s and (opening_words is None
+                                              or s.impact.index < opening_words)
+            if rubric.result_part and rubric.result_part not in served:
+                served.append(rubric.result_part)
+                counts[rubric.result_part] = counts.get(rubric.result_part, 0) + 1
+        if early:
+            early_found = True
+            s.label = current = rubric.early_impact_part
+            s.serves, s.evidence = (rubric.early_impact_part, *served), True
+            continue
+        s.serves = tuple(served)
+        if not served:
+            s.label = current
+            continue
+        best = max(counts.get(pid, 0) for pid in served)
+        tied = [pid for pid in served if counts.get(pid, 0) == best]
         s.label = current if current in tied else tied[0]
         s.evidence = True
         current = s.label
+    return early_found
 
-    # 2. Time per sentence (pauses after a sentence count toward it).
-    durations: list[float | None] = []
+
+def _durations(ans: _Answer) -> list[float | None]:
+    """Time per sentence (the pause after a sentence counts toward it)."""
+    out: list[float | None] = []
     for k, s in enumerate(ans.sentences):
         if not ans.timed:
-            durations.append(None)
+            out.append(None)
             continue
         start = ans.toks[s.lo].start or 0.0
         if k + 1 < len(ans.sentences):
             stop = ans.toks[ans.sentences[k + 1].lo].start or start
         else:
             stop = ans.toks[s.hi - 1].end or start
-        durations.append(max(0.0, stop - start))
+        out.append(max(0.0, stop - start))
+    return out
 
-    # 3. Parts.
-    parts = []
-    for p in rubric.parts:
-        mine = [k for k, s in enumerate(ans.sentences) if s.label == p.id]
-        proof = [k for k in mine if ans.sentences[k].evidence]
-        covered = bool(proof)
-        seconds = (sum(durations[k] or 0.0 for k in mine) if covered else 0.0) \
-            if ans.timed else None
-        evidence = None
-        findings: list[str] = []
-        if covered:
-            s = ans.sentences[proof[0]]
-            if p.id == rubric.early_impact_part:
-                evidence = s.impact
-                findings.append(f'quantified impact{evidence.at()}: "{evidence.text}"')
-            else:
-                cue = next(iter(s.hits.get(f"p:{p.id}", [])), None)
-                # no cue: a result sentence recognised by its number
-                evidence = ans.evidence(cue.i, cue.j, s.lo, s.hi) if cue else s.impact
-                if evidence is not None:
-                    findings.append(f'starts{evidence.at()}: "{evidence.text}"')
-            findings.extend(_requirements(ans, p, mine))
-        elif p.id == rubric.early_impact_part:
-            if first_impact is not None:
-                findings.append(
-                    f"no number in the first {settings.impact_window_s:g} s; the first "
-                    f'quantified result comes{first_impact.at()}: "{first_impact.text}"'
-                )
-            else:
-                findings.append(f"no quantified impact anywhere: {p.missing}")
+
+def _part_evidence(ans: _Answer, rubric: Rubric, part: RubricPart, k: int) -> Evidence | None:
+    """The words of sentence k that show it serves ``part``."""
+    s = ans.sentences[k]
+    if part.id == rubric.early_impact_part:
+        return s.impact
+    cue = next(iter(s.hits.get(f"p:{part.id}", [])), None)
+    if cue is not None:
+        return ans.evidence(cue.i, cue.j, s.lo, s.hi)
+    for c in ans.claims[k]:
+        if c.kind in part.claims:
+            return Evidence(c.text, c.start, c.index)
+    return s.impact  # a result sentence recognised by its number
+
+
+def _part_report(ans: _Answer, rubric: Rubric, p: RubricPart, durations: list[float | None],
+                 early_found: bool) -> PartReport:
+    mine = [k for k, s in enumerate(ans.sentences) if s.label == p.id]
+    serving = [k for k, s in enumerate(ans.sentences) if p.id in s.serves]
+    covered = bool(serving)
+    seconds = (sum(durations[k] or 0.0 for k in mine) if covered else 0.0) \
+        if ans.timed else None
+    evidence = [e for e in (_part_evidence(ans, rubric, p, k) for k in serving[:3]) if e]
+    findings: list[str] = []
+    if covered and evidence:
+        first = evidence[0]
+        if p.id == rubric.early_impact_part:
+            findings.append(f'quantified impact{first.at()}: "{first.text}"')
         else:
-            findings.append(f"not covered: {p.missing}")
-        start = ans.start_of(ans.sentences[proof[0]]) if covered else None
-        parts.append(PartReport(p.id, p.title, p.weight, p.probe, covered, start,
-                                _r(seconds), tuple(findings), evidence))
+            findings.append(f'starts{first.at()}: "{first.text}"')
+    if covered:
+        findings.extend(_requirements(ans, p, serving))
+    elif p.id == rubric.early_impact_part:
+        first_impact = next((s.impact for s in ans.sentences if s.impact), None)
+        if first_impact is not None:
+            findings.append(
+                f"no number in the first {ans.settings.impact_window_s:g} s; the first "
+                f'quantified result comes{first_impact.at()}: "{first_impact.text}"')
+        else:
+            findings.append(f"no quantified impact anywhere: {p.missing}")
+    else:
+        findings.append(f"not covered: {p.missing}")
+    start = ans.start_of(ans.sentences[serving[0]]) if covered else None
+    return PartReport(p.id, p.title, p.weight, p.probe, covered, start, _r(seconds),
+                      tuple(findings), evidence[0] if evidence else None, tuple(evidence))
 
-    # 4. Whole-answer findings.
+
+def _report(ans: _Answer, rubric: Rubric, parts: list[PartReport],
+            durations: list[float | None], early_found: bool) -> StructureReport:
+    """The whole-answer figures and findings around the parts."""
+    settings = ans.settings
     terms = ans.terms()
     i_count = sum(1 for n in ans.norms if n in ans.first_person)
     we_count = sum(1 for n in ans.norms if n in ans.team)
     flag = (we_count >= settings.ownership_min_we
             and we_count > settings.ownership_we_per_i * i_count)
-    has_numbers = any(s.numbers for s in ans.sentences)
-    duration = None
+    has_numbers = any(s.numbers for s in ans.sentences if not s.silent)
+    duration = unassigned = None
     if ans.timed:
         duration = (ans.toks[-1].end or 0.0) - (ans.toks[0].start or 0.0)
-    unassigned = None
-    if ans.timed:
         unassigned = sum(durations[k] or 0.0 for k, s in enumerate(ans.sentences)
                          if s.label is None)
-
     findings = _overall(ans, rubric, parts, terms, i_count, we_count, flag, has_numbers,
                         duration, settings)
     return StructureReport(
@@ -846,10 +1004,11 @@ def score_structure(words: str | Sequence[Any], rubric_id: str = "deep_dive", *,
         we_count=we_count,
         ownership_flag=flag,
         has_numbers=has_numbers,
-        impact=first_impact,
-        early_impact=early_evidence is not None,
+        impact=next((s.impact for s in ans.sentences if s.impact and not s.silent), None),
+        early_impact=early_found,
         tech=terms.tech,
         unassigned_s=_r(unassigned),
+        claims=tuple(c for cs in ans.claims for c in cs),
     )
 
 
