@@ -100,8 +100,9 @@ def evaluate(name: str) -> Figures:
             fig.probe_ok += 1
         else:
             first = f"{probes[0]['family']}: {probes[0]['text']}" if probes else "none"
+            why = probes[0]["reason"] if probes else ""
             fig.misses.append(f"{item['id']}: first probe {first} (want "
-                              f"{'/'.join(item['first_probe'])}; {probes[0]['reason'] if probes else ''})")
+                              f"{'/'.join(item['first_probe'])}; {why})")
         for p in probes:
             for phrase in item.get("forbidden", []):
                 if phrase.lower() in p["text"].lower():
@@ -111,7 +112,8 @@ def evaluate(name: str) -> Figures:
 
 def timed_answer(minutes: float = 3.0) -> list[dict]:
     """A ~3-minute answer as timed words (dev-set deep dives joined, ~150 wpm)."""
-    texts = [i["text"] for i in load_set("dev") if "covered" in i and i["question"].startswith("dd")]
+    texts = [i["text"] for i in load_set("dev")
+             if "covered" in i and i["question"].startswith("dd")]
     words, t = [], 0.0
     while t < 60.0 * minutes:
         for text in texts:

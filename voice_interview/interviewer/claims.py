@@ -107,7 +107,9 @@ def sentence_claims(ans: _Answer, k: int) -> list[Claim]:
             add(kind, h.i, h.j, before=2, after=4)
     for h in s.hits.get("m:problem", ()):
         if not ans.in_tech(h.i, h.j):
-            add("failure", h.i, h.j, backed=_found_near(ans, k))
+            a, b = _noun_phrase(ans, s, h.i, h.j)
+            out.append(Claim("failure", ans.span_text(a, b), ans.toks[h.i].start, h.i, k,
+                             _found_near(ans, k)))
     for h in s.hits.get("m:decision", ())[:1]:
         add("decision", h.i, h.j, backed=ans.backed(k), before=2, after=5)
     for label in ("m:alternative", "m:reason"):
@@ -126,6 +128,33 @@ def sentence_claims(ans: _Answer, k: int) -> list[Claim]:
     return kept
 
 
+_LEAD_SMALL = frozenset({
+    "was", "were", "is", "are", "of", "and", "but", "so", "there", "had",
+    "have", "it", "we", "i", "because", "that", "which", "to", "with", "by", "from", "for",
+})
+_STOP_AFTER = frozenset({"when", "whenever", "because", "which", "that", "was", "were", "is",
+                         "after", "before", "so", "but", "and", "in", "on", "at"})
+
+
+def _noun_phrase(ans: _Answer, s: Any, i: int, j: int) -> tuple[int, int]:
+    """A failure word with the words that make it a phrase: "a caching bug",
+    "full of stale listings" (two words before, one after, no small words at the
+    start, never across a comma)."""
+    a = i
+    while a > s.lo and i - a < 2 and not _ends_clause(ans, a - 1):
+        a -= 1
+    while a < i and ans.norms[a] in _LEAD_SMALL:
+        a += 1
+    b = j
+    if b < s.hi and not _ends_clause(ans, b - 1) and ans.norms[b] not in _STOP_AFTER:
+        b += 1
+    return a, b
+
+
+def _ends_clause(ans: _Answer, i: int) -> bool:
+    return ans.toks[i].raw.rstrip("\"'”’)]")[-1:] in (",", ";", ":", ".", "?", "!", "…")
+
+
 def _found_near(ans: _Answer, k: int) -> bool:
     """Whether sentence k (or the next) says how a failure was found."""
     return any(ans.sentences[j].has("c:found")
@@ -135,18 +164,21 @@ def _found_near(ans: _Answer, k: int) -> bool:
 def _opening_pain(ans: _Answer, k: int) -> list[Claim]:
     """Pain told by the shape of an opening sentence.
 
-    "the pickers were walking huge distances" (someone other than the candidate
-    was stuck doing something) and "so maintenance could stop ..." (what the
+    "the pickers were walking huge distances" (people other than the candidate
+    stuck doing something) and "so maintenance could stop ..." (what the
     work was for).
     """
     s = ans.sentences[k]
     norms = ans.cnorms_of(s)
     out = []
     for n, (i, word) in enumerate(norms):
-        if word in ("were", "was", "kept") and n + 1 < len(norms):
+        if word in ("were", "kept") and n + 1 < len(norms):
             nxt = norms[n + 1][1]
             subject = norms[n - 1][1] if n else ""
-            if nxt.endswith("ing") and len(nxt) > 4 and subject not in _SELF:
+            # people stuck doing something: "the pickers were walking", "users kept
+            # retrying" (not "the team was growing", not "we were trying")
+            people = subject == "people" or (subject.endswith("s") and len(subject) > 3)
+            if nxt.endswith("ing") and len(nxt) > 4 and people and subject not in _SELF:
                 ev = ans.evidence(norms[max(0, n - 2)][0], norms[n + 1][0] + 1, s.lo, s.hi,
                                   before=0, after=3)
                 out.append(Claim("pain", ev.text, ev.start, ev.index, k))

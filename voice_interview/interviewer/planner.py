@@ -70,6 +70,7 @@ SCORE_NEW_FAILURE = 55.0  # the reply revealed a new failure: move to debugging
 ANSWERED_PENALTY = 24.0  # the reply answered its probe: move on rather than dig there
 PLUMBING_PENALTY = 22.0  # a framework named without a reason, while better claims exist
 PRESS_MARK = "pressing once more"
+ANSWERED_MIN_WORDS = 12  # a reply this long with claims in it answered its probe
 
 CLOSING = Probe(
     family="reflection",
@@ -256,9 +257,11 @@ class ProbePlanner:
             d = depth[current]
             out.append(_Candidate(
                 SCORE_PRESS, DEEPER, current, d + 1,
+                f"one level deeper on {title(current)} (level {d + 1} of {self.max_depth}); "
                 f'{PRESS_MARK}: the reply to "{asked[-1].text}" gave no real answer '
                 f'("{reply[1].text}")', press=True, target=reply[1]))
-        if reply is not None and reply[0] == "failure" and "debugging" in open_:
+        if reply is not None and reply[0] == "failure" and "debugging" in open_ \
+                and "debugging" in rubric.explore:
             t = next((t for t in terms.problem if not _said(t, history)), None)
             if t is not None:
                 out.append(_Candidate(SCORE_NEW_FAILURE, FOLLOW, "debugging",
@@ -440,9 +443,10 @@ def reply_kind(probe: Probe, claims: Sequence[Claim], terms: AnswerTerms,
     """How the latest answer replies to ``probe``, with the claim that shows it.
 
     "dodged": an evasive non-answer ("everybody uses it", "no complaints") and
-    none of what the probe asked for; "failure": it reveals a failure not yet
-    traced (asked outside debugging); "answered": anything else with content.
-    None for an empty reply.
+    none of what the probe asked for; "failure": it reveals a failure (asked
+    outside debugging); "answered": what the probe asked for, or a reply of some
+    length with claims in it. None for an empty or thin reply ("Not much,
+    honestly."): nothing to press and nothing to move on from.
     """
     if not words:
         return None
@@ -453,7 +457,11 @@ def reply_kind(probe: Probe, claims: Sequence[Claim], terms: AnswerTerms,
         return "dodged", dodge
     if probe.family != "debugging" and any(c.kind == "failure" for c in claims):
         return "failure", next(c for c in claims if c.kind == "failure")
-    return "answered", None
+    substantive = kinds - {"hedge", "evasive", "vague", "injection", "scene"}
+    if kinds.intersection(wanted) or (words >= ANSWERED_MIN_WORDS and substantive) \
+            or (probe.family == "ownership" and words >= ANSWERED_MIN_WORDS):
+        return "answered", None
+    return None
 
 
 def _said(term: Term, history: str) -> bool:

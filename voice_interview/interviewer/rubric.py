@@ -894,7 +894,10 @@ def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) ->
             early = bool(rubric.early_impact_part) and ans.elapsed(s.impact.index) <= \
                 settings.impact_window_s and (opening_words is None
                                               or s.impact.index < opening_words)
-            if rubric.result_part and rubric.result_part not in served:
+            # a result serves the result part; the up-front one only with its
+            # baseline ("down from forty"): otherwise it is the hook alone
+            if rubric.result_part and rubric.result_part not in served and (
+                    not early or s.has("m:baseline")):
                 served.append(rubric.result_part)
                 counts[rubric.result_part] = counts.get(rubric.result_part, 0) + 1
         if early:
@@ -971,7 +974,9 @@ def _part_report(ans: _Answer, rubric: Rubric, p: RubricPart, durations: list[fl
             findings.append(f"no quantified impact anywhere: {p.missing}")
     else:
         findings.append(f"not covered: {p.missing}")
-    start = ans.start_of(ans.sentences[serving[0]]) if covered else None
+    # it starts where it is the main thread (else where it is first touched)
+    lead = next((k for k in mine if ans.sentences[k].evidence), serving[0] if covered else None)
+    start = ans.start_of(ans.sentences[lead]) if lead is not None else None
     return PartReport(p.id, p.title, p.weight, p.probe, covered, start, _r(seconds),
                       tuple(findings), evidence[0] if evidence else None, tuple(evidence))
 
@@ -1017,7 +1022,10 @@ def _requirements(ans: _Answer, part: RubricPart, mine: list[int]) -> list[str]:
     out = []
     for req in part.require:
         found: Evidence | None = None
-        for k in mine:
+        # a quantified result is the number worth quoting ("52%", not "three hundred")
+        order = sorted(mine, key=lambda k: ans.sentences[k].impact is None) \
+            if req == "number" else mine
+        for k in order:
             s = ans.sentences[k]
             if req == "number":
                 if s.numbers:
