@@ -23,7 +23,7 @@ from voice_interview.interviewer.datafiles import Entry, check_cues, table_line
 from voice_interview.resources import data_dir, load_toml
 
 if TYPE_CHECKING:  # pragma: no cover
-    from voice_interview.interviewer.rubric import _Answer
+    from voice_interview.interviewer.answer import _Answer
 
 CLAIMS_FILE = "claims.toml"
 PHRASE_KINDS = ("pain", "scene", "role", "away", "failure", "found", "vague", "hedge",
