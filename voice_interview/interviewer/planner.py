@@ -11,7 +11,14 @@ into a ``Probe`` from prompts/probes.toml:
   "we" far outnumbering "I" (ownership), no numbers at all (evaluation);
 - follow a new thread the last answer opened (a failure, an unexplained
   choice, a figure) into the branch that fits it;
-- otherwise a branch the rubric suggests exploring (its ``explore`` list).
+- otherwise a branch the rubric suggests exploring (its ``explore`` list);
+- when the answer replies to a probe (followups.py): press a dodge once more on
+  the same branch, follow a new failure into debugging, move on after a real
+  answer.
+
+Probes quote the claim's own phrase and carry it as ``Probe.target``; a
+wording written for a part the candidate covered is not used, and a tool the
+candidate was moving away from is never quoted as a choice.
 
 Each move has a score (constants below); the highest wins, and the reason
 given with the probe says which move it was and which words triggered it.

@@ -6,16 +6,19 @@ parts of the rubric the answer covers, where each starts and how long it runs,
 whether a quantified result comes early, how often the candidate says "I"
 versus "we", and which decisions come with a reason.
 
-It is deterministic word matching over the lists in rubrics/structure.toml and
-rubrics/lexicon.toml, so every finding quotes the words that triggered it
-(with their time when the transcript is timed):
+It is deterministic phrase matching over rubrics/structure.toml,
+rubrics/lexicon.toml and rubrics/claims.toml, so every finding quotes the words
+that triggered it (with their time when the transcript is timed):
 ``quantified impact at 4.2 s: "cut latency by 40%"``.
 
-How it works: the answer is cut into sentences; each sentence goes to the part
-whose cue words it matches most (ties stay with the part being told); a
-sentence with no cue continues the current part. A part is covered when at
-least one sentence matched its cues; its seconds are the time of all its
-sentences, pauses included.
+How it works (``_label_sentences``, ``_part_report``, ``_report``): the answer
+is cut into sentences (answer.py); each sentence carries claims (claims.py) and
+serves every part whose cues or listed claims it has, so one sentence may
+serve several parts; vague sentences without a number and injections serve
+none. Its time goes to one main part (the one being told when it can), so the
+seconds add up; a sentence that serves nothing continues the current part. A
+part is covered when at least one sentence serves it; ``evidence`` quotes the
+words that show it.
 """
 
 from __future__ import annotations

@@ -148,8 +148,10 @@ def load_rubrics(path: Path | None = None, lexicon_path: Path | None = None,
     lexicon_path = Path(lexicon_path) if lexicon_path else path.with_name(LEXICON_FILE)
     if claims_path is None:
         claims_path = path.with_name(CLAIMS_FILE)
-        if not claims_path.exists():
+        if not claims_path.exists():  # a user's own rubrics/ without one: the bundled file
             claims_path = data_dir("rubrics") / CLAIMS_FILE
+            if not claims_path.exists():
+                claims_path = Path(__file__).resolve().parents[2] / "rubrics" / CLAIMS_FILE
     key = (_stamp(path), _stamp(lexicon_path), _stamp(Path(claims_path)))
     cached = _CACHE.get(key)
     if cached is not None:
