@@ -30,6 +30,18 @@ from voice_interview.interviewer.text import (
 if TYPE_CHECKING:  # pragma: no cover
     from voice_interview.interviewer.rubricset import RubricSet
 
+_LEAD_SMALL = frozenset({"and", "but", "so", "for", "it", "that", "which", "then", "of", "to",
+                         "with", "while", "because"})
+
+
+def _trim_lead(text: str) -> str:
+    """A quoted phrase without the small words it happens to start with."""
+    words = text.split()
+    while len(words) > 3 and words[0].lower() in _LEAD_SMALL:
+        words.pop(0)
+    return " ".join(words)
+
+
 _WEAK_AFTER_WE = frozenset({
     "were", "was", "are", "had", "have", "just", "also", "kind", "sort", "then", "did",
     "do", "all", "both", "really", "basically", "actually",
@@ -244,8 +256,8 @@ class _Answer:
             if s.impact is not None:
                 based = s.has("m:baseline")
                 i = s.impact.index
-                text = self.quote(i, i + len(s.impact.text.split()), s.lo, s.hi, before=3,
-                                  after=6)
+                text = _trim_lead(self.quote(i, i + len(s.impact.text.split()), s.lo, s.hi,
+                                             before=3, after=8))
                 ev = Evidence(text, s.impact.start, i)
                 metric.append((based, k, Term("metric", text, ev, based)))
             for c in self.claims[k]:

@@ -104,7 +104,8 @@ def sentence_claims(ans: _Answer, k: int) -> list[Claim]:
         for h in s.hits.get(f"c:{kind}", ()):
             if kind == "failure" and ans.in_tech(h.i, h.j):
                 continue
-            add(kind, h.i, h.j, before=2, after=4)
+            add(kind, h.i, h.j, _found_near(ans, k) if kind == "failure" else None,
+                before=2, after=4)
     for h in s.hits.get("m:problem", ()):
         if not ans.in_tech(h.i, h.j):
             a, b = _noun_phrase(ans, s, h.i, h.j)

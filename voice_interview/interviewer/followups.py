@@ -107,13 +107,22 @@ def _first_new(terms: AnswerTerms, kinds: Sequence[str], history: str) -> Term |
 
 
 def _term_for(kind: str | None, preferred: Term | None, terms: AnswerTerms,
-              history: str) -> Term | None:
-    """A term of ``kind`` not quoted before, the candidate's own term first."""
+              history: str, opening: bool = False) -> Term | None:
+    """A term of ``kind`` not quoted before, the candidate's own term first.
+
+    ``opening``: for a level-1 wording, which asks what a result was compared
+    with or how a failure was found: a result that came with its baseline, or a
+    failure the answer says how it found, would be asked again in other words.
+    """
     if kind is None:
         return None
-    if preferred is not None and not _said(preferred, history) and (
+
+    def fits(t: Term) -> bool:
+        return not (opening and t.kind in ("metric", "problem") and t.justified)
+
+    if preferred is not None and not _said(preferred, history) and fits(preferred) and (
         kind in ("topic", preferred.kind)
         or (kind == "choice" and preferred.kind == "tech" and not preferred.justified)
     ):
         return preferred
-    return _first_new(terms, (kind,), history)
+    return next((t for t in terms.of_kind(kind) if not _said(t, history) and fits(t)), None)

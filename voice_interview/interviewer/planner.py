@@ -350,7 +350,7 @@ class ProbePlanner:
         for w in self.families[family].wordings:
             if (w.level == level and w.quotes and w.part is None and w.key not in used
                     and w.fits(rubric_id)):
-                term = _term_for(w.term, None, terms, history)
+                term = _term_for(w.term, None, terms, history, level == 1)
                 if term is not None:
                     return term
         return None
@@ -383,7 +383,7 @@ class ProbePlanner:
             quotable: list[tuple[Wording, Term]] = []
             for w in pool:
                 if w.quotes and (c.part is None or w.part in (None, c.part)):
-                    term = _term_for(w.term, c.term, terms, history)
+                    term = _term_for(w.term, c.term, terms, history, lv == 1)
                     if term is not None:
                         quotable.append((w, term))
             targeted = [(w, None) for w in pool if c.part and w.part == c.part and not w.quotes]
