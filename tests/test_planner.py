@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from voice_interview.interviewer.banks import (
@@ -82,7 +84,11 @@ def test_we_heavy_answer_gets_an_ownership_probe_quoting_the_candidate():
     assert probe.family == "ownership"
     assert probe.text == ('You said "we built a fraud detection". '
                           "Which part of that did you do yourself?")
-    assert '"we" 10 times against "I" 0 times' in probe.reason
+    # the reason counts what it names: "we" and "I" as words ("our" is not "we")
+    we = len(re.findall(r"\bwe\b", WE_HEAVY, re.IGNORECASE))
+    assert we == 9 and not re.search(r"\bI\b", WE_HEAVY)
+    assert f'"we" {we} times against "I" 0 times' in probe.reason
+    assert probe.target is not None and probe.target.text == "we built a fraud detection"
     assert "we built a fraud detection" in WE_HEAVY.lower()
 
 
@@ -95,7 +101,7 @@ def test_opens_the_biggest_uncovered_part():
     assert probes[0].reason.startswith("evaluation and results not covered yet (weight 3)")
     # the stale listings the candidate raised come next, then the smaller gap
     assert [p.family for p in probes[1:]] == ["debugging", "reflection"]
-    assert probes[1].reason == 'the last answer brought up "stale"'
+    assert probes[1].reason == 'the last answer brought up "full of stale listings"'
     assert probes[2].text == "If you started this project again tomorrow, what would you change?"
 
     report = score_structure(NO_REFLECTION)
@@ -217,11 +223,12 @@ def test_a_new_problem_in_the_answer_is_followed():
     answer = "The hard part was an outage when the index went stale."
     (probe,) = planner.next_probes(DEEP, answer, report, asked, 1)
     assert probe.family == "debugging"
-    assert probe.text == "You said outage. How did you find out, and what was behind it?"
-    assert probe.reason == 'the last answer brought up "outage"'
-    # one level into a branch, staying on it still wins
+    assert probe.text == 'You said "an outage". How did you find out, and what was behind it?'
+    assert probe.reason == 'the reply brought up a new failure: "an outage"'
+    assert probe.target is not None and probe.target.text == "an outage"
+    # a reply that reveals a new failure moves to debugging even one level into a branch
     (probe,) = planner.next_probes(DEEP, answer, report, asked[:1], 1)
-    assert probe.family == "decisions"
+    assert probe.family == "debugging"
 
 
 def test_a_term_is_not_quoted_twice():
@@ -310,9 +317,16 @@ def test_analyze_answer_contract():
     assert result["structure"]["rubric"] == "deep_dive"
     assert len(result["probes"]) == 3
     for p in result["probes"]:
-        assert set(p) == {"family", "text", "reason"}
+        assert set(p) == {"family", "text", "reason", "source", "target"}
         assert p["family"] in FAMILY_IDS and p["text"].endswith("?") and p["reason"]
+        assert p["source"] == "planner"
+        assert p["target"] is None or set(p["target"]) == {"text", "start"}
     assert result["probes"][0]["text"].startswith("You mentioned LangChain")
+    # aimed at the claim, in the candidate's words (untimed text: no start)
+    assert result["probes"][0]["target"] == {"text": "LangChain", "start": None}
+    for part in result["structure"]["parts"]:
+        assert all(set(e) == {"text", "start"} for e in part["evidence"])
+        assert bool(part["evidence"]) == part["covered"]
     star = analyze_answer("Last year our team was late. My role was testing.",
                           BANK.get("bh-conflict-colleague"))
     assert star["structure"]["rubric"] == "star"

@@ -118,6 +118,10 @@ def test_good_answer_covers_every_part_in_order_with_times():
     assert report.part("data").start == time_of(words, "The data was messy")
     assert report.part("approach").start == time_of(words, "For the approach")
     assert report.part("evaluation").start == time_of(words, "To evaluate it")
+    # a sentence may serve several parts: the opening one touches four
+    first_end = GOOD.split().index("five.")
+    opening = [p.id for p in report.parts if p.evidences and p.evidences[0].index <= first_end]
+    assert opening == ["hook", "problem", "approach"]
     assert report.part("reflection").start == time_of(words, "Looking back")
     total = sum(p.seconds for p in report.parts) + report.unassigned_s
     assert total == pytest.approx(report.duration_s, abs=0.05)
@@ -187,8 +191,12 @@ def test_rambling_answer_without_numbers():
     for part in ("hook", "problem", "data"):
         assert not report.part(part).covered, part
         assert report.part(part).start is None and report.part(part).seconds == 0.0
-    assert "no numbers in this part" in findings_of(report, "evaluation")
-    assert "no baseline" in findings_of(report, "evaluation")
+    # "it worked pretty well I think" is a vague claim: it covers nothing
+    assert not report.part("evaluation").covered
+    assert not report.part("reflection").covered  # "I learned a lot about ..."
+    vague = [c.text for c in report.claims if c.kind == "vague"]
+    assert any("worked pretty well" in v for v in vague)
+    assert any("learned a lot" in v for v in vague)
 
 
 def test_result_that_comes_late_is_not_a_hook():
@@ -213,9 +221,12 @@ def test_we_heavy_answer_is_flagged_with_the_words():
     words = timed(WE_HEAVY)
     report = score_structure(words)
     assert report.ownership_flag
-    assert (report.i_count, report.we_count) == (0, 13)
+    # the message counts what it names: "we" as a word ("our" is not counted)
+    we = len(re.findall(r"\bwe\b", WE_HEAVY, re.IGNORECASE))
+    i = len(re.findall(r"\bI\b", WE_HEAVY))
+    assert (report.i_count, report.we_count) == (i, we) == (0, 11)
     line = next(f for f in report.findings if f.startswith("ownership"))
-    assert '"we" 13 times, "I" 0 times' in line
+    assert f'"we" {we} times, "I" {i} times' in line
     assert f'at {words[0]["start"]:.1f} s: "we built a fraud detection"' in line
     assert not score_structure(timed(GOOD)).ownership_flag
     # Saying who did what clears the flag.
@@ -224,7 +235,8 @@ def test_we_heavy_answer_is_flagged_with_the_words():
              "and my teammate built the serving layer. We shipped it behind a flag and I "
              "watched precision every day.")
     mine = score_structure(owned)
-    assert (mine.i_count, mine.we_count) == (6, 1) and not mine.ownership_flag
+    counts = (len(re.findall(r"\bI\b", owned)), len(re.findall(r"\bwe\b", owned, re.I)))
+    assert (mine.i_count, mine.we_count) == counts and not mine.ownership_flag
 
 
 def test_technology_names_without_a_why_are_flagged():
@@ -256,8 +268,7 @@ def test_technology_names_without_a_why_are_flagged():
     ],
 )
 def test_reasons_next_to_a_name(text, justified):
-    (term,) = find_terms(text).tech
-    assert term.text == "Redis"
+    term = next(t for t in find_terms(text).tech if t.text == "Redis")
     assert term.justified is justified
 
 
@@ -278,8 +289,10 @@ def test_star_answer():
     report = score_structure(timed(STAR), "star")
     assert report.covered == ("situation", "task", "action", "result")
     assert "reason given at" in findings_of(report, "action")
-    # a figure next to an impact word is the one worth quoting back
-    assert [t.text for t in find_terms(STAR).metric] == ["6%", "ten percent"]
+    # a figure next to an impact word is the one worth quoting back, as a phrase;
+    # "launch to ten percent of traffic" is a plan, not a result
+    assert [t.text for t in find_terms(STAR).metric] == [
+        "a week later improved click-through by 6%"]
     sail = score_structure(STAR + " Looking back, I learned to raise quality risks earlier.",
                            "sail")
     assert sail.covered == ("situation", "action", "impact", "learning")

@@ -180,6 +180,7 @@ class ProbeAsked(Event):
     cut_in: bool = False  # the interviewer interrupted at the hard budget
     soft_budget_s: float | None = None  # the answer's warning and cut-in times
     budget_s: float | None = None
+    target: dict | None = None  # the claim it is aimed at: {"text", "start"} (Probe.target)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,15 @@ def register(sub) -> None:
         help="the question that was answered (an id from prompts/questions.toml; "
         "default: a project deep dive)",
     )
+    p.add_argument(
+        "--asked",
+        action="append",
+        default=[],
+        metavar="PROBE",
+        help="the probe this answer replies to, word for word (repeat for the earlier "
+        "probes, oldest first): the next probes follow up on the reply - an evasive "
+        "answer is pressed once more, a new failure is dug into, a real answer moves on",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument(
         "--model",
@@ -62,19 +71,22 @@ def run(args: argparse.Namespace) -> int:
             "analyze needs either an AUDIO file or --text FILE (see voice-interview analyze --help)"
         )
     question = _question(args.question)
+    asked = [a for a in args.asked if a.strip()]
+    if len(asked) != len(args.asked):
+        raise UsageError("--asked needs the words of the probe that was asked")
     if args.audio:
         from voice_interview.checks import check_whisper_model
 
         check_whisper_model(args.model)  # before the file is opened
     if args.text:
-        doc = analyze_text(args.text, question)
+        doc = analyze_text(args.text, question, asked)
         if args.json:
             _dump(doc)
         else:
             sys.stdout.write(format_text_report(doc))
         return 0
     result = analyze_path(args.audio, args.model, overview=args.overview, show_progress=True)
-    result.extra.update(interviewer_view(result.words, question))
+    result.extra.update(interviewer_view(result.words, question, asked))
     if args.save:
         from voice_interview.session.store import save_analysis
 
@@ -101,14 +113,17 @@ def _question(qid: str | None):
     return bank.get(qid) if qid else bank.default("deep-dive")
 
 
-def interviewer_view(transcript, question) -> dict:
-    """The "structure" and "probes" sections: rubric coverage and the next 3 probes."""
+def interviewer_view(transcript, question, asked=()) -> dict:
+    """The "structure" and "probes" sections: rubric coverage and the next 3 probes.
+
+    ``asked``: the probes this answer replies to, oldest first.
+    """
     from voice_interview.interviewer.planner import analyze_answer
 
-    return analyze_answer(transcript, question)
+    return analyze_answer(transcript, question, asked=list(asked))
 
 
-def analyze_text(path: str, question) -> dict:
+def analyze_text(path: str, question, asked=()) -> dict:
     """The analyze JSON for a plain-text transcript: audio, words and pacing are null."""
     from pathlib import Path
 
@@ -138,7 +153,7 @@ def analyze_text(path: str, question) -> dict:
         doc["feedback"].append(
             {"kind": "no_speech", "severity": "flag", "message": "The transcript is empty."}
         )
-    doc.update(interviewer_view(text, question))
+    doc.update(interviewer_view(text, question, asked))
     return doc
 
 
@@ -199,6 +214,10 @@ def _interviewer_lines(doc: dict) -> list[str]:
         lines += ["", "What an interviewer would ask next"]
         for i, probe in enumerate(doc["probes"], 1):
             lines.append(f"  {i}. {probe['text']}")
+            target = probe.get("target")
+            if target:
+                when = "" if target.get("start") is None else f" at {target['start']:.1f} s"
+                lines.append(f"     (about{when}: \"{target['text']}\")")
     return lines
 
 

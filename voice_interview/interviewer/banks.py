@@ -14,13 +14,20 @@ import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from voice_interview.errors import ConfigError, UsageError
+from voice_interview.interviewer.datafiles import (  # noqa: F401 (re-exported)
+    Entry,
+    check_unique,
+    choices_text,
+    entries,
+    header_lines,
+    table_line,
+)
+from voice_interview.interviewer.types import FAMILY_IDS
 from voice_interview.resources import data_dir, load_toml
 
 CATEGORIES = ("deep-dive", "behavioral", "technical", "intro")
-FAMILY_IDS = ("context", "decisions", "debugging", "evaluation", "reflection", "ownership")
 TERM_KINDS = ("tech", "choice", "metric", "problem", "team", "topic")
 PROBE_POLICIES = ("progressive", "after-talk", "one-story", "screen")
 SIGNALS = (
@@ -36,173 +43,6 @@ QUESTIONS_FILE = "questions.toml"
 PROBES_FILE = "probes.toml"
 FORMATS_FILE = "formats.toml"
 LLM_PROMPT_FILE = "llm_interviewer.toml"
-
-_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
-
-
-# ---------------------------------------------------------------------------
-# Validation helpers (also used by rubric.py)
-
-
-def header_lines(path: Path, table: str) -> list[int]:
-    """Line numbers of each ``[[table]]`` header, in file order."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return []
-    pattern = re.compile(r"^[ \t]*\[\[[ \t]*" + re.escape(table) + r"[ \t]*\]\]", re.MULTILINE)
-    return [text.count("\n", 0, m.start()) + 1 for m in pattern.finditer(text)]
-
-
-def table_line(path: Path, table: str) -> int | None:
-    """Line number of a ``[table]`` header, or None."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    m = re.search(r"^[ \t]*\[[ \t]*" + re.escape(table) + r"[ \t]*\]", text, re.MULTILINE)
-    return text.count("\n", 0, m.start()) + 1 if m else None
-
-
-def _choices(values: Iterable[str]) -> str:
-    return ", ".join(values)
-
-
-class Entry:
-    """One table of a data file, read field by field.
-
-    Every problem becomes a ``ConfigError`` that names the file, the line and
-    the entry (by id when it has one, else by position).
-    """
-
-    def __init__(self, path: Path, kind: str, index: int, line: int | None, raw: Any):
-        self.path = path
-        self.line = line
-        self.label = f"{kind} #{index + 1}"
-        if not isinstance(raw, dict):
-            raise self.error(f"must be a table, not {type(raw).__name__}")
-        self.raw: dict[str, Any] = raw
-        ident = raw.get("id")
-        if isinstance(ident, str) and ident:
-            self.label = f"{kind} '{ident}'"
-
-    def error(self, message: str) -> ConfigError:
-        where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        return ConfigError(f"{where}: {self.label}: {message}")
-
-    def allow(self, keys: Iterable[str]) -> None:
-        keys = tuple(keys)
-        unknown = sorted(set(self.raw) - set(keys))
-        if unknown:
-            raise self.error(f"unknown field '{unknown[0]}' (expected: {_choices(keys)})")
-
-    def _get(self, key: str, required: bool) -> Any:
-        if key not in self.raw and required:
-            raise self.error(f"missing field '{key}'")
-        return self.raw.get(key)
-
-    def text(self, key: str, *, required: bool = True, choices: Iterable[str] | None = None,
-             ident: bool = False) -> Any:
-        """A non-empty string (None when optional and absent)."""
-        value = self._get(key, required)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise self.error(f"'{key}' must be non-empty text")
-        value = value.strip()
-        if ident and not _ID.match(value):
-            raise self.error(f"'{key}' = '{value}' is not a valid id "
-                             "(lower-case letters, digits, '-' or '_')")
-        if choices is not None:
-            choices = tuple(choices)
-            if value not in choices:
-                raise self.error(f"unknown {key} '{value}' (expected one of: "
-                                 f"{_choices(choices)})")
-        return value
-
-    def integer(self, key: str, lo: int, hi: int, *, required: bool = True) -> Any:
-        value = self._get(key, required)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-            raise self.error(f"'{key}' must be a whole number from {lo} to {hi}")
-        return value
-
-    def number(self, key: str, *, required: bool = True, lo: float = 0.0,
-               strict: bool = True) -> Any:
-        """A number above ``lo`` (or at least ``lo`` when not ``strict``)."""
-        value = self._get(key, required)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(f"'{key}' must be a number")
-        if value < lo or (strict and value == lo):
-            raise self.error(f"'{key}' must be {'greater than' if strict else 'at least'} "
-                             f"{lo:g}")
-        return float(value)
-
-    def texts(self, key: str, *, required: bool = True, choices: Iterable[str] | None = None,
-              nonempty: bool = True) -> tuple[str, ...]:
-        """A list of non-empty strings (empty tuple when optional and absent)."""
-        value = self._get(key, required)
-        if value is None:
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
-                                                  for v in value):
-            raise self.error(f"'{key}' must be a list of non-empty text")
-        if nonempty and not value:
-            raise self.error(f"'{key}' must not be empty")
-        items = tuple(v.strip() for v in value)
-        if choices is not None:
-            choices = tuple(choices)
-            for item in items:
-                if item not in choices:
-                    raise self.error(f"unknown {key} entry '{item}' (expected one of: "
-                                     f"{_choices(choices)})")
-        return items
-
-    def span(self, key: str, *, required: bool = True) -> Any:
-        """``[min, max]`` seconds with 0 < min <= max, as a tuple."""
-        value = self._get(key, required)
-        if value is None:
-            return None
-        ok = (
-            isinstance(value, list)
-            and len(value) == 2
-            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-            and 0 < value[0] <= value[1]
-        )
-        if not ok:
-            raise self.error(f"'{key}' must be [min, max] seconds with 0 < min <= max")
-        return (float(value[0]), float(value[1]))
-
-
-
-
-def entries(path: Path, data: dict, key: str, table: str | None = None,
-            kind: str | None = None) -> list[Entry]:
-    """The ``[[key]]`` tables of a parsed file, each wrapped in an ``Entry``."""
-    raw = data.get(key)
-    if raw is None:
-        raise ConfigError(f"{path}: no [[{table or key}]] entries")
-    if not isinstance(raw, list):
-        raise ConfigError(f"{path}: '{key}' must be a list of [[{table or key}]] tables")
-    lines = header_lines(path, table or key)
-    return [
-        Entry(path, kind or key, i, lines[i] if i < len(lines) else None, item)
-        for i, item in enumerate(raw)
-    ]
-
-
-def check_unique(items: Iterable[Entry], field_name: str = "id") -> None:
-    seen: dict[str, Entry] = {}
-    for item in items:
-        value = item.raw.get(field_name)
-        if value in seen:
-            first = seen[value]
-            raise item.error(f"duplicate {field_name} '{value}' (first at line {first.line})")
-        seen[value] = item
-
 
 def _default_path(name: str) -> Path:
     return data_dir("prompts") / name
@@ -323,7 +163,7 @@ class QuestionBank:
     def by_category(self, category: str) -> tuple[Question, ...]:
         if category not in CATEGORIES:
             raise UsageError(f"unknown question category '{category}'; "
-                             f"expected one of: {_choices(CATEGORIES)}")
+                             f"expected one of: {choices_text(CATEGORIES)}")
         return tuple(q for q in self.questions if q.category == category)
 
     def by_format(self, format_id: str) -> tuple[Question, ...]:
@@ -367,7 +207,7 @@ def load_question_bank(path: Path | None = None, *, formats: Iterable[str] | Non
         category = e.text("category", choices=CATEGORIES)
         signal = e.text("signal", required=False, choices=SIGNALS)
         if category == "behavioral" and signal is None:
-            raise e.error(f"behavioral questions need a 'signal' ({_choices(SIGNALS)})")
+            raise e.error(f"behavioral questions need a 'signal' ({choices_text(SIGNALS)})")
         if category != "behavioral" and signal is not None:
             raise e.error("only behavioral questions take a 'signal'")
         questions.append(Question(
@@ -400,6 +240,7 @@ class Wording:
     term: str | None = None  # kind of term quoted, when text has {term}
     part: str | None = None  # rubric part this wording opens
     rubrics: tuple[str, ...] = ()  # rubrics it suits; empty = all
+    press: bool = False  # only for pressing once more on an evasive reply
     pattern: re.Pattern = field(compare=False, repr=False, default=None)  # type: ignore
 
     def __post_init__(self) -> None:
@@ -449,6 +290,13 @@ def _placeholders(entry: Entry, key: str, text: str) -> set[str]:
     return names
 
 
+def _flag(entry: Entry, key: str) -> bool:
+    value = entry.raw.get(key, False)
+    if not isinstance(value, bool):
+        raise entry.error(f"'{key}' must be true or false")
+    return value
+
+
 def load_probe_families(path: Path | None = None, *, parts: Iterable[str] | None = None,
                         rubrics: Iterable[str] | None = None) -> dict[str, ProbeFamily]:
     """Load prompts/probes.toml: the six families, each with its wordings by level.
@@ -478,11 +326,11 @@ def load_probe_families(path: Path | None = None, *, parts: Iterable[str] | None
     missing = [f for f in FAMILY_IDS if f not in meta]
     if missing:
         raise ConfigError(f"{path}: probe family '{missing[0]}' is missing "
-                          f"(all of {_choices(FAMILY_IDS)} are needed)")
+                          f"(all of {choices_text(FAMILY_IDS)} are needed)")
     by_family: dict[str, list[Wording]] = {f: [] for f in FAMILY_IDS}
     seen_text: dict[str, Entry] = {}
     for e in entries(path, data, "probe"):
-        e.allow(("family", "level", "text", "term", "part", "rubrics"))
+        e.allow(("family", "level", "text", "term", "part", "rubrics", "press"))
         family = e.text("family", choices=FAMILY_IDS)
         e.label = f"probe #{e.label.split('#')[-1]} ({family})"
         text = " ".join(e.text("text").split())
@@ -492,7 +340,7 @@ def load_probe_families(path: Path | None = None, *, parts: Iterable[str] | None
                           "(only {term} is allowed)")
         term = e.text("term", required=False, choices=TERM_KINDS)
         if "term" in names and term is None:
-            raise e.error(f"a wording with {{term}} needs 'term' ({_choices(TERM_KINDS)})")
+            raise e.error(f"a wording with {{term}} needs 'term' ({choices_text(TERM_KINDS)})")
         if term is not None and "term" not in names:
             raise e.error("'term' is set but the text has no {term}")
         if text.lower() in seen_text:
@@ -506,6 +354,7 @@ def load_probe_families(path: Path | None = None, *, parts: Iterable[str] | None
             term=term,
             part=e.text("part", required=False, choices=part_ids),
             rubrics=e.texts("rubrics", required=False, choices=rubric_ids),
+            press=_flag(e, "press"),
         )
         by_family[family].append(wording)
     families: dict[str, ProbeFamily] = {}
@@ -561,7 +410,7 @@ def load_llm_prompt(path: Path | None = None) -> LLMPrompt:
     unknown = sorted(names - set(LLM_PLACEHOLDERS))
     if unknown:
         raise e.error(f"unknown placeholder '{{{unknown[0]}}}' (allowed: "
-                      f"{_choices('{' + n + '}' for n in LLM_PLACEHOLDERS)})")
+                      f"{choices_text('{' + n + '}' for n in LLM_PLACEHOLDERS)})")
     absent = [n for n in LLM_REQUIRED if n not in names]
     if absent:
         raise e.error(f"the prompt never uses '{{{absent[0]}}}'")

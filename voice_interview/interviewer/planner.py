@@ -11,7 +11,14 @@ into a ``Probe`` from prompts/probes.toml:
   "we" far outnumbering "I" (ownership), no numbers at all (evaluation);
 - follow a new thread the last answer opened (a failure, an unexplained
   choice, a figure) into the branch that fits it;
-- otherwise a branch the rubric suggests exploring (its ``explore`` list).
+- otherwise a branch the rubric suggests exploring (its ``explore`` list);
+- when the answer replies to a probe (followups.py): press a dodge once more on
+  the same branch, follow a new failure into debugging, move on after a real
+  answer.
+
+Probes quote the claim's own phrase and carry it as ``Probe.target``; a
+wording written for a part the candidate covered is not used, and a tool the
+candidate was moving away from is never quoted as a choice.
 
 Each move has a score (constants below); the highest wins, and the reason
 given with the probe says which move it was and which words triggered it.
@@ -40,17 +47,29 @@ from voice_interview.interviewer.banks import (
     Wording,
     load_probe_families,
 )
+from voice_interview.interviewer.claims import Claim
+from voice_interview.interviewer.followups import (
+    PRESS_MARK,
+    _first_new,
+    _rel,
+    _said,
+    _target,
+    _term_for,
+    first_start,
+    guess_family,
+    reply_kind,
+)
 from voice_interview.interviewer.rubric import (
     AnswerTerms,
     Rubric,
     RubricSet,
     StructureReport,
     Term,
-    find_terms,
     load_rubrics,
+    read_answer,
     score_structure,
 )
-from voice_interview.interviewer.types import Probe
+from voice_interview.interviewer.types import Probe, ProbeTarget
 
 DEFAULT_RUBRIC = "deep_dive"
 
@@ -64,6 +83,10 @@ SCORE_NO_NUMBERS = 34.0  # no numbers anywhere
 SCORE_FOLLOW = 30.0  # the last answer raised a new problem or unexplained choice
 SCORE_FOLLOW_METRIC = 18.0  # ... or a new figure (below a missing weight-2 part)
 SCORE_FALLBACK = 5.0  # a family the rubric suggests exploring (its `explore` list)
+SCORE_PRESS = 60.0  # the reply dodged the probe it answers: press once more
+SCORE_NEW_FAILURE = 55.0  # the reply revealed a new failure: move to debugging
+ANSWERED_PENALTY = 24.0  # the reply answered its probe: move on rather than dig there
+PLUMBING_PENALTY = 22.0  # a framework named without a reason, while better claims exist
 
 CLOSING = Probe(
     family="reflection",
@@ -104,6 +127,8 @@ class _Candidate:
     reason: str
     part: str | None = None  # rubric part to open
     term: Term | None = None  # the term that motivated it (quoted if a wording fits)
+    press: bool = False  # use a wording made for pressing an evasive reply
+    target: Claim | None = None  # the claim it is aimed at when no term is quoted
 
 
 def _question_text(question: Any) -> str:
@@ -149,6 +174,18 @@ class ProbePlanner:
         counts = Counter(p.family for p in asked if p != CLOSING)
         return {f: counts.get(f, 0) for f in FAMILY_IDS}
 
+    def probe_for(self, text: str) -> Probe:
+        """A probe asked by someone else, known only by its words (``analyze --asked``).
+
+        Its family is the family of the wording it was made from, or guessed
+        from its words when it matches none.
+        """
+        text = " ".join(text.split())
+        for w in self._wordings:
+            if w.matches(text):
+                return Probe(w.family, text, PRESS_MARK if w.press else "asked before")
+        return Probe(guess_family(text), text, "asked before")
+
     def used_wordings(self, asked: Sequence[Probe]) -> set[str]:
         """Keys of the wordings already spoken (a quoted wording matches any term)."""
         used = set()
@@ -160,24 +197,33 @@ class ProbePlanner:
 
     def next_probes(self, question: Any, transcript: str | Sequence[Any],
                     report: StructureReport, asked: Sequence[Probe] = (),
-                    n: int = 3) -> list[Probe]:
+                    n: int = 3, *, gaps: bool = True) -> list[Probe]:
         """The next ``n`` probes, best first, from distinct families when possible.
 
         ``transcript`` is the candidate's latest answer (terms are quoted from
         it); ``report`` scores everything the candidate has said so far;
         ``asked`` are the probes already asked in this session, oldest first.
-        Returns fewer (or none) when the planned probes run out.
+        Returns fewer (or none) when the planned probes run out. ``gaps=False``
+        leaves out the moves that open uncovered parts (when ``report`` only
+        holds a reply to a probe, the parts told before it are unknown).
+
+        When ``asked`` is not empty the latest answer is read as the reply to
+        the last probe: a dodge is pressed once more on the same branch, a new
+        failure moves to debugging, a real answer moves on.
         """
         if n <= 0:
             return []
-        terms = find_terms(transcript, self.rubrics)
+        terms, claims = read_answer(transcript, self.rubrics, report.rubric)
+        start0 = first_start(transcript)
         depth = self.depth(asked)
         used = self.used_wordings(asked)
         spoken = {_squash(p.text) for p in asked}
         spoken.add(_squash(_question_text(question)))
         history = " ".join(spoken)
         rubric = self.rubrics.get(report.rubric)
-        candidates = self._candidates(rubric, report, terms, depth, asked, history, used)
+        candidates = self._candidates(rubric, report, terms, depth, asked, history, used,
+                                      claims, gaps)
+        covered = set(report.covered)
         candidates.sort(key=lambda c: (-c.score, c.kind, FAMILY_IDS.index(c.family), c.level))
 
         out: list[Probe] = []
@@ -187,7 +233,8 @@ class ProbePlanner:
                     return out
                 if distinct and any(p.family == c.family for p in out):
                     continue
-                probe = self._realize(c, terms, used, spoken, history, rubric, len(asked))
+                probe = self._realize(c, terms, used, spoken, history, rubric, len(asked),
+                                      start0, covered)
                 if probe is not None:
                     out.append(probe)
         return out
@@ -196,29 +243,57 @@ class ProbePlanner:
 
     def _candidates(self, rubric: Rubric, report: StructureReport, terms: AnswerTerms,
                     depth: dict[str, int], asked: Sequence[Probe], history: str,
-                    used: set[str]) -> list[_Candidate]:
+                    used: set[str], claims: Sequence[Claim] = (),
+                    gaps: bool = True) -> list[_Candidate]:
         open_ = [f for f in FAMILY_IDS if depth[f] < self.max_depth]
         out: list[_Candidate] = []
 
         def title(family: str) -> str:
             return self.families[family].title.lower()
 
-        # Go one level deeper on the current branch.
+        # The latest answer as a reply to the last probe.
         current = asked[-1].family if asked else None
+        reply = reply_kind(asked[-1], claims, terms, report.words) if asked else None
+        if reply is not None and reply[0] == "dodged" and current in open_ \
+                and PRESS_MARK not in self.probe_for(asked[-1].text).reason \
+                and PRESS_MARK not in asked[-1].reason:
+            d = depth[current]
+            out.append(_Candidate(
+                SCORE_PRESS, DEEPER, current, d + 1,
+                f"one level deeper on {title(current)} (level {d + 1} of {self.max_depth}); "
+                f'{PRESS_MARK}: the reply to "{asked[-1].text}" gave no real answer '
+                f'("{reply[1].text}")', press=True, target=reply[1]))
+        if reply is not None and reply[0] == "failure" and "debugging" in open_ \
+                and "debugging" in rubric.explore:
+            t = next((t for t in terms.problem if not _said(t, history)), None)
+            if t is not None:
+                out.append(_Candidate(SCORE_NEW_FAILURE, FOLLOW, "debugging",
+                                      depth["debugging"] + 1,
+                                      f'the reply brought up a new failure: "{t.text}"',
+                                      term=t))
+
+        # Go one level deeper on the current branch.
         if current in open_:
             d = depth[current]
             term = self._quotable(current, d + 1, rubric.id, terms, history, used)
             score = SCORE_DEEPER - DEEPER_STEP * (d - 1) + self.deepen_bonus
             score += SCORE_QUOTABLE if term is not None else 0.0
+            why = ""
+            if reply is not None and reply[0] == "answered":
+                score -= ANSWERED_PENALTY
+                why = "; the reply answered it, so other branches come first"
             out.append(_Candidate(score, DEEPER, current, d + 1,
                                   f"one level deeper on {title(current)} "
-                                  f"(level {d + 1} of {self.max_depth})", term=term))
+                                  f"(level {d + 1} of {self.max_depth}){why}", term=term))
 
         # Clear signals, each opening a new branch.
         unbacked = [t for t in terms.of_kind("choice") if not _said(t, history)]
+        unbacked.sort(key=lambda t: t.plumbing)  # a framework last
         if unbacked and depth["decisions"] == 0:
             t = unbacked[0]
-            out.append(_Candidate(SCORE_TECH_WITHOUT_WHY, SIGNAL, "decisions", 1,
+            weighty = any(c.kind in ("decision", "failure", "result") for c in claims)
+            score = SCORE_TECH_WITHOUT_WHY - (PLUMBING_PENALTY if t.plumbing and weighty else 0)
+            out.append(_Candidate(score, SIGNAL, "decisions", 1,
                                   f'"{t.text}" was named without a reason', term=t))
         if report.ownership_flag and depth["ownership"] == 0:
             out.append(_Candidate(
@@ -233,14 +308,17 @@ class ProbePlanner:
         for family, kind, base in _FOLLOW:
             if family == current or family not in open_ or family not in rubric.explore:
                 continue
-            t = _first_new(terms, (kind,), history)
+            # a failure already traced, a result with its baseline: nothing to ask
+            t = next((t for t in terms.of_kind(kind)
+                      if not _said(t, history) and not (kind != "choice" and t.justified)),
+                     None)
             if t is not None:
                 d = depth[family]
                 out.append(_Candidate(base - DEEPER_STEP * d, FOLLOW, family, d + 1,
                                       f'the last answer brought up "{t.text}"', term=t))
 
         # The biggest uncovered parts of the rubric.
-        for part in report.gaps():
+        for part in report.gaps() if gaps else ():
             if part.probe not in open_:
                 continue
             if part.id == rubric.early_impact_part and report.impact is not None:
@@ -251,12 +329,16 @@ class ProbePlanner:
                 f"{part.title.lower()} not covered yet (weight {part.weight}): "
                 f"{rubric.part(part.id).missing}", part=part.id))
 
-        # Branches this kind of answer deserves, in the rubric's order.
+        # Branches this kind of answer deserves, in the rubric's order; a branch
+        # whose parts the candidate already covered comes after the others.
+        told = {p.probe for p in rubric.parts} - {p.probe for p in report.gaps()}
         for rank, family in enumerate(rubric.explore):
             if family in open_:
                 d = depth[family]
                 why = "not explored yet" if d == 0 else f"back to it at level {d + 1}"
-                out.append(_Candidate(SCORE_FALLBACK - 0.5 * rank - d, FALLBACK, family, d + 1,
+                late = len(rubric.explore) if family in told and d == 0 else 0
+                out.append(_Candidate(SCORE_FALLBACK - 0.5 * (rank + late) - d, FALLBACK,
+                                      family, d + 1,
                                       f"{title(family)}: {why}",
                                       term=self._quotable(family, d + 1, rubric.id, terms,
                                                           history, used)))
@@ -268,7 +350,7 @@ class ProbePlanner:
         for w in self.families[family].wordings:
             if (w.level == level and w.quotes and w.part is None and w.key not in used
                     and w.fits(rubric_id)):
-                term = _term_for(w.term, None, terms, history)
+                term = _term_for(w.term, None, terms, history, level == 1)
                 if term is not None:
                     return term
         return None
@@ -276,20 +358,32 @@ class ProbePlanner:
     # -- wording -------------------------------------------------------------
 
     def _realize(self, c: _Candidate, terms: AnswerTerms, used: set[str], spoken: set[str],
-                 history: str, rubric: Rubric, n_asked: int) -> Probe | None:
+                 history: str, rubric: Rubric, n_asked: int,
+                 start0: float | None = None, covered: set[str] = frozenset()) -> Probe | None:
         """Pick an unused wording for a candidate: part-specific, quoting, then plain."""
         family = self.families[c.family]
         parts = {p.id for p in rubric.parts}
         levels = [c.level, *range(c.level + 1, MAX_LEVEL + 1), *range(c.level - 1, 0, -1)]
+        if c.press:
+            press = [w for w in family.wordings if w.press and w.key not in used]
+            pool = [w for w in press if _squash(w.text) not in spoken]
+            if pool:
+                rng = random.Random(f"{self.seed}:{c.family}:press:{n_asked}")
+                wording = rng.choice(sorted(pool, key=lambda w: w.key))
+                used.add(wording.key)
+                return Probe(c.family, wording.text, c.reason,
+                             target=_target(c.target, start0))
         for lv in levels:
+            # never a wording made to ask for a part the candidate already covered
             pool = [w for w in family.wordings
-                    if w.level == lv and w.key not in used and w.fits(rubric.id)]
+                    if w.level == lv and w.key not in used and w.fits(rubric.id) and not w.press
+                    and (w.part is None or w.part == c.part or w.part not in covered)]
             if not pool:
                 continue
             quotable: list[tuple[Wording, Term]] = []
             for w in pool:
                 if w.quotes and (c.part is None or w.part in (None, c.part)):
-                    term = _term_for(w.term, c.term, terms, history)
+                    term = _term_for(w.term, c.term, terms, history, lv == 1)
                     if term is not None:
                         quotable.append((w, term))
             targeted = [(w, None) for w in pool if c.part and w.part == c.part and not w.quotes]
@@ -309,33 +403,12 @@ class ProbePlanner:
                 reason = c.reason
                 if term is not None and f'"{term.text}"' not in reason:
                     reason += f'; quoting "{term.text}" from the answer'
-                return Probe(c.family, wording.render(term.text if term else None), reason)
+                aim = term or c.term
+                target = (ProbeTarget(aim.text, _rel(aim.evidence.start, start0))
+                          if aim is not None else _target(c.target, start0))
+                return Probe(c.family, wording.render(term.text if term else None), reason,
+                             target=target)
         return None
-
-
-def _said(term: Term, history: str) -> bool:
-    return term.text.lower() in history
-
-
-def _first_new(terms: AnswerTerms, kinds: Sequence[str], history: str) -> Term | None:
-    for kind in kinds:
-        for t in terms.of_kind(kind):
-            if not _said(t, history):
-                return t
-    return None
-
-
-def _term_for(kind: str | None, preferred: Term | None, terms: AnswerTerms,
-              history: str) -> Term | None:
-    """A term of ``kind`` not quoted before, the candidate's own term first."""
-    if kind is None:
-        return None
-    if preferred is not None and not _said(preferred, history) and (
-        kind in ("topic", preferred.kind)
-        or (kind == "choice" and preferred.kind == "tech" and not preferred.justified)
-    ):
-        return preferred
-    return _first_new(terms, (kind,), history)
 
 
 # ---------------------------------------------------------------------------
@@ -462,18 +535,22 @@ class PlannerSession:
 
 def analyze_answer(transcript: str | Sequence[Any], question: Any = None, *,
                    rubric_id: str | None = None, seed: int = 0, n: int = 3,
-                   planner: ProbePlanner | None = None) -> dict:
+                   planner: ProbePlanner | None = None, asked: Sequence[str] = ()) -> dict:
     """The "structure" and "probes" sections of the analyze JSON for one answer.
 
     ``transcript`` is timed words (start/seconds filled in) or plain text
     (start/seconds null). The probes are the next ``n`` the planner would ask,
-    best first.
+    best first. ``asked``: the probes this answer replies to, oldest first
+    (``analyze --asked``); the answer is then planned as a reply to the last,
+    the way the live session does, and parts it does not cover are not asked
+    for (what was said before it is unknown).
     """
     planner = planner or ProbePlanner(seed=seed)
     rubric = rubric_id or _rubric_of(question)
     report = score_structure(transcript, rubric, rubrics=planner.rubrics)
-    probes = planner.next_probes(question, transcript, report, (), n)
+    before = [planner.probe_for(text) for text in asked if text.strip()]
+    probes = planner.next_probes(question, transcript, report, before, n, gaps=not before)
     return {
         "structure": report.to_json(),
-        "probes": [{"family": p.family, "text": p.text, "reason": p.reason} for p in probes],
+        "probes": [p.to_json() for p in probes],
     }

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+# The six probe families (prompts/probes.toml), in their usual order.
+FAMILY_IDS = ("context", "decisions", "debugging", "evaluation", "reflection", "ownership")
+
 
 @dataclass(frozen=True)
 class ProbeTarget:

@@ -449,8 +449,11 @@ class PracticeSession:
                 probe = self.planner.next_probe(self.question, words or text)
         prepared = self._take_prepared(answer, probe.text)
         depth = self.planner.depth.get(probe.family, 1)
+        target = probe.target
         info = {"family": probe.family, "text": probe.text, "reason": probe.reason,
-                "source": probe.source, "depth": depth, "cut_in": cut_in}
+                "source": probe.source, "depth": depth, "cut_in": cut_in,
+                "target": None if target is None else {"text": target.text,
+                                                       "start": target.start}}
         self._probes.append(info)
         turn = self._turn_settings_for("probe")
         self._emit(ProbeAsked(self.now, **info, soft_budget_s=turn.soft_budget_s,
