@@ -26,11 +26,12 @@ from voice_interview.interviewer.llm import (
     NOT_INSTALLED,
     InterviewerPrompt,
     LLMInterviewer,
+    excerpt,
     redact,
 )
 from voice_interview.interviewer.planner import PlannerSession
 from voice_interview.interviewer.rubric import score_structure
-from voice_interview.interviewer.types import Probe
+from voice_interview.interviewer.types import Probe, ProbeTarget
 from voice_interview.interviewer.validate import validate_probe, validate_sentence
 
 fault_server = llm_server.fault_server  # fixtures
@@ -155,17 +156,35 @@ def test_redact_hides_keys(monkeypatch):
 # The prompt
 
 
-def test_prompt_holds_question_gaps_persona_and_fenced_transcript():
+def test_prompt_holds_the_planners_move_and_the_words_near_its_target():
     prompt = InterviewerPrompt.load()
-    messages = prompt.messages(QUESTION, INJECTION, ["impact", "reflection"],
-                               ["How did you know it worked?"])
+    move = Probe(family="evaluation", text="How did you measure the latency?",
+                 reason="a number without a baseline",
+                 target=ProbeTarget("Latency went from minutes to under two seconds", 12.0))
+    messages = prompt.messages(QUESTION, TRANSCRIPT + " " + INJECTION, ["impact"],
+                               ["Why Kafka?"], move, depth=2)
     system, user = messages[0]["content"], messages[-1]["content"]
-    assert QUESTION in system
-    assert "impact" in system and "reflection" in system
-    assert "How did you know it worked?" in system
     assert prompt.persona.strip()[:40] in system
-    # The candidate's words go to the user turn only, never into the instructions.
-    assert "favourite colour" not in system and "favourite colour" in user
+    # Per-turn material goes after the fixed instructions: the system message is the
+    # same for every turn and every answer, so the server's prompt cache keeps it.
+    other = prompt.messages("Another question?", "Other words.", [], [], None)
+    assert other[0]["content"] == system
+    assert QUESTION in user and "Why Kafka?" in user
+    assert "evaluation" in user and "a number without a baseline" in user
+    assert "How did you measure the latency?" in user and "follow-up number 2" in user
+    assert "under two seconds" in user
+    # Only the words near the target, not the whole answer: reading is the cost.
+    assert "ingestion service" not in user and "favourite colour" not in user
+
+
+def test_without_a_target_the_last_sentences_are_the_excerpt():
+    move = Probe(family="decisions", text="Why Kafka?", reason="a choice without a reason")
+    user = InterviewerPrompt.load().messages(QUESTION, INJECTION, [], [], move)[-1]["content"]
+    assert "favourite colour" in user and "three months" in user  # fenced as data
+    assert "favourite colour" not in InterviewerPrompt.load().messages(
+        QUESTION, INJECTION, [], [], move)[0]["content"]
+    assert excerpt("One. Two. Three.", None) == "Two. Three."
+    assert excerpt("One. Two <b>. Three.", "Two") == "One. Two (b)."
 
 
 # ---------------------------------------------------------------------------
@@ -187,8 +206,24 @@ def test_a_good_streamed_reply_is_used_and_the_first_sentence_comes_early(fault_
     assert not fault_server.gate_timed_out.is_set()
     assert probe.source == "llm"
     assert probe.text == "That makes sense. Why did you pick Kafka over a plain task queue?"
-    assert probe.family == "decisions"
-    assert "decisions" in probe.reason
+    assert probe.family == "decisions"  # a plain planner gives no move to keep: guessed
+    assert probe.reason == f"{PLANNED.reason}; worded by openai/good"
+
+
+def test_the_llm_words_the_planners_move(fault_server):
+    """The planner decides (family, target, reason), the LLM speaks: its question
+    keeps the move's family and target, and the move is in the request."""
+    session = PlannerSession()
+    move = session.preview(QUESTION, TRANSCRIPT)
+    fault_server.scripts["word"] = Script(chunks=("What did latency look like before Kafka?",))
+    llm = LLMInterviewer("openai/word", api_base=fault_server.url, fallback=session)
+    llm.check()
+    probe = llm.ask(QUESTION, TRANSCRIPT, [], session.asked)
+    assert probe.source == "llm" and probe.text == "What did latency look like before Kafka?"
+    assert probe.family == move.family and probe.target == move.target
+    assert probe.reason.startswith(move.reason)
+    user = fault_server.requests[-1]["body"]["messages"][-1]["content"]
+    assert move.text in user and move.family in user
 
 
 def test_a_planner_session_stays_in_step(fault_server):
@@ -215,7 +250,7 @@ def test_reading_stops_at_the_first_question(fault_server):
     probe = llm.ask(QUESTION, TRANSCRIPT, [], [])
     assert probe.source == "llm"
     assert probe.text == "How did you test the consumers?"
-    assert planner.calls == []
+    assert planner.calls == [(QUESTION, TRANSCRIPT)]  # the planner decided the move
 
 
 def test_a_server_that_never_answers_times_out_to_the_planner(fault_server):
@@ -402,7 +437,7 @@ def test_without_litellm_the_planner_takes_over():
         sys.meta_path.insert(0, Block())
         from voice_interview.errors import LLMError
         from voice_interview.interviewer.llm import LLMInterviewer
-        from voice_interview.interviewer.types import Probe
+        from voice_interview.interviewer.types import Probe, ProbeTarget
         planned = Probe("context", "What was your part in it?", "planner")
         llm = LLMInterviewer("ollama/llama3.2", fallback=lambda: planned)
         probe = llm.ask("Q", "some answer", [], [])
@@ -483,7 +518,7 @@ def test_nothing_leaves_loopback(llama_server):
             return real_gai(host, *args, **kwargs)
         socket.getaddrinfo = getaddrinfo
         from voice_interview.interviewer.llm import LLMInterviewer
-        from voice_interview.interviewer.types import Probe
+        from voice_interview.interviewer.types import Probe, ProbeTarget
         planned = Probe("context", "What was your part in it?", "planner")
         llm = LLMInterviewer("openai/gemma3", api_base={llama_server!r}, timeout_s=20.0,
                              fallback=lambda: planned)

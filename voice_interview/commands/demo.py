@@ -30,6 +30,9 @@ def register(sub) -> None:
                    help="no TUI: run the session quietly and print its feedback")
     p.add_argument("--no-voice", action="store_true", help="show the probes, don't speak them")
     p.add_argument("--keep", metavar="FILE.wav", help="also copy the sample answer to this file")
+    from voice_interview.commands.practice import add_llm_arguments
+
+    add_llm_arguments(p)
     p.set_defaults(handler=run)
 
 
@@ -84,8 +87,8 @@ def run(args) -> int:
         shutil.copyfile(path, args.keep)
     doc = load_toml(data_dir("prompts") / "sample_answer.toml")
     options = argparse.Namespace(
-        question=doc.get("question"), category=None, format_id=None, llm_model=None,
-        api_base=None, voice=None, no_voice=args.no_voice or args.json or args.report,
+        question=doc.get("question"), category=None, format_id=None, llm=args.llm,
+        api_base=args.api_base, voice=None, no_voice=args.no_voice or args.json or args.report,
         input_path=str(path), patience_s=None, budget_s=None,
         max_probes=len(doc.get("followup", [])), time_limit_s=None,
     )

@@ -68,7 +68,7 @@ class SessionConfig:
     question_id: str | None = None
     category: str | None = None
     format_id: str = "conversational"
-    llm_model: str | None = None
+    llm_model: str | None = None  # None: the planner alone; "embedded"; or a litellm model
     api_base: str | None = None
     llm_timeout_s: float = 6.0
     voice: str | None = "piper"  # None: probes are shown, not spoken
@@ -130,6 +130,7 @@ class PracticeSession:
         self.player = None
         self.voice = None
         self.llm = None
+        self.llm_server = None  # the embedded LLM's llama.cpp server, stopped with the session
         self.recording_path = None
         self._answers: list[_Answer] = []
         self._current: _Answer | None = None
@@ -201,6 +202,9 @@ class PracticeSession:
         else:
             self.question = bank.default(cfg.category or self.format.opening)
         self.rubric = load_pacing_rubric()
+        self.planner = self._new_planner()
+        if cfg.llm_model:  # the embedded server starts now and loads while Whisper does
+            self._load_llm()
         # The source first: a missing microphone or file is the likeliest failure.
         if cfg.input_path:
             # Cued: silence until the opening question has been asked, as a quiet mic.
@@ -221,9 +225,6 @@ class PracticeSession:
             source, transcriber, self._from_listener, ListenerSettings(turn=self.turn_settings),
             tap=self._tap,
         )
-        self.planner = self._new_planner()
-        if cfg.llm_model:
-            self._load_llm()
         if cfg.voice:
             self._load_voice()
         if cfg.save and self.recorder is None:  # last: a failed start leaves no session
@@ -262,18 +263,22 @@ class PracticeSession:
 
     def _load_llm(self) -> None:
         from voice_interview.errors import LLMError
-        from voice_interview.interviewer.llm import LLMInterviewer
+        from voice_interview.interviewer.choice import open_interviewer
 
         cfg = self.config
         try:
-            self.llm = LLMInterviewer(cfg.llm_model, cfg.api_base, cfg.llm_timeout_s,
-                                      fallback=self.planner)
-            self.llm.check()
-            self.llm.preload()
+            self.llm, self.llm_server = open_interviewer(
+                cfg.llm_model, cfg.api_base, cfg.llm_timeout_s, fallback=self.planner,
+                progress=lambda message: self._emit(Notice(0.0, message=message)))
         except LLMError as exc:
             self.llm = None
             self._emit(Notice(0.0, message=f"{exc}; the offline interviewer takes over",
                               level="warning"))
+
+    def _stop_llm(self) -> None:
+        server, self.llm_server = self.llm_server, None
+        if server is not None:
+            server.stop()
 
     def _load_voice(self) -> None:
         from voice_interview.audio.playback import Player
@@ -326,6 +331,7 @@ class PracticeSession:
                 reader.join(timeout=5)
             if self.voice is not None:
                 self.voice.close()
+            self._stop_llm()
             summary = self.summary(reason, time.monotonic() - started)
             if self.recorder is not None:  # even on an unexpected error: keep what we have
                 try:
@@ -340,6 +346,7 @@ class PracticeSession:
 
     def close(self, reason: str = "aborted") -> None:
         """Release what ``load()`` took when ``run()`` will not be called (or failed)."""
+        self._stop_llm()
         source = getattr(self, "source", None)
         if source is not None:
             source.close()  # releases the microphone
