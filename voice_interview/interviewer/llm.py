@@ -82,6 +82,7 @@ log = logging.getLogger(__name__)
 
 NOT_INSTALLED = "LLM support is not installed: pip install 'voice-interview[llm]'"
 PROMPT_FILE = "llm_interviewer.toml"
+CLOSED = "the planner closed the interview"  # rejected: nothing left to ask, no LLM
 LOCAL_PLACEHOLDER_KEY = "sk-local-no-key-needed"
 # Where a base model tends to start speaking for someone else: stop right there.
 STOP_SEQUENCES = ("Candidate:", "\nCandidate", "\nInterviewer:", "\nA:")  # OpenAI allows 4
@@ -416,15 +417,23 @@ class LLMInterviewer:
 
     def ask_detailed(self, question: Any, transcript: str, gaps: Sequence[str] = (),
                      asked: Sequence[Probe] = (),
-                     on_first_sentence: Callable[[str], None] | None = None) -> LLMOutcome:
+                     on_first_sentence: Callable[[str], None] | None = None, *,
+                     record: bool = True, cancel: threading.Event | None = None,
+                     ) -> LLMOutcome:
         """The planner decides, the LLM speaks: the planner's move for this answer
         (family, target claim, reason, depth) goes into the prompt, and the LLM's
-        question replaces the planner's wording when it passes the checks."""
+        question replaces the planner's wording when it passes the checks.
+
+        ``record=False`` (speculative generation while the candidate pauses) keeps
+        the planner session unchanged: call :meth:`commit` if the probe is used.
+        ``cancel`` set while the reply streams ends the ask at once (the planner's
+        wording comes back, ``rejected`` starts with "cancelled")."""
         start = time.monotonic()
         deadline = start + self.timeout_s
-        move, final, planned = self._plan(question, transcript)
+        move, final, planned = self._plan(question, transcript, record)
+        planned = planned and record
         if final:  # nothing left to ask (the closing line): no LLM needed
-            return LLMOutcome(move, "", "the planner closed the interview", 0.0)
+            return LLMOutcome(move, "", CLOSED, 0.0)
         if start < self._resting_until:
             left = self._resting_until - start
             why = f"{self._rest_reason} (not asked again for {left:.0f} s)"
@@ -445,7 +454,7 @@ class LLMInterviewer:
         worker.start()
 
         raw, why, first_at = self._read(stream, deadline, start, transcript, asked_texts,
-                                         on_first_sentence)
+                                         on_first_sentence, cancel)
         stream.cancel.set()
         self._note_health(stream, why)
 
@@ -464,7 +473,13 @@ class LLMInterviewer:
             self._tell_planner(transcript, probe)
         return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at)
 
-    def _plan(self, question: Any, transcript: str) -> tuple[Probe, bool, bool]:
+    def commit(self, transcript: str, probe: Probe) -> None:
+        """Tell the planner session the answer and the probe asked (after record=False)."""
+        if self._keeps_step():
+            self._tell_planner(transcript, probe)
+
+    def _plan(self, question: Any, transcript: str,
+              record: bool = True) -> tuple[Probe, bool, bool]:
         """The planner's move, recording nothing yet: (probe, final, planned).
 
         A planner session is asked for a preview, and told the answer and the
@@ -475,6 +490,10 @@ class LLMInterviewer:
         if callable(preview) and self._keeps_step():
             move = preview(question, transcript)
             if move is None:
+                if not record:
+                    from voice_interview.interviewer.planner import CLOSING
+
+                    return CLOSING, True, False
                 return fb.next_probe(question, transcript), True, False
             return move, False, True
         return self._planner_probe(question, transcript), False, False
@@ -499,6 +518,7 @@ class LLMInterviewer:
 
     def _read(self, stream: _Stream, deadline: float, start: float, transcript: str,
               asked: Sequence[str], on_first_sentence: Callable[[str], None] | None,
+              cancel: threading.Event | None = None,
               ) -> tuple[str, str | None, float | None]:
         """Read the reply until its first question, a refusal, an error or the deadline.
 
@@ -510,11 +530,17 @@ class LLMInterviewer:
         first_at: float | None = None
         while True:
             remaining = deadline - time.monotonic()
+            if cancel is not None:
+                if cancel.is_set():
+                    return raw, "cancelled: the candidate spoke again", first_at
+                remaining = min(remaining, 0.05)  # look at the cancel flag often
             try:
-                if remaining <= 0:
+                if deadline - time.monotonic() <= 0:
                     raise queue.Empty
-                kind, value = stream.events.get(timeout=remaining)
+                kind, value = stream.events.get(timeout=max(remaining, 0.001))
             except queue.Empty:
+                if cancel is not None and time.monotonic() < deadline:
+                    continue
                 stream.timed_out = True
                 why = f"LLM timed out after {self.timeout_s:.1f} s"
                 if not self._loaded.is_set():

@@ -126,6 +126,8 @@ def clean_reply(text: str) -> str:
     t = re.sub(r"\s+", " ", t).strip()
     if len(t) >= 2 and t[0] in "\"'“‘" and t[-1] in "\"'”’":
         t = t[1:-1].strip()
+    elif len(t) >= 2 and t[0] in "\"“" and t[-1] == "?" and not re.search(r"[\"”]", t[1:]):
+        t = t[1:].strip()  # a quoted question read up to its "?" (the quote never closed)
     return t
 
 
