@@ -222,7 +222,11 @@ class PracticeSession:
         if cfg.llm_model:  # the embedded server starts now and loads while Whisper does
             self._load_llm()
         # The source first: a missing microphone or file is the likeliest failure.
-        if cfg.input_path:
+        if cfg.input_path and cfg.input_path.endswith(".candidate.json"):
+            from voice_interview.session.candidate import ScriptedCandidate
+
+            source = ScriptedCandidate(cfg.input_path)  # the demo's sample candidate
+        elif cfg.input_path:
             # Cued: silence until the opening question has been asked, as a quiet mic.
             source = FileSource(cfg.input_path, realtime=True, cued=True)
         else:
@@ -475,6 +479,9 @@ class PracticeSession:
             self._ask(f"{CUT_IN} {probe.text}", kind="probe")
         else:
             self._ask(probe.text, kind="probe", prepared=prepared)
+        answer = getattr(self.source, "answer", None)  # the demo's sample candidate
+        if callable(answer):
+            answer(probe.family)
 
     def _llm_probe(self, answer: _Answer, text: str):
         """The LLM's probe for this answer: the one generated speculatively during the
