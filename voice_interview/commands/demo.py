@@ -5,7 +5,8 @@ prepared answer per probe family) is spoken by the built-in Piper voice once
 and cached. Then a real practice session runs with it as the candidate: live
 transcription, turn taking, probes from the interviewer (the planner's moves
 worded by the embedded LLM by default; spoken when there is a speaker), the
-answer written for each probe's family, and feedback at the end. In a terminal it runs in the TUI; otherwise
+answer written for each probe's family, and feedback at the end. In a terminal
+it runs in the TUI; otherwise
 (or with ``--report``) it prints the session's feedback as text or JSON.
 """
 

