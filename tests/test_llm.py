@@ -242,6 +242,32 @@ def test_a_planner_session_stays_in_step(fault_server):
     assert second.text != first.text
 
 
+def test_a_speculative_ask_records_nothing_until_committed(fault_server):
+    session = PlannerSession()
+    fault_server.scripts["spec"] = Script(chunks=("What did latency look like before Kafka?",))
+    llm = LLMInterviewer("openai/spec", api_base=fault_server.url, fallback=session)
+    llm.check()
+    out = llm.ask_detailed(QUESTION, TRANSCRIPT, [], session.asked, record=False)
+    assert out.probe.source == "llm" and session.asked == ()
+    assert out.probe.family == session.preview(QUESTION, TRANSCRIPT).family
+    llm.commit(TRANSCRIPT, out.probe)
+    assert session.asked == (out.probe,)
+
+
+def test_a_cancelled_ask_returns_at_once(fault_server):
+    import threading
+
+    cancel = threading.Event()
+    llm = interviewer(fault_server, "slow", Script(chunks=("How ", "did ", "you?"),
+                                                   chunk_delay_s=1.0), timeout_s=6.0)
+    threading.Timer(0.3, cancel.set).start()
+    start = time.monotonic()
+    out = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [], record=False, cancel=cancel)
+    assert time.monotonic() - start < 0.6
+    assert out.rejected.startswith("cancelled") and out.probe.source == "planner"
+    assert llm.resting_s == 0  # a cancellation is not a failure of the LLM
+
+
 def test_reading_stops_at_the_first_question(fault_server):
     planner = RecordingPlanner()
     llm = interviewer(fault_server, "more", Script(

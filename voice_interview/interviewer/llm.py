@@ -431,13 +431,13 @@ class LLMInterviewer:
         start = time.monotonic()
         deadline = start + self.timeout_s
         move, final, planned = self._plan(question, transcript, record)
-        planned = planned and record
+        tell = planned and record  # keep the planner session in step now
         if final:  # nothing left to ask (the closing line): no LLM needed
             return LLMOutcome(move, "", CLOSED, 0.0)
         if start < self._resting_until:
             left = self._resting_until - start
             why = f"{self._rest_reason} (not asked again for {left:.0f} s)"
-            return replace(self._fall_back(move, transcript, why, "", start, planned=planned),
+            return replace(self._fall_back(move, transcript, why, "", start, planned=tell),
                            skipped=True)
         question_text = str(getattr(question, "text", question))
         asked_texts = [getattr(p, "text", str(p)) for p in asked]
@@ -446,7 +446,7 @@ class LLMInterviewer:
             messages = self._prompt_or_load().messages(question_text, transcript, gaps,
                                                        asked_texts, move, depth)
         except VoiceInterviewError as exc:
-            return self._fall_back(move, transcript, _one_line(exc), "", start, planned=planned)
+            return self._fall_back(move, transcript, _one_line(exc), "", start, planned=tell)
 
         stream = _Stream()
         worker = threading.Thread(target=self._call, args=(messages, deadline, stream),
@@ -464,12 +464,12 @@ class LLMInterviewer:
             if why is not None:
                 why = f"LLM reply refused ({why})"
         if why is not None:
-            return self._fall_back(move, transcript, why, reply, start, first_at, planned)
+            return self._fall_back(move, transcript, why, reply, start, first_at, tell)
         reason = f"{move.reason}; worded by {self.model}" if move.reason else \
             f"LLM follow-up from {self.model}"
         probe = Probe(family=move.family if planned else guess_family(reply),
                       text=reply, reason=reason, source="llm", target=move.target)
-        if planned:
+        if tell:
             self._tell_planner(transcript, probe)
         return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at)
 
