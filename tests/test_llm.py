@@ -757,3 +757,23 @@ def test_the_server_dies_with_the_app_even_after_kill_9(llama_server):
     finally:
         child.kill()
         child.wait()
+
+
+def test_analyze_shows_the_live_interviewers_wording_with_its_source(tmp_path, fault_server):
+    from tests.cli_helpers import run_cli
+
+    fault_server.scripts["word"] = Script(chunks=("What did latency look like before Kafka?",))
+    answer = tmp_path / "answer.txt"
+    answer.write_text(TRANSCRIPT)
+    res = run_cli("analyze", "--text", str(answer), "--json", "--llm", "openai/word",
+                  "--api-base", fault_server.url, home=tmp_path / "home")
+    assert res.returncode == 0, res.stderr
+    probe = json.loads(res.stdout)["llm_probe"]
+    assert probe["source"] == "llm" and probe["text"] == "What did latency look like before Kafka?"
+    text = run_cli("analyze", "--text", str(answer), "--llm", "openai/word",
+                   "--api-base", fault_server.url, home=tmp_path / "home").stdout
+    assert "The live interviewer would say (source: llm)" in text
+    assert "What did latency look like before Kafka?" in text
+    # Without an LLM configured (the tests' default is none) nothing of the kind.
+    plain = run_cli("analyze", "--text", str(answer), "--json", home=tmp_path / "home")
+    assert "llm_probe" not in json.loads(plain.stdout)
