@@ -107,7 +107,7 @@ def test_real_probe_families_are_complete_and_speakable():
 def test_real_llm_prompt_has_the_rules_and_placeholders():
     prompt = load_llm_prompt()
     # The planner decides, the LLM speaks: its move and the words near its target.
-    assert prompt.placeholders() == {"persona", "question", "asked", "family", "goal",
+    assert prompt.placeholders() == {"persona", "asked", "family", "goal",
                                      "target", "reason", "depth", "planned", "excerpt"}
     rules = prompt.system.lower()
     assert "one question" in rules and "30 words" in rules

@@ -31,7 +31,7 @@ SIGNALS = (
 MAX_LEVEL = 4
 LLM_PLACEHOLDERS = ("persona", "question", "gaps", "asked", "transcript", "family", "goal",
                     "target", "reason", "depth", "planned", "excerpt")
-LLM_REQUIRED = ("question", "asked")
+LLM_REQUIRED = ("asked",)
 LLM_WORDS = ("transcript", "excerpt")  # the candidate's words: fenced, in 'user' only
 
 QUESTIONS_FILE = "questions.toml"

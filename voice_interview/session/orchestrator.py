@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 CUT_IN = "Let me stop you there."
 CLOSING_LINE = "Thanks, that's all I wanted to ask. Let's look at how it went."
 FINALS_WAIT_S = 3.0  # after a turn ends, wait this long at most for its last transcript
+SPECULATE_AFTER_S = 0.6  # pause length before the LLM is asked speculatively
 CLOSED = "the planner closed the interview"  # an LLMOutcome.rejected (interviewer.llm)
 
 
@@ -516,7 +517,13 @@ class PracticeSession:
         ready, and its first sentence synthesized, when the patience window ends."""
         spec = None
         try:
+            began = time.monotonic()
             self.listener.wait_idle(FINALS_WAIT_S)  # the last segment's words first
+            # Not on every breath: a request cancelled while the server still reads
+            # its prompt (which llama.cpp cannot interrupt) would delay the real one.
+            wait = SPECULATE_AFTER_S - (time.monotonic() - began)
+            if wait > 0 and self._stop.wait(wait):
+                return
             with self._lock:
                 cur = self._current
                 if gen != self._gen or cur is None:
