@@ -198,7 +198,8 @@ def run_turns(turns: int, llm: str | None, mic: bool = False) -> None:
         print(f"probes written by the LLM: {sources.count('llm')}/{len(sources)} "
               f"({share:.0%})  [{'PASS' if share >= 0.9 else 'FAIL'} target >= 90%]")
         for p in summary["probes"]:
-            print(f"  [{p['source']}] {p['text']}")
+            why = "" if p["source"] == "llm" else f"  <- {p['reason'].split('; planner')[0]}"
+            print(f"  [{p['source']}] {p['text']}{why}")
     for name in ("answer_scored", "probe_asked", "voice_started"):
         got = [st[name] for st in stages if name in st]
         if got:

@@ -41,7 +41,10 @@ def part_paths() -> list[Path]:
     """The installed parts in order, or a ModelError naming what is missing."""
     paths, missing = [], []
     for n in range(1, PARTS + 1):
-        spec = importlib.util.find_spec(PACKAGE.format(n=n))
+        try:
+            spec = importlib.util.find_spec(PACKAGE.format(n=n))
+        except (ImportError, ValueError):  # a broken or half-removed install
+            spec = None
         origin = spec.origin if spec is not None else None
         path = Path(origin).parent / "data" / f"part{n:02d}.bin" if origin else None
         if path is None or not path.is_file():

@@ -70,14 +70,18 @@ def _child_setup(parent: int) -> None:
 
 
 def server_command(model: Path, port: int, *, alias: str, chat_format: str, n_ctx: int,
-                   threads: int) -> list[str]:
+                   threads: int, extra: tuple[str, ...] = ()) -> list[str]:
     return [
         sys.executable, "-m", "llama_cpp.server", "--model", str(model),
         "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
         "--n_ctx", str(n_ctx), "--chat_format", chat_format,
         "--n_threads", str(threads), "--n_threads_batch", str(threads),
         "--interrupt_requests", "True",  # a new request (the turn's) stops a stale one
-        "--verbose", "False",
+        # Read the weights into memory rather than mapping them: llama.cpp repacks
+        # Q4_K for AVX2 into its own buffer, and a mapped file stays resident beside
+        # it (measured: 2.44 GB RSS mapped, 1.85 GB read).
+        "--use_mmap", "False", "--n_batch", "256",  # 256: 1.74 GB; prompts are shorter
+        "--verbose", "False", *extra,
     ]
 
 
@@ -89,7 +93,8 @@ class LocalServer:
                  n_ctx: int = 2048, threads: int | None = None,
                  warm_messages: list[dict[str, str]] | None = None,
                  progress: Callable[[str], None] | None = None,
-                 log_path: Path | None = None, start_limit_s: float = START_LIMIT_S) -> None:
+                 log_path: Path | None = None, start_limit_s: float = START_LIMIT_S,
+                 extra_args: tuple[str, ...] = ()) -> None:
         from voice_interview.interviewer import embedded
 
         self._model = model if model is not None else embedded.ensure_model
@@ -101,6 +106,7 @@ class LocalServer:
         self.progress = progress or (lambda _msg: None)
         self.log_path = log_path
         self.start_limit_s = start_limit_s
+        self.extra_args = tuple(extra_args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/v1"
         self.error: VoiceInterviewError | None = None
@@ -178,7 +184,7 @@ class LocalServer:
             raise LLMError(NOT_INSTALLED)
         cmd = server_command(Path(model), self.port, alias=self.alias,
                              chat_format=self.chat_format, n_ctx=self.n_ctx,
-                             threads=self.threads)
+                             threads=self.threads, extra=self.extra_args)
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         parent = os.getpid()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
