@@ -136,7 +136,9 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
                     forbidden_hits += 1
             else:
                 reasons[out.rejected] += 1
-            examples.append((out.probe.source, out.probe.text[:110], out.rejected))
+            examples.append((out.probe.source, (out.probe.text if out.probe.source == "llm"
+                                                 else f"{out.reply} || {out.probe.text}")[:160],
+                             out.rejected))
     n = len(answers)
     print(f"  {label}: {n} answers, timeout {timeout_s:.1f} s")
     print(f"  probe latency: median {statistics.median(latencies):.2f} s "

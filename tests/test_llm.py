@@ -268,6 +268,18 @@ def test_a_cancelled_ask_returns_at_once(fault_server):
     assert llm.resting_s == 0  # a cancellation is not a failure of the LLM
 
 
+def test_two_questions_joined_into_one_keep_the_first(fault_server):
+    from voice_interview.interviewer.validate import cut_compound
+
+    assert cut_compound("Why did you pick Kafka, and how did you test it?") == \
+        "Why did you pick Kafka?"
+    assert cut_compound("Why did you pick Kafka over Redis?") is None
+    llm = interviewer(fault_server, "two", Script(chunks=(
+        "Why did you choose Python for billing, ", "and what did you reject?")))
+    probe = llm.ask(QUESTION, TRANSCRIPT, [], [])
+    assert probe.source == "llm" and probe.text == "Why did you choose Python for billing?"
+
+
 def test_reading_stops_at_the_first_question(fault_server):
     planner = RecordingPlanner()
     llm = interviewer(fault_server, "more", Script(

@@ -72,6 +72,7 @@ from voice_interview.errors import ConfigError, LLMError, VoiceInterviewError
 from voice_interview.interviewer.types import Probe
 from voice_interview.interviewer.validate import (
     clean_reply,
+    cut_compound,
     early_refusal,
     split_sentences,
     validate_probe,
@@ -297,8 +298,8 @@ class LLMInterviewer:
         fallback: Fallback | None = None,
         *,
         prompt: InterviewerPrompt | None = None,
-        max_tokens: int = 80,
-        temperature: float = 0.7,
+        max_tokens: int = 48,
+        temperature: float = 0.4,
         retry_after_s: float = 60.0,
         server: Any = None,
     ) -> None:
@@ -554,7 +555,10 @@ class LLMInterviewer:
             raw += value
             cut = raw.find("?")
             complete = cut >= 0
-            if complete:
+            single = cut_compound(raw)
+            if single is not None:  # two questions joined: the first one, and stop reading
+                raw, complete = single, True
+            elif complete:
                 raw = raw[: cut + 1]
             else:
                 doomed = early_refusal(raw, transcript)

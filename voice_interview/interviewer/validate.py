@@ -131,6 +131,17 @@ def clean_reply(text: str) -> str:
     return t
 
 
+def cut_compound(text: str) -> str | None:
+    """The first of two questions joined into one ("Why X, and how did you test it?"
+    -> "Why X?"), or None when there is no such join. Small models join them often;
+    the first alone is a sound question and reading can stop at the join."""
+    m = _COMPOUND.search(text)
+    if m is None or "?" in text[: m.start()]:
+        return None
+    head = text[: m.start()].rstrip(" ,;:-")
+    return head + "?" if len(head.split()) >= 4 else None
+
+
 def injected_requests(transcript: str) -> list[str]:
     """The instructions hidden in the candidate's words, from trigger to sentence end."""
     found = []
