@@ -2,12 +2,14 @@
 
 1. Fallback speed: against a fault server that never answers, how long after the
    timeout the planner's probe is ready (target: overshoot <= 100 ms).
-2. A real model: median probe latency over ~10 turns against llama.cpp serving
-   the gemma3 270M GGUF (a small base model), and the share of its replies that
-   were refused, with the reasons.
+2. The embedded model (Qwen2.5-Coder-1.5B-Instruct behind llama.cpp) wording the
+   planner's move for each answer of a set (``--answers`` dev set files, else the
+   built-in ones): the share that passes validation (target >= 90%), the share
+   naming a content word of the planner's target (target >= 90%), forbidden
+   phrases of the dev set, latency, and every reply.
 
-Run: .venv/bin/python benchmarks/bench_llm.py [--turns 10] [--timeout 6]
-Needs scripts/install-llm-test-deps.sh (litellm, llama-cpp-python[server], the GGUF).
+Run: .venv/bin/python benchmarks/bench_llm.py [--timeout 6] [--answers FILE.toml ...]
+Needs scripts/setup.sh (litellm, llama-cpp-python[server], the embedded model).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import verdict  # noqa: E402
-from tests.llm_server import FaultServer, Script, run_llama_server  # noqa: E402
+from tests.llm_server import MODEL, FaultServer, Script, run_llama_server  # noqa: E402
 from voice_interview.interviewer.llm import LLMInterviewer  # noqa: E402
 from voice_interview.interviewer.types import Probe  # noqa: E402
 
@@ -85,42 +87,79 @@ def bench_fallback(timeouts: list[float]) -> list[float]:
     return overshoots
 
 
-def bench_llama(turns: int, timeout_s: float) -> None:
+def load_answers(path: Path | None) -> list[tuple[str, str, list[str]]]:
+    """(question id or text, answer, forbidden phrases): a dev set file of ``[[answer]]``
+    tables (tests/data/understanding/*.toml: question, text, forbidden), else TURNS."""
+    if path is None:
+        return [(q, t, []) for q, t, _ in TURNS]
+    import tomllib
+
+    doc = tomllib.loads(path.read_text())
+    return [(a.get("question", ""), " ".join(a["text"].split()), list(a.get("forbidden", [])))
+            for a in doc.get("answer", []) if not a.get("asked")]
+
+
+def _content(text: str) -> set[str]:
+    from voice_interview.interviewer.validate import _content_words
+
+    return {w for w in _content_words(text) if len(w) > 2}
+
+
+def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
+                label: str) -> list[tuple[str, bool]]:
+    """The planner decides, the embedded LLM words it: per answer, the planner's move
+    (preview) and the LLM's question; pass rate, target anchoring, speed."""
+    from voice_interview.interviewer.banks import load_question_bank
+    from voice_interview.interviewer.llm import excerpt
+    from voice_interview.interviewer.planner import PlannerSession
+
+    bank = load_question_bank()
     with run_llama_server() as url:
-        llm = LLMInterviewer("openai/gemma3", api_base=url, timeout_s=timeout_s,
-                             fallback=lambda: PLANNED)
-        llm.check()
-        # One untimed turn so the server has loaded the model into the cache.
-        llm.ask_detailed(TURNS[0][0], TURNS[0][1], TURNS[0][2], [])
         latencies, reasons, examples = [], Counter(), []
-        firsts = []
-        asked: list[Probe] = []
-        for i in range(turns):
-            question, transcript, gaps = TURNS[i % len(TURNS)]
-            out = llm.ask_detailed(question, transcript, gaps, asked[-3:],
-                                   on_first_sentence=lambda s: None)
+        passed = anchored = forbidden_hits = 0
+        for qid, transcript, forbidden in answers:
+            try:
+                question = bank.get(qid)
+            except Exception:
+                question = qid
+            session = PlannerSession()
+            llm = LLMInterviewer(MODEL, api_base=url, timeout_s=timeout_s, fallback=session)
+            llm.check()
+            move = session.preview(question, transcript)
+            out = llm.ask_detailed(question, transcript, [], session.asked)
             latencies.append(out.elapsed_s)
-            if out.first_sentence_s is not None:
-                firsts.append(out.first_sentence_s)
-            asked.append(out.probe)
-            if out.rejected:
-                reasons[out.rejected.split(" (")[0] if "refused" not in out.rejected
-                        else out.rejected] += 1
-            examples.append((out.probe.source, out.reply[:90], out.rejected))
-    refused = sum(reasons.values())
-    print(f"  turns: {turns}, timeout {timeout_s:.1f} s")
-    print(f"  median probe latency: {statistics.median(latencies):.2f} s "
+            if out.probe.source == "llm":
+                passed += 1
+                target = move.target.text if move and move.target else excerpt(transcript, None)
+                if _content(target) & _content(out.probe.text):
+                    anchored += 1
+                if any(f.lower() in out.probe.text.lower() for f in forbidden):
+                    forbidden_hits += 1
+            else:
+                reasons[out.rejected] += 1
+            examples.append((out.probe.source, (out.probe.text if out.probe.source == "llm"
+                                                 else f"{out.reply} || {out.probe.text}")[:160],
+                             out.rejected))
+    n = len(answers)
+    print(f"  {label}: {n} answers, timeout {timeout_s:.1f} s")
+    print(f"  probe latency: median {statistics.median(latencies):.2f} s "
           f"(min {min(latencies):.2f}, max {max(latencies):.2f})")
-    if firsts:
-        print(f"  median time to first sentence: {statistics.median(firsts):.2f} s "
-              f"({len(firsts)} turns)")
-    print(f"  LLM probes used: {turns - refused}/{turns}; refused: {refused}/{turns} "
-          f"({100 * refused / turns:.0f}%)")
-    for why, n in reasons.most_common():
-        print(f"    {n} x {why}")
+    print(f"  passed validation (LLM probe used): {passed}/{n} ({passed / n:.0%})  "
+          f"[{'PASS' if passed / n >= 0.9 else 'FAIL'} target >= 90%]")
+    if passed:
+        print(f"  names a content word of its target: {anchored}/{passed} "
+              f"({anchored / passed:.0%})  [{'PASS' if anchored / passed >= 0.9 else 'FAIL'} "
+              "target >= 90%]")
+        print(f"  contains a phrase the dev set forbids: {forbidden_hits}/{passed}")
+    for why, k in reasons.most_common():
+        print(f"    {k} x {why}")
     print("  replies:")
-    for source, reply, why in examples:
-        print(f"    [{source}] {reply!r}" + (f"  <- {why}" if why else ""))
+    for source, text, why in examples:
+        print(f"    [{source}] {text!r}" + (f"  <- {why}" if why else ""))
+    return [(f"{label}: >= 90% pass validation", passed / n >= 0.9),
+            (f"{label}: >= 90% name a word of the target", bool(passed)
+             and anchored / passed >= 0.9),
+            (f"{label}: no forbidden phrase", forbidden_hits == 0)]
 
 
 def main() -> int:
@@ -128,6 +167,9 @@ def main() -> int:
     ap.add_argument("--turns", type=int, default=10)
     ap.add_argument("--timeout", type=float, default=6.0)
     ap.add_argument("--skip-llama", action="store_true")
+    ap.add_argument("--answers", type=Path, action="append",
+                    help="a dev set file of [[answer]] tables (tests/data/understanding/"
+                         "dev.toml, holdout.toml); repeatable; default: this file's TURNS")
     verdict.add_arguments(ap)
     args = ap.parse_args()
     print("1. LLM that never answers: fallback probe vs the timeout (target overshoot <= 100 ms)")
@@ -135,9 +177,13 @@ def main() -> int:
     print(f"  overshoot: median {statistics.median(over):.1f} ms, max {max(over):.1f} ms "
           f"-> {'OK' if max(over) <= 100 else 'OVER TARGET'}")
     if not args.skip_llama:
-        print("2. llama.cpp (gemma3 270M base model) on 127.0.0.1")
-        bench_llama(args.turns, args.timeout)
-    return verdict.finish("bench_llm", [("fallback overshoot <= 100 ms", max(over) <= 100)])
+        print("2. the embedded LLM (Qwen2.5-Coder-1.5B-Instruct) wording the planner's moves")
+    checks = [("fallback overshoot <= 100 ms", max(over) <= 100)]
+    if not args.skip_llama:
+        for path in args.answers or [None]:
+            checks += bench_llama(load_answers(path), args.timeout,
+                                  path.name if path else "built-in answers")
+    return verdict.finish("bench_llm", checks)
 
 
 if __name__ == "__main__":

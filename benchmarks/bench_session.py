@@ -3,7 +3,11 @@
 1. Voice-to-voice: from the end of the patience window (the turn-ended event) to
    the first audio sample of the probe at the output device, offline planner +
    Piper, over >= 10 turns of real audio. Target: median <= 0.5 s.
-   ``--llm URL`` measures the same with an OpenAI-compatible server.
+   ``--llm URL`` measures the same with an OpenAI-compatible server;
+   ``--llm embedded --mic`` with the embedded LLM (its own server, started by the
+   session) and the answers through the PulseAudio virtual microphone. Targets:
+   median <= 1.0 s, p90 <= 2.0 s, >= 90% of probes written by the LLM; app +
+   server RSS <= 2.5 GB; the server gone within 2 s of the session's end.
 2. Live transcript lag: from a word being spoken (its end on the audio
    timeline) to the first transcript event that shows it: the first partial of
    its segment with enough words to hold it, else the final. Target: median <= 1.5 s.
@@ -16,7 +20,8 @@ joined into answers), played in real time through FileSource (1, 2) or the
 virtual microphone (3); the interviewer's voice plays on the PulseAudio null
 sink, so the output path is the real PortAudio one.
 
-    .venv/bin/python -m benchmarks.bench_session [--turns 10] [--llm URL] [--soak 45]
+    .venv/bin/python -m benchmarks.bench_session [--turns 10] [--llm embedded|URL] [--mic]
+    .venv/bin/python -m benchmarks.bench_session --soak 45
 """
 
 from __future__ import annotations
@@ -84,24 +89,86 @@ def virtual_audio(tmp: Path):
                     os.environ[k] = v
 
 
-def run_turns(turns: int, llm: str | None) -> list[tuple[str, bool]]:
+def _tree_rss_mb(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+    return total
+
+
+def run_turns(turns: int, llm: str | None, mic: bool = False,
+              patience_s: float = 2.0) -> list[tuple[str, bool]]:
+    """``llm``: None (planner), "embedded", or an OpenAI-compatible base URL.
+    ``mic``: the answers go through the PulseAudio virtual microphone (else FileSource)."""
+    import os
+
     from voice_interview.session.orchestrator import PracticeSession, SessionConfig
 
-    with tempfile.TemporaryDirectory() as tmp, virtual_audio(Path(tmp)):
-        wav = write_wav(Path(tmp) / "answers.wav", build_answers(turns, gap_s=9.0))
-        config = SessionConfig(input_path=str(wav), voice="piper", patience_s=2.0,
-                               max_probes=turns, llm_model="openai/local" if llm else None,
-                               api_base=llm, save=False)
+    if llm == "embedded":
+        model, api_base = "embedded", None
+    else:
+        model, api_base = ("openai/local", llm) if llm else (None, None)
+    with tempfile.TemporaryDirectory() as tmp, virtual_audio(Path(tmp)) as pa:
+        answers = build_answers(turns, gap_s=9.0)
+        wav = write_wav(Path(tmp) / "answers.wav", answers)
+        config = SessionConfig(input_path=None if mic else str(wav), voice="piper",
+                               patience_s=patience_s, max_probes=turns, llm_model=model,
+                               api_base=api_base, save=False, time_limit_s=3600)
         arrivals: list[tuple[float, object]] = []
         lock = threading.Lock()
+        spoken = threading.Event()
 
         def on_event(e) -> None:
             with lock:
                 arrivals.append((time.monotonic(), e))
+            if e.type == "voice_ended":
+                spoken.set()
 
         session = PracticeSession(config, on_event)
         session.load()
+        rss: list[float] = []
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(2.0):
+                server = session.llm_server
+                pids = [os.getpid()] + ([server.pid] if server and server.pid else [])
+                rss.append(_tree_rss_mb(pids))
+
+        def feed() -> None:
+            spoken.wait(60)  # after the opening question, as a person would
+            with contextlib.suppress(OSError, ValueError):  # the daemon stopped first
+                pa.write_mic(answers, realtime=True)
+            time.sleep(5)
+            session.stop()
+
+        threading.Thread(target=sample, daemon=True).start()
+        if mic:
+            threading.Thread(target=feed, daemon=True).start()
+        server_pid = None
+        if session.llm_server is not None:
+            session.llm_server.wait_ready(180)
+            server_pid = session.llm_server.pid
         summary = session.run()
+        ended = time.monotonic()
+        done.set()
+        gone_s = None
+        if server_pid is not None:
+            while time.monotonic() - ended < 10:
+                if not os.path.exists(f"/proc/{server_pid}"):
+                    gone_s = time.monotonic() - ended
+                    break
+                time.sleep(0.05)
+    if rss:
+        print(f"RSS app + server: max {max(rss):.0f} MB  "
+              f"[{'PASS' if max(rss) <= 2560 else 'FAIL'} target <= 2.5 GB]")
+    if server_pid is not None:
+        print(f"server gone {gone_s:.2f} s after the session's end  " if gone_s is not None
+              else "server still running 10 s after the session's end  ",
+              f"[{'PASS' if gone_s is not None and gone_s <= 2 else 'FAIL'} target <= 2 s]")
 
     v2v, lags, sources, stages = [], [], [], []
     partials: dict[float, list[tuple[float, int]]] = {}
@@ -129,26 +196,47 @@ def run_turns(turns: int, llm: str | None) -> list[tuple[str, bool]]:
                 lags.append(min(first, e.t) - w.end)
     print(f"turns measured: {len(v2v)}  (probes: {len(summary['probes'])}, "
           f"sources: {sorted(set(sources))})")
+    if llm and sources:
+        share = sources.count("llm") / len(sources)
+        print(f"probes written by the LLM: {sources.count('llm')}/{len(sources)} "
+              f"({share:.0%})  [{'PASS' if share >= 0.9 else 'FAIL'} target >= 90%]")
+        for p in summary["probes"]:
+            why = "" if p["source"] == "llm" else f"  <- {p['reason'].split('; planner')[0]}"
+            print(f"  [{p['source']}] {p['text']}{why}")
     for name in ("answer_scored", "probe_asked", "voice_started"):
         got = [st[name] for st in stages if name in st]
         if got:
             print(f"  turn end -> {name}: median {statistics.median(got):.3f} s")
     if v2v:
         med = statistics.median(v2v)
-        label = "LLM" if llm else "planner"
-        print(f"voice-to-voice ({label} + Piper): median {med:.3f} s, "
-              f"p90 {np.percentile(v2v, 90):.3f} s, max {max(v2v):.3f} s  "
-              + ("[reported; the target is for the planner]" if llm else
+        p90 = float(np.percentile(v2v, 90))
+        label = "embedded LLM" if llm == "embedded" else "LLM" if llm else "planner"
+        where = "virtual microphone" if mic else "FileSource"
+        print(f"voice-to-voice ({label} + Piper, {where}, patience {patience_s:.1f} s): "
+              f"median {med:.3f} s, "
+              f"p90 {p90:.3f} s, max {max(v2v):.3f} s  "
+              + (f"[{'PASS' if med <= 1.0 and p90 <= 2.0 else 'FAIL'} target median <= 1.0 s, "
+                 "p90 <= 2.0 s]" if llm == "embedded" else
+                 "[reported; the target is for the planner]" if llm else
                  f"[{'PASS' if med <= 0.5 else 'FAIL'} target <= 0.5 s]"))
     if lags:
         med = statistics.median(lags)
         print(f"live transcript lag: median {med:.3f} s, p90 "
               f"{np.percentile(lags, 90):.3f} s over {len(lags)} words  "
               f"[{'PASS' if med <= 1.5 else 'FAIL'} target <= 1.5 s]")
-    checks = [("a turn was measured", bool(v2v)), ("transcript lag <= 1.5 s",
-                                                   bool(lags) and statistics.median(lags) <= 1.5)]
+    checks = [("a turn was measured", bool(v2v)),
+              ("transcript lag <= 1.5 s", bool(lags) and statistics.median(lags) <= 1.5)]
     if v2v and not llm:
         checks.append(("voice-to-voice <= 0.5 s", statistics.median(v2v) <= 0.5))
+    if v2v and llm == "embedded":
+        checks.append(("voice-to-voice median <= 1.0 s, p90 <= 2.0 s",
+                       statistics.median(v2v) <= 1.0 and float(np.percentile(v2v, 90)) <= 2.0))
+    if llm and sources:
+        checks.append((">= 90% of probes by the LLM", sources.count("llm") / len(sources) >= 0.9))
+    if rss:
+        checks.append(("RSS app + server <= 2.5 GB", max(rss) <= 2560))
+    if server_pid is not None:
+        checks.append(("server gone <= 2 s after the end", gone_s is not None and gone_s <= 2))
     return checks
 
 
@@ -254,14 +342,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--turns", type=int, default=10)
-    ap.add_argument("--llm", metavar="URL", help="OpenAI-compatible server (llama.cpp) base URL")
+    ap.add_argument("--llm", metavar="URL",
+                    help="'embedded' (the built-in model and its server) or an "
+                         "OpenAI-compatible server's base URL")
+    ap.add_argument("--patience", type=float, default=2.0,
+                    help="the patience window (the app's default is 2.5 s)")
+    ap.add_argument("--mic", action="store_true",
+                    help="feed the answers through the PulseAudio virtual microphone")
     ap.add_argument("--soak", type=float, metavar="MINUTES", help="run the long soak instead")
     ap.add_argument("--trace", action="store_true",
                     help="with --soak: also trace Python allocations (tracemalloc) and "
                          "print the lines that grew most between minute 5 and the end")
     verdict.add_arguments(ap)
     args = ap.parse_args()
-    checks = soak(args.soak, trace=args.trace) if args.soak else run_turns(args.turns, args.llm)
+    checks = (soak(args.soak, trace=args.trace) if args.soak
+              else run_turns(args.turns, args.llm, mic=args.mic, patience_s=args.patience))
     return verdict.finish("bench_session", checks)
 
 

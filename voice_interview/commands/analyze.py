@@ -54,6 +54,11 @@ def register(sub) -> None:
         action="store_true",
         help="also store the recording as a session (replay, report, progress)",
     )
+    p.add_argument("--llm", metavar="M",
+                   help="also show how this LLM would word the next probe: 'embedded' "
+                   "(the built-in model), 'none', or any litellm model string (default: "
+                   "[llm] model from the config, when set)")
+    p.add_argument("--api-base", metavar="URL", help="base URL of the LLM server (with --llm)")
     p.add_argument(
         "--not-overview",
         dest="overview",
@@ -80,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         check_whisper_model(args.model)  # before the file is opened
     if args.text:
         doc = analyze_text(args.text, question, asked)
+        doc.update(llm_view(args, doc["transcript"], question))
         if args.json:
             _dump(doc)
         else:
@@ -87,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     result = analyze_path(args.audio, args.model, overview=args.overview, show_progress=True)
     result.extra.update(interviewer_view(result.words, question, asked))
+    result.extra.update(llm_view(args, result.transcript, question))
     if args.save:
         from voice_interview.session.store import save_analysis
 
@@ -121,6 +128,37 @@ def interviewer_view(transcript, question, asked=()) -> dict:
     from voice_interview.interviewer.planner import analyze_answer
 
     return analyze_answer(transcript, question, asked=list(asked))
+
+
+def llm_view(args: argparse.Namespace, transcript: str, question) -> dict:
+    """{"llm_probe": ...}: the probe the live interviewer would speak (the planner's
+    move worded by the LLM, with its ``source``), when an LLM is configured."""
+    import os
+
+    from voice_interview.config import load_config
+    from voice_interview.errors import LLMError
+    from voice_interview.interviewer.choice import ENV, open_interviewer, resolve
+    from voice_interview.interviewer.planner import PlannerSession
+
+    cfg = load_config()
+    spec = getattr(args, "llm", None) or cfg.llm_model or os.environ.get(ENV)
+    if not spec or resolve(spec) is None or not transcript.strip():
+        return {}
+    try:
+        llm, server = open_interviewer(
+            spec, getattr(args, "api_base", None) or cfg.api_base, 20.0,
+            fallback=PlannerSession(), progress=lambda m: print(f"voice-interview: {m}",
+                                                                 file=sys.stderr))
+    except LLMError as exc:
+        print(f"voice-interview: {exc}; the planner's probes only", file=sys.stderr)
+        return {}
+    try:
+        if server is not None:
+            server.wait_ready(180)
+        return {"llm_probe": llm.ask(question, transcript).to_json()}
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def analyze_text(path: str, question, asked=()) -> dict:
@@ -218,6 +256,10 @@ def _interviewer_lines(doc: dict) -> list[str]:
             if target:
                 when = "" if target.get("start") is None else f" at {target['start']:.1f} s"
                 lines.append(f"     (about{when}: \"{target['text']}\")")
+    llm = doc.get("llm_probe")
+    if llm:
+        lines += ["", f"The live interviewer would say (source: {llm['source']})",
+                  f"  {llm['text']}", f"  why: {llm['reason']}"]
     return lines
 
 

@@ -1,10 +1,12 @@
 """``voice-interview demo``: the whole pipeline on a sample answer, no microphone needed.
 
-The sample candidate (prompts/sample_answer.toml: a project overview and two
-answers to follow-ups) is spoken by the built-in Piper voice once and cached.
-Then a real practice session runs with that recording as the candidate: live
-transcription, turn taking, probes from the interviewer (spoken when there is a
-speaker), and feedback at the end. In a terminal it runs in the TUI; otherwise
+The sample candidate (prompts/sample_answer.toml: a project overview and one
+prepared answer per probe family) is spoken by the built-in Piper voice once
+and cached. Then a real practice session runs with it as the candidate: live
+transcription, turn taking, probes from the interviewer (the planner's moves
+worded by the embedded LLM by default; spoken when there is a speaker), the
+answer written for each probe's family, and feedback at the end. In a terminal
+it runs in the TUI; otherwise
 (or with ``--report``) it prints the session's feedback as text or JSON.
 """
 
@@ -29,46 +31,61 @@ def register(sub) -> None:
     p.add_argument("--report", action="store_true",
                    help="no TUI: run the session quietly and print its feedback")
     p.add_argument("--no-voice", action="store_true", help="show the probes, don't speak them")
-    p.add_argument("--keep", metavar="FILE.wav", help="also copy the sample answer to this file")
+    p.add_argument("--keep", metavar="FILE.wav",
+                   help="also copy the sample opening answer to this file")
+    from voice_interview.commands.practice import add_llm_arguments
+
+    add_llm_arguments(p)
     p.set_defaults(handler=run)
 
 
-def sample_answer_path() -> Path:
-    """Synthesize the sample answer (once; cached by content) and return the WAV path."""
+def _synthesize(voice, texts: list[tuple[str, float]], lead_s: float, tail_s: float):
     import numpy as np
 
+    rate = voice.sample_rate
+    pieces = [np.zeros(int(lead_s * rate), dtype=np.float32)]
+    for text, pause in texts:
+        pieces.append(voice.synthesize(text))
+        pieces.append(np.zeros(int(pause * rate), dtype=np.float32))
+    pieces.append(np.zeros(int(tail_s * rate), dtype=np.float32))
+    return np.concatenate(pieces), rate
+
+
+def sample_answer_path() -> Path:
+    """Synthesize the sample candidate (once; cached by content): the opening answer
+    and one answer per probe family as WAVs, and the candidate script naming them."""
     from voice_interview.audio.playback import write_wav
     from voice_interview.paths import cache_dir
     from voice_interview.resources import data_dir, load_toml
+    from voice_interview.session.candidate import write_script
     from voice_interview.speech.voices import get_voice
 
     src = data_dir("prompts") / "sample_answer.toml"
     # "fixed": synthesized without noise (deterministic), unlike older caches.
-    digest = hashlib.sha1(b"fixed:" + src.read_bytes()).hexdigest()[:12]
-    out = cache_dir() / f"sample-answer-{digest}.wav"
-    if out.exists():
-        return out
+    digest = hashlib.sha1(b"fixed-families:" + src.read_bytes()).hexdigest()[:12]
+    folder = cache_dir() / f"sample-candidate-{digest}"
+    script = folder / "sample.candidate.json"
+    if script.exists():
+        return script
     doc = load_toml(src)
     voice = get_voice("piper", deterministic=True)  # the same sample on every machine
-    print("Synthesizing the sample answer with the Piper voice (first run only)...",
+    print("Synthesizing the sample candidate with the Piper voice (first run only)...",
           file=sys.stderr)
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        rate = voice.sample_rate
-        pieces = [np.zeros(rate // 2, dtype=np.float32)]
-        for part in doc.get("part", []):
-            pieces.append(voice.synthesize(part["text"]))
-            pause = float(part.get("pause_s", 0.0))
-            pieces.append(np.zeros(int(pause * rate), dtype=np.float32))
-        for follow in doc.get("followup", []):
-            pieces.append(np.zeros(int(float(follow["gap_s"]) * rate), dtype=np.float32))
-            pieces.append(voice.synthesize(follow["text"]))
-        pieces.append(np.zeros(int(4.0 * rate), dtype=np.float32))
+        opening, rate = _synthesize(voice, [(p["text"], float(p.get("pause_s", 0.0)))
+                                            for p in doc.get("part", [])], 0.5, 4.0)
+        write_wav(folder / "opening.wav", opening, rate)
+        answers = {}
+        for family, text in doc.get("answers", {}).items():
+            audio, rate = _synthesize(voice, [(text, 0.0)], 1.0, 4.0)
+            answers[family] = write_wav(folder / f"{family}.wav", audio, rate)
     finally:
         voice.close()
-    tmp = out.with_suffix(".tmp.wav")
-    write_wav(tmp, np.concatenate(pieces), rate)
-    tmp.replace(out)
-    return out
+    tmp = folder / "sample.tmp.json"
+    write_script(tmp, folder / "opening.wav", answers)
+    tmp.replace(script)
+    return script
 
 
 def run(args) -> int:
@@ -81,13 +98,13 @@ def run(args) -> int:
 
     path = sample_answer_path()
     if args.keep:
-        shutil.copyfile(path, args.keep)
+        shutil.copyfile(path.parent / "opening.wav", args.keep)
     doc = load_toml(data_dir("prompts") / "sample_answer.toml")
     options = argparse.Namespace(
-        question=doc.get("question"), category=None, format_id=None, llm_model=None,
-        api_base=None, voice=None, no_voice=args.no_voice or args.json or args.report,
+        question=doc.get("question"), category=None, format_id=None, llm=args.llm,
+        api_base=args.api_base, voice=None, no_voice=args.no_voice or args.json or args.report,
         input_path=str(path), patience_s=None, budget_s=None,
-        max_probes=len(doc.get("followup", [])), time_limit_s=None,
+        max_probes=min(3, len(doc.get("answers", {}))), time_limit_s=None,
     )
     config = make_config(options)
     if not (args.json or args.report) and sys.stdout.isatty():
@@ -96,7 +113,7 @@ def run(args) -> int:
         return run_practice(config)
     from voice_interview.session.orchestrator import PracticeSession
 
-    print(f"Running a practice session on the sample answer ({path.name})...",
+    print("Running a practice session with the sample candidate...",
           file=sys.stderr)
     session = PracticeSession(config, lambda event: None)
     session.load()

@@ -31,10 +31,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", dest="format_id", metavar="F",
                    help="interview format: conversational (default), presentation, "
                    "deep-dive-45, behavioral, recruiter-screen, technical-screen")
-    p.add_argument("--model", dest="llm_model", metavar="M",
-                   help="LLM for the interviewer (any litellm model string, e.g. "
-                   "ollama/llama3.2); default: the offline planner")
-    p.add_argument("--api-base", metavar="URL", help="base URL of the LLM server")
+    add_llm_arguments(p)
+    p.add_argument("--model", dest="llm_model", metavar="M", help=argparse.SUPPRESS)
     voice = p.add_mutually_exclusive_group()
     voice.add_argument("--voice", choices=["piper", "pyttsx3"], help="the interviewer's voice")
     voice.add_argument("--no-voice", action="store_true", help="show the questions, don't speak")
@@ -53,6 +51,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="no TUI: print the session's events as JSON lines on stdout")
 
 
+def add_llm_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm", metavar="M",
+                   help="who words the probes: 'embedded' (default: the built-in "
+                   "Qwen2.5-Coder-1.5B), 'none' (the offline planner alone) or any litellm "
+                   "model string, e.g. ollama/llama3.2 or openai/NAME with --api-base")
+    p.add_argument("--api-base", metavar="URL", help="base URL of the LLM server (with --llm)")
+
+
+def llm_choice(args: argparse.Namespace, cfg) -> str | None:
+    """--llm, else the deprecated practice --model (with a notice), else the config."""
+    from voice_interview.interviewer.choice import resolve
+
+    spec = getattr(args, "llm", None)
+    old = getattr(args, "llm_model", None)
+    if spec is None and old:
+        print("voice-interview: --model for the LLM is deprecated; use --llm", file=sys.stderr)
+        spec = old
+    return resolve(spec if spec is not None else cfg.llm_model)
+
+
 def make_config(args: argparse.Namespace):
     from voice_interview.config import load_config
     from voice_interview.errors import UsageError
@@ -66,8 +84,8 @@ def make_config(args: argparse.Namespace):
         question_id=args.question,
         category=args.category,
         format_id=args.format_id or cfg.format_id,
-        llm_model=args.llm_model or cfg.llm_model,
-        api_base=args.api_base or cfg.api_base,
+        llm_model=llm_choice(args, cfg),
+        api_base=getattr(args, "api_base", None) or cfg.api_base,
         llm_timeout_s=cfg.llm_timeout_s,
         voice=voice,
         output_device=cfg.output_device,

@@ -35,7 +35,8 @@ def register(sub) -> None:
                    help="transcribe the audio again with this Whisper model (a size name "
                    "already on this machine or a local folder)")
     p.add_argument("--llm", metavar="MODEL",
-                   help="ask this litellm model which probe it would have asked")
+                   help="ask this LLM which probe it would have asked: 'embedded' (the "
+                   "built-in model) or any litellm model string")
     p.add_argument("--api-base", metavar="URL", help="the LLM server's URL (with --llm)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=run)
@@ -84,10 +85,7 @@ def _from_words(doc: dict, overview: bool):
 
 def rescore(data, rubric: str | None = None, model: str | None = None,
             llm: str | None = None, api_base: str | None = None) -> dict:
-    from voice_interview.commands.analyze import interviewer_view
-    from voice_interview.interviewer.planner import analyze_answer
     from voice_interview.session.recorder import SAMPLE_RATE
-    from voice_interview.session.store import shift_analysis
 
     question = _question(data)
     total_s = data.candidate_frames / SAMPLE_RATE
@@ -108,13 +106,34 @@ def rescore(data, rubric: str | None = None, model: str | None = None,
         )
 
         transcriber = WhisperTranscriber(TranscriberSettings(model=model or DEFAULT_MODEL))
-    interviewer = None
+    interviewer = server = None
     if llm:
-        from voice_interview.interviewer.llm import LLMInterviewer
+        from voice_interview.errors import LLMError
+        from voice_interview.interviewer.choice import open_interviewer
         from voice_interview.interviewer.planner import PlannerSession
 
-        interviewer = LLMInterviewer(llm, api_base=api_base, fallback=PlannerSession(
-            rubric_id=rubric))
+        try:
+            interviewer, server = open_interviewer(
+                llm, api_base, 20.0, fallback=PlannerSession(rubric_id=rubric),
+                progress=lambda m: print(f"voice-interview: {m}", file=sys.stderr))
+        except LLMError as exc:
+            print(f"voice-interview: {exc}; the offline planner answers", file=sys.stderr)
+        if server is not None:
+            server.wait_ready(180)
+    try:
+        out = _rescore_answers(data, answers, question, total_s, transcriber, interviewer,
+                               rubric)
+    finally:
+        if server is not None:
+            server.stop()
+    return _result(data, out, rubric, model, llm)
+
+
+def _rescore_answers(data, answers, question, total_s, transcriber, interviewer, rubric):
+    from voice_interview.commands.analyze import interviewer_view
+    from voice_interview.interviewer.planner import analyze_answer
+    from voice_interview.session.store import shift_analysis
+
     out = []
     prev_end = 0.0
     for k, a in enumerate(answers):
@@ -141,6 +160,11 @@ def rescore(data, rubric: str | None = None, model: str | None = None,
         out.append({"index": a.get("index", k), "kind": a.get("kind"),
                     "prompt": a.get("prompt_text"), "original": _summary(doc),
                     "rescored": _summary(new), "analysis": new})
+    return out
+
+
+def _result(data, out, rubric, model, llm) -> dict:
+    question = _question(data)
     return {"session": data.id, "rubric": rubric or getattr(question, "rubric", None),
             "model": model, "llm": llm,
             "asked": [{"t": e.get("t"), "family": e.get("family"), "text": e.get("text")}
@@ -160,6 +184,7 @@ def _summary(doc: dict) -> dict:
         "missing": [p["id"] for p in parts if not p.get("covered")],
         "probes": [p.get("text") for p in doc.get("probes") or []],
         "llm_probe": (doc.get("llm_probe") or {}).get("text"),
+        "llm_source": (doc.get("llm_probe") or {}).get("source"),
     }
 
 
@@ -188,7 +213,8 @@ def format_text(res: dict) -> str:
             lines.append("  would ask next:")
             lines += [f"    - {p}" for p in n["probes"]]
         if n["llm_probe"]:
-            lines.append(f"  the LLM would ask: {n['llm_probe']}")
+            who = "the LLM" if n.get("llm_source") == "llm" else "the planner (LLM refused)"
+            lines.append(f"  {who} would ask ({n.get('llm_source')}): {n['llm_probe']}")
         lines.append("")
     if res["asked"]:
         lines.append("Probes actually asked:")

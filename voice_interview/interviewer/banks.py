@@ -36,8 +36,10 @@ SIGNALS = (
     "ai-practice",
 )
 MAX_LEVEL = 4
-LLM_PLACEHOLDERS = ("persona", "question", "gaps", "asked", "transcript")
-LLM_REQUIRED = ("question", "gaps", "asked", "transcript")
+LLM_PLACEHOLDERS = ("persona", "question", "gaps", "asked", "transcript", "family", "goal",
+                    "target", "reason", "depth", "planned", "excerpt")
+LLM_REQUIRED = ("asked",)
+LLM_WORDS = ("transcript", "excerpt")  # the candidate's words: fenced, in 'user' only
 
 QUESTIONS_FILE = "questions.toml"
 PROBES_FILE = "probes.toml"
@@ -414,6 +416,9 @@ def load_llm_prompt(path: Path | None = None) -> LLMPrompt:
     absent = [n for n in LLM_REQUIRED if n not in names]
     if absent:
         raise e.error(f"the prompt never uses '{{{absent[0]}}}'")
-    if "transcript" not in _placeholders(e, "user", prompt.user):
-        raise e.error("'{transcript}' belongs in 'user', where it is fenced as data")
+    if not set(LLM_WORDS) & names:
+        raise e.error("the prompt never uses '{transcript}' or '{excerpt}' (the answer)")
+    if set(LLM_WORDS) & _placeholders(e, "system", prompt.system):
+        raise e.error("'{transcript}' and '{excerpt}' belong in 'user', where they are "
+                      "fenced as data")
     return prompt

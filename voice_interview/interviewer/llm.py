@@ -72,6 +72,7 @@ from voice_interview.errors import ConfigError, LLMError, VoiceInterviewError
 from voice_interview.interviewer.types import Probe
 from voice_interview.interviewer.validate import (
     clean_reply,
+    cut_compound,
     early_refusal,
     split_sentences,
     validate_probe,
@@ -80,8 +81,9 @@ from voice_interview.interviewer.validate import (
 
 log = logging.getLogger(__name__)
 
-NOT_INSTALLED = "LLM support is not installed: pip install 'voice-interview[llm]'"
+NOT_INSTALLED = "LLM support (litellm) is not installed: run scripts/setup.sh"
 PROMPT_FILE = "llm_interviewer.toml"
+CLOSED = "the planner closed the interview"  # rejected: nothing left to ask, no LLM
 LOCAL_PLACEHOLDER_KEY = "sk-local-no-key-needed"
 # Where a base model tends to start speaking for someone else: stop right there.
 STOP_SEQUENCES = ("Candidate:", "\nCandidate", "\nInterviewer:", "\nA:")  # OpenAI allows 4
@@ -157,13 +159,18 @@ class InterviewerPrompt:
         return cls(system=system, user=user, persona=str(persona), path=str(path))
 
     def messages(self, question: str, transcript: str, gaps: Sequence[str],
-                 asked: Sequence[str]) -> list[dict[str, str]]:
+                 asked: Sequence[str], move: Probe | None = None,
+                 depth: int = 1) -> list[dict[str, str]]:
+        """System message first and the same every turn (the server caches it); the
+        turn's material (the planner's move, the candidate's words) after it."""
         values = {
             "persona": self.persona.strip(),
             "question": question.strip(),
             "gaps": ", ".join(gaps) if gaps else "none: the answer covered every part",
-            "asked": "\n".join(f"- {a}" for a in asked) if asked else "- none yet",
+            # The last three only: every token costs reading time (~95 tokens/s here).
+            "asked": " / ".join(asked[-3:]) if asked else "none yet",
             "transcript": _fence(transcript),
+            **move_values(move, transcript, depth),
         }
         try:
             return [
@@ -172,6 +179,58 @@ class InterviewerPrompt:
             ]
         except (KeyError, IndexError, ValueError) as exc:
             raise ConfigError(f"{self.path}: bad placeholder in the LLM prompt ({exc})") from None
+
+
+_FAMILY_GOALS = {
+    "context": "what the project was and what the candidate's part in it was",
+    "decisions": "why they chose what they chose, and what they rejected",
+    "debugging": "how they found and fixed what went wrong",
+    "evaluation": "how they know it worked: a number and what it is compared with",
+    "reflection": "what they would do differently, and what they learned",
+    "ownership": "what they did themselves, as opposed to the team",
+}
+EXCERPT_WORDS = 50
+
+
+def excerpt(transcript: str, target: str | None) -> str:
+    """The candidate's words around the target claim (its sentence and the one
+    before), else the answer's last two sentences: what the LLM needs to phrase
+    the move in the candidate's terms, short because reading is the LLM's cost."""
+    sentences = split_sentences(" ".join(transcript.split()))
+    if not sentences:
+        return ""
+    at = len(sentences) - 1
+    if target:
+        key = " ".join(target.lower().split())
+        hits = [i for i, s in enumerate(sentences) if key[:60] in s.lower()]
+        if hits:
+            at = hits[0]
+        else:
+            return _clip(target)
+    return _clip(" ".join(sentences[max(0, at - 1): at + 1]))
+
+
+def _clip(text: str) -> str:
+    words = text.split()
+    if len(words) > EXCERPT_WORDS:
+        words = words[-EXCERPT_WORDS:]
+    return _fence(" ".join(words))
+
+
+def move_values(move: Probe | None, transcript: str, depth: int = 1) -> dict[str, str]:
+    """The planner's move as prompt values: family, goal, target, reason, depth, wording."""
+    target = move.target.text if move is not None and move.target is not None else None
+    family = move.family if move is not None else "context"
+    return {
+        "family": family,
+        "goal": _FAMILY_GOALS.get(family, "the part of the work the answer left thin"),
+        "target": _fence(target) if target else "(none picked: use their last words below)",
+        "reason": (move.reason if move is not None else "") or "the answer left this thin",
+        "depth": "a first question on this" if depth <= 1 else
+                 f"follow-up number {depth} on this: go one level deeper than before",
+        "planned": move.text if move is not None else "",
+        "excerpt": excerpt(transcript, target) or "(no answer yet)",
+    }
 
 
 def _fence(transcript: str) -> str:
@@ -239,9 +298,10 @@ class LLMInterviewer:
         fallback: Fallback | None = None,
         *,
         prompt: InterviewerPrompt | None = None,
-        max_tokens: int = 80,
-        temperature: float = 0.7,
+        max_tokens: int = 48,
+        temperature: float = 0.4,
         retry_after_s: float = 60.0,
+        server: Any = None,
     ) -> None:
         if not model or not model.strip():
             raise LLMError("no LLM model given (a litellm model string such as ollama/llama3.2)")
@@ -265,6 +325,7 @@ class LLMInterviewer:
         self._resting_until = 0.0  # monotonic time before which the LLM is not asked
         self._rest_reason = ""
         self._timeouts_in_row = 0
+        self.server = server  # a LocalServer to wait for (the embedded model), or None
 
     # -- loading and configuration -------------------------------------------------
 
@@ -358,20 +419,36 @@ class LLMInterviewer:
 
     def ask_detailed(self, question: Any, transcript: str, gaps: Sequence[str] = (),
                      asked: Sequence[Probe] = (),
-                     on_first_sentence: Callable[[str], None] | None = None) -> LLMOutcome:
+                     on_first_sentence: Callable[[str], None] | None = None, *,
+                     record: bool = True, cancel: threading.Event | None = None,
+                     ) -> LLMOutcome:
+        """The planner decides, the LLM speaks: the planner's move for this answer
+        (family, target claim, reason, depth) goes into the prompt, and the LLM's
+        question replaces the planner's wording when it passes the checks.
+
+        ``record=False`` (speculative generation while the candidate pauses) keeps
+        the planner session unchanged: call :meth:`commit` if the probe is used.
+        ``cancel`` set while the reply streams ends the ask at once (the planner's
+        wording comes back, ``rejected`` starts with "cancelled")."""
         start = time.monotonic()
         deadline = start + self.timeout_s
+        move, final, planned = self._plan(question, transcript, record)
+        tell = planned and record  # keep the planner session in step now
+        if final:  # nothing left to ask (the closing line): no LLM needed
+            return LLMOutcome(move, "", CLOSED, 0.0)
         if start < self._resting_until:
             left = self._resting_until - start
             why = f"{self._rest_reason} (not asked again for {left:.0f} s)"
-            return replace(self._fall_back(question, transcript, why, "", start), skipped=True)
+            return replace(self._fall_back(move, transcript, why, "", start, planned=tell),
+                           skipped=True)
         question_text = str(getattr(question, "text", question))
         asked_texts = [getattr(p, "text", str(p)) for p in asked]
+        depth = sum(1 for p in asked if getattr(p, "family", None) == move.family) + 1
         try:
             messages = self._prompt_or_load().messages(question_text, transcript, gaps,
-                                                       asked_texts)
+                                                       asked_texts, move, depth)
         except VoiceInterviewError as exc:
-            return self._fall_back(question, transcript, _one_line(exc), "", start)
+            return self._fall_back(move, transcript, _one_line(exc), "", start, planned=tell)
 
         stream = _Stream()
         worker = threading.Thread(target=self._call, args=(messages, deadline, stream),
@@ -379,7 +456,7 @@ class LLMInterviewer:
         worker.start()
 
         raw, why, first_at = self._read(stream, deadline, start, transcript, asked_texts,
-                                         on_first_sentence)
+                                         on_first_sentence, cancel)
         stream.cancel.set()
         self._note_health(stream, why)
 
@@ -389,12 +466,43 @@ class LLMInterviewer:
             if why is not None:
                 why = f"LLM reply refused ({why})"
         if why is not None:
-            return self._fall_back(question, transcript, why, reply, start, first_at)
-        gap_note = f" aimed at {', '.join(gaps)}" if gaps else ""
-        probe = Probe(family=guess_family(reply), text=reply,
-                      reason=f"LLM follow-up from {self.model}{gap_note}", source="llm")
-        self._tell_planner(transcript, probe)
+            return self._fall_back(move, transcript, why, reply, start, first_at, tell)
+        reason = f"{move.reason}; worded by {self.model}" if move.reason else \
+            f"LLM follow-up from {self.model}"
+        probe = Probe(family=move.family if planned else guess_family(reply),
+                      text=reply, reason=reason, source="llm", target=move.target)
+        if tell:
+            self._tell_planner(transcript, probe)
         return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at)
+
+    def commit(self, transcript: str, probe: Probe) -> None:
+        """Tell the planner session the answer and the probe asked (after record=False)."""
+        if self._keeps_step():
+            self._tell_planner(transcript, probe)
+
+    def _plan(self, question: Any, transcript: str,
+              record: bool = True) -> tuple[Probe, bool, bool]:
+        """The planner's move, recording nothing yet: (probe, final, planned).
+
+        A planner session is asked for a preview, and told the answer and the
+        probe actually asked afterwards (``_tell_planner``); ``final`` is true
+        when it has nothing left but its closing line (recorded at once)."""
+        fb = self.fallback
+        preview = getattr(fb, "preview", None)
+        if callable(preview) and self._keeps_step():
+            move = preview(question, transcript)
+            if move is None:
+                if not record:
+                    from voice_interview.interviewer.planner import CLOSING
+
+                    return CLOSING, True, False
+                return fb.next_probe(question, transcript), True, False
+            return move, False, True
+        return self._planner_probe(question, transcript), False, False
+
+    def _keeps_step(self) -> bool:
+        return callable(getattr(self.fallback, "add_answer", None)) and \
+            callable(getattr(self.fallback, "record", None))
 
     @property
     def resting_s(self) -> float:
@@ -412,6 +520,7 @@ class LLMInterviewer:
 
     def _read(self, stream: _Stream, deadline: float, start: float, transcript: str,
               asked: Sequence[str], on_first_sentence: Callable[[str], None] | None,
+              cancel: threading.Event | None = None,
               ) -> tuple[str, str | None, float | None]:
         """Read the reply until its first question, a refusal, an error or the deadline.
 
@@ -423,11 +532,17 @@ class LLMInterviewer:
         first_at: float | None = None
         while True:
             remaining = deadline - time.monotonic()
+            if cancel is not None:
+                if cancel.is_set():
+                    return raw, "cancelled: the candidate spoke again", first_at
+                remaining = min(remaining, 0.05)  # look at the cancel flag often
             try:
-                if remaining <= 0:
+                if deadline - time.monotonic() <= 0:
                     raise queue.Empty
-                kind, value = stream.events.get(timeout=remaining)
+                kind, value = stream.events.get(timeout=max(remaining, 0.001))
             except queue.Empty:
+                if cancel is not None and time.monotonic() < deadline:
+                    continue
                 stream.timed_out = True
                 why = f"LLM timed out after {self.timeout_s:.1f} s"
                 if not self._loaded.is_set():
@@ -440,7 +555,10 @@ class LLMInterviewer:
             raw += value
             cut = raw.find("?")
             complete = cut >= 0
-            if complete:
+            single = cut_compound(raw)
+            if single is not None:  # two questions joined: the first one, and stop reading
+                raw, complete = single, True
+            elif complete:
                 raw = raw[: cut + 1]
             else:
                 doomed = early_refusal(raw, transcript)
@@ -458,15 +576,18 @@ class LLMInterviewer:
             if complete:
                 return raw, None, first_at
 
-    def _fall_back(self, question: Any, transcript: str, why: str, reply: str, start: float,
-                   first_at: float | None = None) -> LLMOutcome:
+    def _fall_back(self, move: Probe, transcript: str, why: str, reply: str, start: float,
+                   first_at: float | None = None, planned: bool = False) -> LLMOutcome:
+        """The planner's own wording, in the same turn, with the reason recorded."""
         why = _one_line(why, 200)
         log.info("planner probe used: %s", why)
-        planned = self._planner_probe(question, transcript)
         reason = f"{why}; planner probe used"
-        if planned.reason:
-            reason += f": {planned.reason}"
-        probe = Probe(family=planned.family, text=planned.text, reason=reason, source="planner")
+        if move.reason:
+            reason += f": {move.reason}"
+        probe = Probe(family=move.family, text=move.text, reason=reason, source="planner",
+                      target=move.target)
+        if planned:
+            self._tell_planner(transcript, probe)
         return LLMOutcome(probe, redact(reply), why, time.monotonic() - start, first_at)
 
     def _tell_planner(self, transcript: str, probe: Probe) -> None:
@@ -495,6 +616,14 @@ class LLMInterviewer:
         try:
             litellm = self._wait_litellm(max(0.0, deadline - time.monotonic()))
             self.check()
+            server = self.server
+            if server is not None and not server.wait_ready(max(0.0,
+                                                               deadline - time.monotonic())):
+                if server.error is not None:
+                    raise LLMError(str(server.error))
+                stream.timed_out = False
+                put(("error", "the embedded LLM is still starting"))
+                return
             remaining = deadline - time.monotonic()
             if remaining <= 0 or stream.cancel.is_set():
                 return

@@ -126,7 +126,20 @@ def clean_reply(text: str) -> str:
     t = re.sub(r"\s+", " ", t).strip()
     if len(t) >= 2 and t[0] in "\"'“‘" and t[-1] in "\"'”’":
         t = t[1:-1].strip()
+    elif len(t) >= 2 and t[0] in "\"“" and t[-1] == "?" and not re.search(r"[\"”]", t[1:]):
+        t = t[1:].strip()  # a quoted question read up to its "?" (the quote never closed)
     return t
+
+
+def cut_compound(text: str) -> str | None:
+    """The first of two questions joined into one ("Why X, and how did you test it?"
+    -> "Why X?"), or None when there is no such join. Small models join them often;
+    the first alone is a sound question and reading can stop at the join."""
+    m = _COMPOUND.search(text)
+    if m is None or "?" in text[: m.start()]:
+        return None
+    head = text[: m.start()].rstrip(" ,;:-")
+    return head + "?" if len(head.split()) >= 4 else None
 
 
 def injected_requests(transcript: str) -> list[str]:

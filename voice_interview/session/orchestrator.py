@@ -65,6 +65,8 @@ NOT_SPOKEN = ("the questions are shown, not spoken (voice-interview devices list
               "turns the voice off)")
 CLOSING_LINE = "Thanks, that's all I wanted to ask. Let's look at how it went."
 FINALS_WAIT_S = 3.0  # after a turn ends, wait this long at most for its last transcript
+SPECULATE_AFTER_S = 0.6  # pause length before the LLM is asked speculatively
+CLOSED = "the planner closed the interview"  # an LLMOutcome.rejected (interviewer.llm)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class SessionConfig:
     question_id: str | None = None
     category: str | None = None
     format_id: str = "conversational"
-    llm_model: str | None = None
+    llm_model: str | None = None  # None: the planner alone; "embedded"; or a litellm model
     api_base: str | None = None
     llm_timeout_s: float = 6.0
     voice: str | None = "piper"  # None: probes are shown, not spoken
@@ -98,6 +100,20 @@ class _Prepared:
     text: str
     first_audio: np.ndarray | None
     rest: str
+
+
+@dataclass
+class _Speculation:
+    """The LLM's probe, asked when a pause began (record=False); used at the turn's end
+    if the answer is still the same text, cancelled if the candidate speaks again."""
+
+    gen: int
+    answer_index: int
+    text: str
+    cancel: threading.Event
+    done: threading.Event
+    outcome: Any = None
+    audio: np.ndarray | None = None  # the probe's first sentence, synthesized
 
 
 @dataclass
@@ -134,6 +150,7 @@ class PracticeSession:
         self.player = None
         self.voice = None
         self.llm = None
+        self.llm_server = None  # the embedded LLM's llama.cpp server, stopped with the session
         self.recording_path = None
         self._answers: list[_Answer] = []
         self._current: _Answer | None = None
@@ -143,6 +160,7 @@ class PracticeSession:
         self._voice_lock = threading.Lock()  # one synthesis at a time
         self._gen = 0  # bumped whenever the candidate speaks: stale preparations are dropped
         self._prepared: _Prepared | None = None
+        self._speculation: _Speculation | None = None
 
     # -- controls (any thread) -------------------------------------------------------
 
@@ -205,8 +223,15 @@ class PracticeSession:
         else:
             self.question = bank.default(cfg.category or self.format.opening)
         self.rubric = load_pacing_rubric()
+        self.planner = self._new_planner()
+        if cfg.llm_model:  # the embedded server starts now and loads while Whisper does
+            self._load_llm()
         # The source first: a missing microphone or file is the likeliest failure.
-        if cfg.input_path:
+        if cfg.input_path and cfg.input_path.endswith(".candidate.json"):
+            from voice_interview.session.candidate import ScriptedCandidate
+
+            source = ScriptedCandidate(cfg.input_path)  # the demo's sample candidate
+        elif cfg.input_path:
             # Cued: silence until the opening question has been asked, as a quiet mic.
             source = FileSource(cfg.input_path, realtime=True, cued=True)
         else:
@@ -225,9 +250,6 @@ class PracticeSession:
             source, transcriber, self._from_listener, ListenerSettings(turn=self.turn_settings),
             tap=self._tap,
         )
-        self.planner = self._new_planner()
-        if cfg.llm_model:
-            self._load_llm()
         if cfg.voice:
             self._load_voice()
         if cfg.save and self.recorder is None:  # last: a failed start leaves no session
@@ -266,18 +288,22 @@ class PracticeSession:
 
     def _load_llm(self) -> None:
         from voice_interview.errors import LLMError
-        from voice_interview.interviewer.llm import LLMInterviewer
+        from voice_interview.interviewer.choice import open_interviewer
 
         cfg = self.config
         try:
-            self.llm = LLMInterviewer(cfg.llm_model, cfg.api_base, cfg.llm_timeout_s,
-                                      fallback=self.planner)
-            self.llm.check()
-            self.llm.preload()
+            self.llm, self.llm_server = open_interviewer(
+                cfg.llm_model, cfg.api_base, cfg.llm_timeout_s, fallback=self.planner,
+                progress=lambda message: self._emit(Notice(0.0, message=message)))
         except LLMError as exc:
             self.llm = None
             self._emit(Notice(0.0, message=f"{exc}; the offline interviewer takes over",
                               level="warning"))
+
+    def _stop_llm(self) -> None:
+        server, self.llm_server = self.llm_server, None
+        if server is not None:
+            server.stop()
 
     def _load_voice(self) -> None:
         from voice_interview.audio.playback import Player
@@ -330,6 +356,7 @@ class PracticeSession:
                 reader.join(timeout=5)
             if self.voice is not None:
                 self.voice.close()
+            self._stop_llm()
             summary = self.summary(reason, time.monotonic() - started)
             if self.recorder is not None:  # even on an unexpected error: keep what we have
                 try:
@@ -344,6 +371,7 @@ class PracticeSession:
 
     def close(self, reason: str = "aborted") -> None:
         """Release what ``load()`` took when ``run()`` will not be called (or failed)."""
+        self._stop_llm()
         source = getattr(self, "source", None)
         if source is not None:
             source.close()  # releases the microphone
@@ -431,12 +459,9 @@ class PracticeSession:
     def _probe(self, answer: _Answer, cut_in: bool) -> None:
         words = [w for f in answer.finals for w in f.words]
         text = " ".join(f.text for f in answer.finals)
+        spoken_first = None
         if self.llm is not None:
-            with self._planner_lock:  # the gaps must count this answer too; the LLM
-                self.planner.add_answer(text)  # and its fallback add the same text again,
-                # which the planner skips as a repeat of the last answer
-                gaps = [p.id for p in self.planner.report(self.question).parts if not p.covered]
-            outcome = self.llm.ask_detailed(self.question, text, gaps, self.planner.asked)
+            outcome, spoken_first = self._llm_probe(answer, text)
             probe = outcome.probe
             if probe.source != "llm" and not outcome.skipped:  # said once, not every turn
                 message = probe.reason
@@ -447,7 +472,7 @@ class PracticeSession:
         else:
             with self._planner_lock:
                 probe = self.planner.next_probe(self.question, words or text)
-        prepared = self._take_prepared(answer, probe.text)
+        prepared = spoken_first or self._take_prepared(answer, probe.text)
         depth = self.planner.depth.get(probe.family, 1)
         target = probe.target
         info = {"family": probe.family, "text": probe.text, "reason": probe.reason,
@@ -462,6 +487,82 @@ class PracticeSession:
             self._ask(f"{CUT_IN} {probe.text}", kind="probe")
         else:
             self._ask(probe.text, kind="probe", prepared=prepared)
+        answer = getattr(self.source, "answer", None)  # the demo's sample candidate
+        if callable(answer):
+            answer(probe.family)
+
+    def _llm_probe(self, answer: _Answer, text: str):
+        """The LLM's probe for this answer: the one generated speculatively during the
+        pause when it was for the same words (waited for, within the LLM's timeout),
+        else asked now. Returns (outcome, prepared first audio or None)."""
+        with self._lock:
+            spec, self._speculation = self._speculation, None
+        if spec is not None and spec.answer_index == answer.index and spec.text == text:
+            spec.done.wait(self.config.llm_timeout_s + 1.0)
+            outcome = spec.outcome
+            if outcome is not None and not (outcome.rejected or "").startswith(
+                    ("cancelled", CLOSED)):
+                # The LLM's probe, or the planner's wording when the LLM failed: either
+                # way this turn's probe, without asking a second time.
+                with self._planner_lock:
+                    self.llm.commit(text, outcome.probe)
+                prepared = None
+                if spec.audio is not None:
+                    prepared = _Prepared(spec.gen, answer.index, len(answer.finals),
+                                         outcome.probe.text, spec.audio, "")
+                return outcome, prepared
+        elif spec is not None:
+            spec.cancel.set()
+        with self._planner_lock:  # the gaps must count this answer too; the LLM
+            self.planner.add_answer(text)  # and its fallback add the same text again,
+            # which the planner skips as a repeat of the last answer
+            gaps = [p.id for p in self.planner.report(self.question).parts if not p.covered]
+        return self.llm.ask_detailed(self.question, text, gaps, self.planner.asked), None
+
+    def _speculate(self, gen: int) -> None:
+        """When a pause begins: ask the LLM now (nothing recorded), so the probe is
+        ready, and its first sentence synthesized, when the patience window ends."""
+        spec = None
+        try:
+            began = time.monotonic()
+            self.listener.wait_idle(FINALS_WAIT_S)  # the last segment's words first
+            # Not on every breath: a request cancelled while the server still reads
+            # its prompt (which llama.cpp cannot interrupt) would delay the real one.
+            wait = SPECULATE_AFTER_S - (time.monotonic() - began)
+            if wait > 0 and self._stop.wait(wait):
+                return
+            with self._lock:
+                cur = self._current
+                if gen != self._gen or cur is None:
+                    return
+                text = " ".join(f.text for f in cur.finals)
+                if not text.strip():
+                    return
+                old = self._speculation
+                spec = _Speculation(gen, cur.index, text, threading.Event(), threading.Event())
+                self._speculation = spec
+            if old is not None:
+                old.cancel.set()
+            with self._planner_lock:
+                gaps = [p.id for p in self.planner.report(self.question).parts
+                        if not p.covered]
+                asked = self.planner.asked
+            spec.outcome = self.llm.ask_detailed(self.question, text, gaps, asked,
+                                                 record=False, cancel=spec.cancel)
+            probe = spec.outcome.probe
+            if (spec.outcome.rejected is None and self.voice is not None
+                    and self.player is not None and not spec.cancel.is_set()):
+                from voice_interview.speech.voices import split_sentences
+
+                if len(split_sentences(probe.text)) == 1:
+                    with self._voice_lock:
+                        if not spec.cancel.is_set():
+                            spec.audio = self.voice.synthesize(probe.text)
+        except Exception:  # speculation is an optimisation: never let it break a session
+            log.exception("speculative LLM probe failed")
+        finally:
+            if spec is not None:
+                spec.done.set()
 
     def _next_question(self) -> bool:
         from voice_interview.interviewer.banks import load_question_bank
@@ -657,11 +758,15 @@ class PracticeSession:
             with self._lock:
                 self._gen += 1
                 self._prepared = None
+                spec, self._speculation = self._speculation, None
+            if spec is not None:
+                spec.cancel.set()  # the candidate goes on: that probe is stale
             self._emit(StateChanged(event.t, state="speaking"))
         elif isinstance(event, PauseStarted):
             self._emit(StateChanged(event.t, state="thinking"))
-            if self.llm is None and cur is not None:
-                threading.Thread(target=self._prepare, args=(self._gen,), name="prepare",
+            if cur is not None:
+                target = self._prepare if self.llm is None else self._speculate
+                threading.Thread(target=target, args=(self._gen,), name="prepare",
                                  daemon=True).start()
         if isinstance(event, EngineError) and event.fatal:
             self._inbox.put(event)  # shown by the loop once the answer so far is scored

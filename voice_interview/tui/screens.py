@@ -212,6 +212,8 @@ class PracticeScreen(Screen):
         self.followup = probe["text"]
         self._show_question()
         label = f"{probe['family']} · depth {probe['depth']}"
+        if probe["source"] == "llm":  # the planner's move, worded by the LLM
+            label += " · worded by the LLM"
         if getattr(ev, "cut_in", False):
             label += " · cut in"
         model = self.transcript.add_prompt(probe["text"], ev.t, label=label)
