@@ -400,13 +400,17 @@ class Listener:
     def _final_words(self, samples, offset: float, seg_start: float,
                      seg_end: float) -> list[Word]:
         speech_s = seg_end - seg_start
-        words = self.transcriber.transcribe(samples, offset=offset)
+
+        def mine(ws: list[Word]) -> list[Word]:  # words over the pre-roll are the last segment's
+            return [w for w in ws if w.end > seg_start - 0.1]
+
+        words = mine(self.transcriber.transcribe(samples, offset=offset))
         last = words[-1].end if words else seg_start
         stock = is_stock_phrase(words, speech_s)
         if seg_end - last > 1.0 or stock or over_cap(words, speech_s):
             # Stopped early, a stock phrase, or more words than the audio holds:
             # once more without the prompt that provokes all three.
-            again = self.transcriber.transcribe(samples, offset=offset, prompt=False)
+            again = mine(self.transcriber.transcribe(samples, offset=offset, prompt=False))
             if stock and not is_stock_phrase(again, speech_s):
                 self._caught("a stock phrase", seg_start, seg_end, words, again)
                 words = again
