@@ -13,8 +13,8 @@ Revisions: segments decoded one by one lose their context (a short segment
 invites inventions such as "I'm sorry, I'm sorry" in place of a clause), so the
 answer's audio is decoded again in windows of consecutive segments (up to
 ``window_max_s``, closed at a long pause, once ``window_min_s`` of speech is in,
-and at the end of the turn), each once, with the text revised before it as the
-prompt, the way the offline chunker decodes a file. A ``TranscriptRevised``
+and at the end of the turn), each once, the way the offline chunker decodes a file
+(the filler prompt on a turn's first window only). A ``TranscriptRevised``
 replaces the finals of the segments it covers. The worker serves finals first,
 then revisions, then partials; a revision the worker cannot start within
 ``revise_behind_s`` of its window's end is skipped (the segment finals stay) and
@@ -62,6 +62,7 @@ from voice_interview.events import (
     TurnEnded,
 )
 from voice_interview.speech.transcriber import (
+    FILLER_PROMPT,
     Transcriber,
     Word,
     is_stock_phrase,
@@ -90,7 +91,8 @@ class ListenerSettings:
     window_max_s: float = 25.0  # ... and never spans more (one Whisper window)
     window_pause_s: float = 0.8  # ... or once a silence this long follows it
     revise_behind_s: float = 8.0  # a revision not started by then is skipped
-    context_chars: int = 200  # the revised text before a window, as its prompt
+    revise_context: bool = False  # True: the revised text before a window as its prompt
+    context_chars: int = 200  # ... this much of it
 
 
 # Worker priorities: finals first (the live transcript), then revisions, then partials.
@@ -106,8 +108,10 @@ class Listener:
         settings: ListenerSettings = ListenerSettings(),
         vad: SileroVAD | None = None,
         tap: Callable[[np.ndarray, float], None] | None = None,
+        reviser: Transcriber | None = None,
     ):
         self.source = source
+        self.reviser = reviser or transcriber  # decodes the revision windows
         self.tap = tap  # sees every raw block and its time first (the session recorder)
         self.transcriber = transcriber
         self.on_event = on_event
@@ -407,6 +411,12 @@ class Listener:
         words = mine(self.transcriber.transcribe(samples, offset=offset))
         last = words[-1].end if words else seg_start
         stock = is_stock_phrase(words, speech_s)
+        settings = getattr(self.transcriber, "settings", None)
+        if not getattr(settings, "filler_prompt", True):  # nothing to retry without
+            if stock:
+                self._caught("a stock phrase, left to the revision", seg_start, seg_end,
+                             words, words)
+            return self._capped(words, speech_s, seg_start, seg_end)
         if seg_end - last > 1.0 or stock or over_cap(words, speech_s):
             # Stopped early, a stock phrase, or more words than the audio holds:
             # once more without the prompt that provokes all three.
@@ -450,8 +460,14 @@ class Listener:
                     "the first-pass words stand for part of this answer")))
             return
         before = self._context.get(turn, "")
-        prompt: bool | str = before[-self.s.context_chars:] if before else True
-        words = transcribe_group(samples, offset, list(segs), self.transcriber, prompt=prompt)
+        # As the offline chunker: the filler prompt on a turn's first window only (it
+        # keeps hesitations for the filler count and costs no accuracy there), no prompt
+        # after. The text before as the prompt was measured worse: Whisper skips words
+        # it finds in the prompt (benchmarks/README.md).
+        prompt: bool | str = FILLER_PROMPT if not before else False
+        if self.s.revise_context and before:
+            prompt = before[-self.s.context_chars:]
+        words = transcribe_group(samples, offset, list(segs), self.reviser, prompt=prompt)
         speech_s = sum(s.duration for s in segs)
         words = self._capped(words, speech_s, start, end)
         # Words over the pre-roll belong to the window before; words that start after
