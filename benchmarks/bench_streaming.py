@@ -74,14 +74,18 @@ class TimingTranscriber:
 
     def __init__(self, inner):
         self.inner = inner
+        self.settings = inner.settings
         self.calls: list[tuple[str, float, float]] = []  # (kind, start_wall, seconds)
 
-    def transcribe(self, samples, offset: float = 0.0):
+    def transcribe(self, samples, offset: float = 0.0, prompt=True):
         t = time.monotonic()
         try:
-            return self.inner.transcribe(samples, offset)
+            return self.inner.transcribe(samples, offset, prompt=prompt)
         finally:
-            self.calls.append(("final", t, time.monotonic() - t))
+            # A segment final is decoded with the default prompt; a revision window
+            # with an explicit one (the filler prompt or none).
+            kind = "final" if prompt is True else "revise"
+            self.calls.append((kind, t, time.monotonic() - t))
 
     def transcribe_text(self, samples):
         t = time.monotonic()
@@ -144,9 +148,12 @@ def final_latency(path: str, transcriber, vad: SileroVAD, settings: ListenerSett
           f"min {min(lat):.2f} s, max {max(lat):.2f} s (target median <= {FINAL_TARGET_S} s)"
           f"  -> {'PASS' if ok else 'FAIL'}")
     parts = timed.of("partial")
+    revs = timed.of("revise")
     busy = sum(c[2] for c in timed.calls)
     print(f"whisper calls: {len(calls)} finals (median {median(c[2] for c in calls):.2f} s), "
-          f"{len(parts)} partials"
+          f"{len(revs)} revision decodes"
+          + (f" (median {median(c[2] for c in revs):.2f} s)" if revs else "")
+          + f", {len(parts)} partials"
           + (f" (median {median(c[2] for c in parts):.2f} s)" if parts else "")
           + f"; worker busy {100 * busy / run_s:.0f}% of the run")
     print(f"source kept real time: {listener.position:.2f} s of audio delivered in "

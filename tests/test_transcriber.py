@@ -41,3 +41,51 @@ def test_model_names_never_download(tmp_path, monkeypatch):
 def test_invented_outros_are_dropped_only_when_they_look_invented(tail, kept):
     words = [w("It", 0.0, 0.5), w("worked.", 0.5, 1.5)] + tail
     assert len(drop_trailing_hallucination(words, chunk_end=3.0)) == kept
+
+
+def _words(text: str, start: float, step: float, p: float = 0.9) -> list[Word]:
+    return [Word(w, start + i * step, start + (i + 1) * step, p)
+            for i, w in enumerate(text.split())]
+
+
+def test_a_short_stretch_cannot_hold_more_words_than_it_takes_to_say():
+    from voice_interview.speech.transcriber import keep_within_cap, over_cap, word_cap
+
+    fast = _words("What in the world do they know about this", 0.0, 0.15)  # 6.7 words/s
+    assert not over_cap(fast, 1.35)
+    looped = _words("I think that's what we're going to be doing " * 5, 0.0, 0.1)
+    assert over_cap(looped, 4.9)
+    kept = keep_within_cap(looped, 4.9)
+    assert len(kept) == word_cap(4.9) and kept == sorted(kept, key=lambda w: w.start)
+
+
+def test_a_stock_phrase_over_seconds_of_speech_is_suspect():
+    from voice_interview.speech.transcriber import is_stock_phrase
+
+    assert is_stock_phrase(_words("I'm sorry, I'm sorry.", 31.5, 0.3), 4.96)
+    assert is_stock_phrase(_words("Thank you.", 3.0, 0.3), 2.5)
+    assert not is_stock_phrase(_words("Thank you.", 3.0, 0.3), 0.8)  # said, and short
+    assert not is_stock_phrase(_words("sorry, the data was late", 3.0, 0.3), 2.0)
+
+
+def test_a_revision_replaces_the_finals_it_covers_and_only_those():
+    from voice_interview.events import TranscriptFinal, TranscriptRevised
+    from voice_interview.listener import settled
+    from voice_interview.tui.widgets import AnswerModel
+
+    a = _words("I'm sorry, I'm sorry.", 1.0, 0.5)
+    b = _words("the data was late", 4.0, 0.3)
+    c = _words("so we waited", 8.0, 0.3)
+    finals = [TranscriptFinal(3.0, 1.0, 3.0, "I'm sorry, I'm sorry.", tuple(a)),
+              TranscriptFinal(5.5, 4.0, 5.2, "the data was late", tuple(b)),
+              TranscriptFinal(9.0, 8.0, 8.9, "so we waited", tuple(c))]
+    fixed = _words("because keyword search missed paraphrases the data was late", 1.0, 0.4)
+    rev = TranscriptRevised(6.0, start=1.0, end=5.2, words=tuple(fixed),
+                            text="because keyword search missed paraphrases the data was late")
+    pieces = settled(finals, [rev])
+    assert [t for _s, t, _w in pieces] == [rev.text, "so we waited"]
+    model = AnswerModel(t0=0.0)
+    for f in finals:
+        model.final(f.segment_start, f.segment_end, f.text, f.words)
+    model.revise(rev.start, rev.end, rev.text, rev.words)
+    assert [w for w, _s, _e in model.words()] == [w.word for w in fixed + c]

@@ -107,21 +107,39 @@ def transcribe_segments(
         # The filler prompt only on the first chunk, as faster-whisper itself applies
         # an initial prompt to a long file: on every chunk it cost ~25% more time and
         # made Whisper stop early inside windows (see docs/design-notes.md).
-        said = transcriber.transcribe(audio[a:b], offset=a / SAMPLE_RATE, prompt=i == 0)
-        chunk_words = [w for w in said if in_speech(w, group)]
-        rest = uncovered_tail(group, chunk_words)
-        if rest:
-            # The prompted decode stopped early (Whisper closed the window with a
-            # lone timestamp and skipped the rest of it): decode what it skipped
-            # again, without the filler prompt that provokes it.
-            a2 = max(a, int((rest[0].start - PRE_ROLL_S) * SAMPLE_RATE))
-            more = transcriber.transcribe(audio[a2:b], offset=a2 / SAMPLE_RATE, prompt=False)
-            last = chunk_words[-1].end if chunk_words else -1.0
-            chunk_words += [w for w in more if w.start >= last - 0.05 and in_speech(w, rest)]
-        words.extend(chunk_words)
+        words.extend(transcribe_group(audio[a:b], a / SAMPLE_RATE, group, transcriber,
+                                      prompt=i == 0))
         if on_progress:
             on_progress(sum(s.duration for s in group))
     return words
+
+
+def transcribe_group(
+    samples: np.ndarray,
+    offset: float,
+    group: list[Segment],
+    transcriber: Transcriber,
+    prompt: bool | str = True,
+) -> list[Word]:
+    """The words of one window of consecutive segments (``samples`` start at ``offset``).
+
+    Shared by the offline chunker and the live revision of a window: words deep in
+    a silence are dropped, and a decode that stopped early is finished without the
+    prompt.
+    """
+    said = transcriber.transcribe(samples, offset=offset, prompt=prompt)
+    chunk_words = [w for w in said if in_speech(w, group)]
+    rest = uncovered_tail(group, chunk_words)
+    if rest:
+        # The prompted decode stopped early (Whisper closed the window with a
+        # lone timestamp and skipped the rest of it): decode what it skipped
+        # again, without the prompt that provokes it.
+        a2 = max(0, int((rest[0].start - PRE_ROLL_S - offset) * SAMPLE_RATE))
+        more = transcriber.transcribe(samples[a2:], offset=offset + a2 / SAMPLE_RATE,
+                                      prompt=False)
+        last = chunk_words[-1].end if chunk_words else -1.0
+        chunk_words += [w for w in more if w.start >= last - 0.05 and in_speech(w, rest)]
+    return chunk_words
 
 
 def uncovered_tail(group: list[Segment], words: list[Word], min_s: float = 1.0) -> list[Segment]:

@@ -129,6 +129,18 @@ class TranscriptFinal(Event):
     words: tuple = ()
 
 
+@dataclass(frozen=True)
+class TranscriptRevised(Event):
+    """A window of consecutive segments decoded again in context (up to ~25 s, cut at
+    pauses, the text before it as the prompt). Its words replace the finals of every
+    segment inside ``[start, end]``; ``t`` is when they became ready."""
+
+    start: float
+    end: float
+    words: tuple
+    text: str
+
+
 # --- errors -------------------------------------------------------------------------
 
 

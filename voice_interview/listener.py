@@ -9,6 +9,22 @@ twice its own cost), only while speech is going on and only when the worker is
 idle. A final can still wait for a partial that started just before its
 segment closed: at most one partial call.
 
+Revisions: segments decoded one by one lose their context (a short segment
+invites inventions such as "I'm sorry, I'm sorry" in place of a clause), so the
+answer's audio is decoded again in windows of consecutive segments (up to
+``window_max_s``, closed at a long pause, once ``window_min_s`` of speech is in,
+and at the end of the turn), each once, the way the offline chunker decodes a file
+(the filler prompt on a turn's first window only). A ``TranscriptRevised``
+replaces the finals of the segments it covers. The worker serves finals first,
+then revisions, then partials; a revision the worker cannot start within
+``revise_behind_s`` of its window's end is skipped (the segment finals stay) and
+the user is told once per turn.
+
+Guards: a decode cannot return more words than its speech can hold
+(``word_cap``), and a final that is only a stock phrase ("Thank you.") over
+seconds of speech is decoded again without the prompt; each such fabrication is
+counted (``fabrications``) and logged.
+
 Events go to ``on_event`` from either thread; ``t`` is the audio timeline.
 Half-duplex: ``mute()`` makes the listener treat incoming audio as silence
 (the interviewer is speaking), until ``unmute(tail_s)``.
@@ -42,9 +58,18 @@ from voice_interview.events import (
     Notice,
     TranscriptFinal,
     TranscriptPartial,
+    TranscriptRevised,
     TurnEnded,
 )
-from voice_interview.speech.transcriber import Transcriber, words_to_text
+from voice_interview.speech.transcriber import (
+    FILLER_PROMPT,
+    Transcriber,
+    Word,
+    is_stock_phrase,
+    keep_within_cap,
+    over_cap,
+    words_to_text,
+)
 from voice_interview.turns import TurnManager, TurnSettings
 
 log = logging.getLogger(__name__)
@@ -61,6 +86,17 @@ class ListenerSettings:
     partial_interval_s: float = 1.0
     max_segment_s: float = 25.0  # a longer stretch without a pause is cut for Whisper
     history_s: float = 40.0  # audio kept for pre-roll / segments (bounded memory)
+    revise: bool = True  # decode the answer again in context (TranscriptRevised)
+    window_min_s: float = 8.0  # a window closes at a segment's end once it spans this
+    window_max_s: float = 25.0  # ... and never spans more (one Whisper window)
+    window_pause_s: float = 0.8  # ... or once a silence this long follows it
+    revise_behind_s: float = 8.0  # a revision not started by then is skipped
+    revise_context: bool = False  # True: the revised text before a window as its prompt
+    context_chars: int = 200  # ... this much of it
+
+
+# Worker priorities: finals first (the live transcript), then revisions, then partials.
+_PRIORITY = {"final": 0, "revise": 1, "partial": 2}
 
 
 class Listener:
@@ -72,8 +108,10 @@ class Listener:
         settings: ListenerSettings = ListenerSettings(),
         vad: SileroVAD | None = None,
         tap: Callable[[np.ndarray, float], None] | None = None,
+        reviser: Transcriber | None = None,
     ):
         self.source = source
+        self.reviser = reviser or transcriber  # decodes the revision windows
         self.tap = tap  # sees every raw block and its time first (the session recorder)
         self.transcriber = transcriber
         self.on_event = on_event
@@ -89,7 +127,15 @@ class Listener:
         self._history: collections.deque[np.ndarray] = collections.deque(
             maxlen=int(settings.history_s / BLOCK_S)
         )
-        self._jobs: queue.Queue = queue.Queue()
+        self._jobs: queue.PriorityQueue = queue.PriorityQueue()
+        self._seq = 0  # submission order within a priority
+        self._window: list[Segment] = []  # segments of this turn not yet revised
+        self._turn_id = 0
+        self._context: dict[int, str] = {}  # turn -> its revised text so far
+        self._behind_noticed: set[int] = set()
+        self.fabrications = 0  # inventions caught by the guards
+        self.revisions = 0  # windows revised
+        self.revisions_skipped = 0  # windows left as segment finals (fell behind)
         self._partial_cost = 0.0  # wall seconds the last partial took
         self._closing = False
         self._pending = 0  # transcription jobs submitted and not yet delivered
@@ -120,13 +166,17 @@ class Listener:
             seg = self.segmenter.flush()  # the words said so far belong to this turn
             if seg is not None:
                 self._submit_final(seg)
+            self._close_window()
             events = self.turns.end_turn(reason)
         self._emit_all(events)
 
     def new_turn(self, settings: TurnSettings | None = None) -> None:
         with self._lock:
+            self._close_window()
             self.turns = TurnManager(settings or self.s.turn)
             self.turns.now = self.position
+            self._turn_id += 1
+            self._context = {k: v for k, v in self._context.items() if k >= self._turn_id - 1}
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every submitted transcription has been delivered (or timeout)."""
@@ -177,7 +227,7 @@ class Listener:
                                    fatal=True))
         finally:
             self._closing = True  # later submissions would never run: refuse them
-            self._jobs.put(None)
+            self._jobs.put((9, 0, None))  # after every job still queued
             self._worker.join()
 
     def _account_drops(self) -> None:
@@ -204,6 +254,7 @@ class Listener:
             seg = self.segmenter.flush()
             if seg is not None:
                 self._submit_final(seg)
+            self._close_window()
 
     def _frame(self, block: np.ndarray) -> None:
         t = self.position
@@ -225,7 +276,12 @@ class Listener:
             seg = self.segmenter.push(t, speech, level, prob)
             if seg is not None:  # before the turn events, so waiting on it always works
                 self._submit_final(seg)
+            elif (self._window and not self.segmenter.in_segment
+                  and t + BLOCK_S - self._window[-1].end >= self.s.window_pause_s):
+                self._close_window()  # a long pause: revise what came before it
             events = self.turns.on_frame(t, speech)
+            if any(isinstance(e, TurnEnded) for e in events):
+                self._close_window()
         self._emit_all(events)
         if seg is None and self.segmenter.in_segment:
             start = self.segmenter.segment_start
@@ -255,19 +311,40 @@ class Listener:
             seg = self.segmenter.flush()
             if seg is not None:
                 self._submit_final(seg)
+            self._close_window()
             events = self.turns.end_turn("source_ended")
         self._emit_all(events)
 
     def _submit_final(self, seg: Segment) -> None:
+        """A closed segment: its final now, and its place in a revision window
+        (called with ``_lock`` held)."""
         audio = self._audio(seg.start - PRE_ROLL_S, seg.end + POST_ROLL_S)
-        self._submit("final", seg.start, seg.end, audio)
+        self._submit("final", seg.start, seg.end, audio, (seg,))
+        if not self.s.revise:
+            return
+        if self._window and seg.end - self._window[0].start > self.s.window_max_s:
+            self._close_window()
+        self._window.append(seg)
+        if seg.end - self._window[0].start >= self.s.window_min_s:
+            self._close_window()
 
-    def _submit(self, kind: str, start: float, end: float, audio) -> None:
+    def _close_window(self) -> None:
+        """Submit the open window's revision (called with ``_lock`` held)."""
+        if not self._window:
+            return
+        segs, self._window = tuple(self._window), []
+        audio = self._audio(segs[0].start - PRE_ROLL_S, segs[-1].end + POST_ROLL_S)
+        self._submit("revise", segs[0].start, segs[-1].end, audio, segs)
+
+    def _submit(self, kind: str, start: float, end: float, audio,
+                segs: tuple[Segment, ...] = ()) -> None:
         if self._closing:
             return
         with self._pending_lock:
             self._pending += 1
-        self._jobs.put((kind, start, end, audio))
+            self._seq += 1
+            seq = self._seq
+        self._jobs.put((_PRIORITY[kind], seq, (kind, start, end, audio, segs, self._turn_id)))
 
     def _audio(self, start: float, end: float) -> tuple[float, np.ndarray]:
         """Audio between two timeline points, from the bounded history."""
@@ -284,7 +361,7 @@ class Listener:
 
     def _work(self) -> None:
         while True:
-            job = self._jobs.get()
+            _prio, _seq, job = self._jobs.get()
             if job is None:
                 return
             try:
@@ -293,17 +370,16 @@ class Listener:
                 with self._pending_lock:
                     self._pending -= 1
 
-    def _run_job(self, kind: str, seg_start: float, seg_end: float, audio) -> None:
+    def _run_job(self, kind: str, seg_start: float, seg_end: float, audio,
+                 segs: tuple[Segment, ...], turn: int) -> None:
         offset, samples = audio
         words, text = [], ""
         try:
             if kind == "final":
-                words = self.transcriber.transcribe(samples, offset=offset)
-                last = words[-1].end if words else seg_start
-                if seg_end - last > 1.0:  # stopped early: once more without the prompt
-                    again = self.transcriber.transcribe(samples, offset=offset, prompt=False)
-                    if len(again) > len(words):
-                        words = again
+                words = self._final_words(samples, offset, seg_start, seg_end)
+            elif kind == "revise":
+                self._revise(samples, offset, segs, turn)
+                return
             else:
                 t0 = time.monotonic()
                 text = self.transcriber.transcribe_text(samples)
@@ -311,6 +387,9 @@ class Listener:
         except VoiceInterviewError as exc:
             self._emit(EngineError(self.position, message=str(exc)))
         except Exception as exc:  # Whisper itself failed: report, keep listening
+            if kind == "revise":  # the segment finals stand
+                log.exception("revising %.2f-%.2f s failed", seg_start, seg_end)
+                return
             self._emit(EngineError(self.position, message=f"transcription failed: {exc}"))
         if kind == "final":
             # Words over the pre-roll that belong to the previous segment are dropped.
@@ -321,6 +400,85 @@ class Listener:
             ))
         elif text:
             self._emit(TranscriptPartial(self.position, segment_start=seg_start, text=text))
+
+    def _final_words(self, samples, offset: float, seg_start: float,
+                     seg_end: float) -> list[Word]:
+        speech_s = seg_end - seg_start
+
+        def mine(ws: list[Word]) -> list[Word]:  # words over the pre-roll are the last segment's
+            return [w for w in ws if w.end > seg_start - 0.1]
+
+        words = mine(self.transcriber.transcribe(samples, offset=offset))
+        last = words[-1].end if words else seg_start
+        stock = is_stock_phrase(words, speech_s)
+        settings = getattr(self.transcriber, "settings", None)
+        if not getattr(settings, "filler_prompt", True):  # nothing to retry without
+            if stock:
+                self._caught("a stock phrase, left to the revision", seg_start, seg_end,
+                             words, words)
+            return self._capped(words, speech_s, seg_start, seg_end)
+        if seg_end - last > 1.0 or stock or over_cap(words, speech_s):
+            # Stopped early, a stock phrase, or more words than the audio holds:
+            # once more without the prompt that provokes all three.
+            again = mine(self.transcriber.transcribe(samples, offset=offset, prompt=False))
+            if stock and not is_stock_phrase(again, speech_s):
+                self._caught("a stock phrase", seg_start, seg_end, words, again)
+                words = again
+            elif over_cap(words, speech_s) and len(again) < len(words):
+                self._caught("too many words", seg_start, seg_end, words, again)
+                words = again
+            elif len(again) > len(words) and not over_cap(again, speech_s):
+                words = again
+        return self._capped(words, speech_s, seg_start, seg_end)
+
+    def _capped(self, words: list[Word], speech_s: float, start: float,
+                end: float) -> list[Word]:
+        if not over_cap(words, speech_s):
+            return words
+        kept = keep_within_cap(words, speech_s)
+        self._caught("too many words", start, end, words, kept)
+        return kept
+
+    def _caught(self, what: str, start: float, end: float, said: list[Word],
+                kept: list[Word]) -> None:
+        self.fabrications += 1
+        log.warning("transcript guard (%s) at %.2f-%.2f s: %r -> %r", what, start, end,
+                    words_to_text(said), words_to_text(kept))
+
+    def _revise(self, samples, offset: float, segs: tuple[Segment, ...], turn: int) -> None:
+        from voice_interview.analysis import transcribe_group
+
+        start, end = segs[0].start, segs[-1].end
+        late = self.position - end
+        if late > self.s.revise_behind_s:  # fell behind: the segment finals stay
+            self.revisions_skipped += 1
+            log.warning("revision of %.2f-%.2f s skipped: %.1f s behind", start, end, late)
+            if turn not in self._behind_noticed:
+                self._behind_noticed.add(turn)
+                self._emit(Notice(self.position, level="warning", message=(
+                    "the computer is too busy to re-check the transcript in context; "
+                    "the first-pass words stand for part of this answer")))
+            return
+        before = self._context.get(turn, "")
+        # As the offline chunker: the filler prompt on a turn's first window only (it
+        # keeps hesitations for the filler count and costs no accuracy there), no prompt
+        # after. The text before as the prompt was measured worse: Whisper skips words
+        # it finds in the prompt (benchmarks/README.md).
+        prompt: bool | str = FILLER_PROMPT if not before else False
+        if self.s.revise_context and before:
+            prompt = before[-self.s.context_chars:]
+        words = transcribe_group(samples, offset, list(segs), self.reviser, prompt=prompt)
+        speech_s = sum(s.duration for s in segs)
+        words = self._capped(words, speech_s, start, end)
+        # Words over the pre-roll belong to the window before; words that start after
+        # the speech ended were invented over the post-roll (and would lead the next
+        # window's prompt astray).
+        kept = tuple(w for w in words if w.end > start - 0.1 and w.start < end)
+        text = words_to_text(list(kept))
+        self._context[turn] = f"{before} {text}".strip()
+        self.revisions += 1
+        self._emit(TranscriptRevised(self.position, start=start, end=end, words=kept,
+                                     text=text))
 
     # -- output ----------------------------------------------------------------------------
 
@@ -333,6 +491,21 @@ class Listener:
     def _emit_all(self, events: list[Event]) -> None:
         for e in events:
             self._emit(e)
+
+
+def covers(revision: TranscriptRevised, final: TranscriptFinal, slack: float = 0.05) -> bool:
+    """Whether ``revision`` replaces ``final`` (its segment lies inside the window)."""
+    return (revision.start - slack <= final.segment_start
+            and final.segment_end <= revision.end + slack)
+
+
+def settled(finals: list, revisions: list) -> list[tuple[float, str, tuple]]:
+    """The answer as (start, text, words) pieces in time order: each revision in
+    place of the finals it covers, the finals no revision covers as they are."""
+    pieces = [(r.start, r.text, tuple(r.words)) for r in revisions]
+    pieces += [(f.segment_start, f.text, tuple(f.words)) for f in finals
+               if not any(covers(r, f) for r in revisions)]
+    return sorted(pieces, key=lambda p: p[0])
 
 
 def listen_to_end(source: AudioSource, transcriber: Transcriber,
@@ -349,4 +522,5 @@ def listen_to_end(source: AudioSource, transcriber: Transcriber,
     return events
 
 
-__all__ = ["Listener", "ListenerSettings", "listen_to_end", "TurnEnded", "SAMPLE_RATE"]
+__all__ = ["Listener", "ListenerSettings", "listen_to_end", "settled", "covers", "TurnEnded",
+           "SAMPLE_RATE"]

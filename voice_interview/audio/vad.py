@@ -86,7 +86,17 @@ class VadSettings:
     max_trim_s: float = 0.32  # trim at most this much from the tail
     # Silero marks the quiet ends of words (fricatives, trailing vowels) as
     # silence; its own reference segmenter pads by 30 ms; half a frame centres our errors.
-    speech_pad_s: float = 0.016
+    speech_pad_s: float = 0.0
+    # Soft word edges: Silero's probability dips under the gate for a final burst or
+    # fricative ("ban-k", "hi-t") and rises late on a soft onset ("th-e"). Frames next
+    # to a segment that are still this likely and clearly above the noise floor
+    # (edge_margin_db) are taken into it, at most edge_reach_s on each side.
+    edge_prob: float = 0.1
+    edge_reach_s: float = 0.25
+    # A tail frame this far below the segment's loudest frame is not audible speech
+    # even when Silero still says so (a released "t" in a quiet room).
+    tail_below_peak_db: float = 35.0
+    noise_margin_db: float = 1.0
 
 
 def rms_dbfs(frames: np.ndarray) -> np.ndarray:
@@ -144,6 +154,10 @@ class Segmenter:
         self.last_speech_end: float | None = None
         self._levels: list[tuple[float, float, float]] = []  # (t, dBFS, p) this segment
         self._noise: collections.deque[float] = collections.deque(maxlen=150)
+        reach = max(0, int(round(settings.edge_reach_s / BLOCK_S)))
+        self._recent: collections.deque[tuple[float, float, float]] = collections.deque(
+            maxlen=max(1, reach))  # the frames before a segment starts
+        self._reach = reach
 
     @property
     def in_segment(self) -> bool:
@@ -166,14 +180,44 @@ class Segmenter:
             if self.start is None:
                 self.start = t
                 self._levels = []
+                self._soft_onset()
             self.last_speech_end = frame_end
             self._levels.append((t, level_dbfs, prob))
+            self._recent.clear()
             return None
+        if (self.start is not None and self._soft_edge(level_dbfs, prob)
+                and abs(t - self.last_speech_end) < 1e-6
+                and frame_end - self._levels[-1][0] - BLOCK_S <= self.s.edge_reach_s):
+            self.last_speech_end = frame_end  # a soft word ending: still the segment
+            return None
+        self._recent.append((t, level_dbfs, prob))
         if level_dbfs > -150.0:  # digital silence (a muted mic) says nothing about the room
             self._noise.append(level_dbfs)
         if self.start is not None and frame_end - self.last_speech_end >= self.s.min_gap_s:
             return self._close()
         return None
+
+    def _soft_edge(self, level_dbfs: float, prob: float) -> bool:
+        if not self._reach:
+            return False
+        quiet = self.noise_floor_dbfs + self.s.edge_margin_db
+        if self._levels:
+            quiet = max(quiet, max(lv for _t, lv, _p in self._levels) - self.s.tail_below_peak_db)
+        return prob >= self.s.edge_prob and level_dbfs >= quiet
+
+    def _soft_onset(self) -> None:
+        """Take the soft frames just before a segment's first speech frame into it."""
+        t = self.start
+        for ft, level, prob in reversed(self._recent):
+            # Onset frames are often loud with a middling probability (under the
+            # start threshold): those count whatever the noise floor says.
+            soft = self._soft_edge(level, prob) or (
+                self._reach and prob >= self.s.stop_threshold)
+            if abs(ft + BLOCK_S - t) > 1e-6 or not soft:
+                break
+            t = ft
+        self.start = t
+        self._recent.clear()
 
     def flush(self) -> Segment | None:
         return self._close() if self.start is not None else None
@@ -189,21 +233,28 @@ class Segmenter:
 
     def _trimmed(self) -> tuple[float, float]:
         start, end = self.start, self.last_speech_end
-        if len(self._noise) < 8 or len(self._levels) < 4:
+        if len(self._levels) < 4:
             return start, end
-        quiet = self.noise_floor_dbfs + self.s.edge_margin_db
-        max_frames = int(self.s.max_trim_s / BLOCK_S)
         levels = self._levels
+        if abs(levels[-1][0] + BLOCK_S - end) > 1e-6:
+            return start, end  # the segment ends in a soft edge taken in on purpose
+        quiet = self.noise_floor_dbfs + self.s.edge_margin_db if len(self._noise) >= 8 else -1e9
+        inaudible = max(lv for _t, lv, _p in levels) - self.s.tail_below_peak_db
+        # Within a few dB of the noise floor a frame is the room, whatever Silero's
+        # slowly decaying probability says (a pause in -45 dBFS noise came out 0.09 s short).
+        noise_level = self.noise_floor_dbfs + self.s.noise_margin_db
+        max_frames = int(self.s.max_trim_s / BLOCK_S)
         i = 0  # Silero's onsets are sharp even in noise: only the tail is trimmed
         j = len(levels) - 1
         while (
             len(levels) - 1 - j < max_frames
             and j > i
-            and levels[j][1] < quiet
-            and levels[j][2] < self.s.start_threshold
+            and ((levels[j][1] < quiet and levels[j][2] < self.s.start_threshold)
+                 or (levels[j][1] < min(quiet, noise_level) and levels[j][2] < 0.8)
+                 or levels[j][1] < inaudible)
         ):
             j -= 1
-        return levels[i][0], levels[j][0] + BLOCK_S
+        return start, levels[j][0] + BLOCK_S
 
 
 def detect_segments(

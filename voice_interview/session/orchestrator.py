@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,7 @@ from voice_interview.events import (
     SpeechStarted,
     StateChanged,
     TranscriptFinal,
+    TranscriptRevised,
     TurnEnded,
     VoiceEnded,
     VoiceStarted,
@@ -127,6 +128,15 @@ class _Answer:
     pauses: list
     ended: TurnEnded | None = None
     analysis: dict | None = None
+    revisions: list = field(default_factory=list)  # TranscriptRevised, over finals
+
+    def said(self) -> tuple[list, str]:
+        """(words, text) of the answer so far, revisions in place of the finals they cover."""
+        from voice_interview.listener import settled
+
+        pieces = settled(self.finals, self.revisions)
+        words = [w for _s, _t, ws in pieces for w in ws]
+        return words, " ".join(t for _s, t, _w in pieces if t).strip()
 
 
 class PracticeSession:
@@ -457,8 +467,7 @@ class PracticeSession:
         return replace(self.turn_settings, soft_budget_s=hi * 5 / 6, hard_budget_s=hi)
 
     def _probe(self, answer: _Answer, cut_in: bool) -> None:
-        words = [w for f in answer.finals for w in f.words]
-        text = " ".join(f.text for f in answer.finals)
+        words, text = answer.said()
         spoken_first = None
         if self.llm is not None:
             outcome, spoken_first = self._llm_probe(answer, text)
@@ -594,7 +603,10 @@ class PracticeSession:
             self.listener.end_turn(reason)
         # The answer stays current until its last transcripts are in: finals that
         # arrive while we wait still belong to it.
-        self.listener.wait_idle(FINALS_WAIT_S)
+        if not self.listener.wait_idle(FINALS_WAIT_S):
+            self._emit(Notice(self.now, level="warning", message=(
+                "the last words of this answer were not transcribed in time; "
+                "it is scored with what was ready")))
         with self._lock:
             answer, self._current = self._current, None
         if ended is None and not answer.finals and answer.kind == "probe":
@@ -615,13 +627,12 @@ class PracticeSession:
         from voice_interview.interviewer.planner import analyze_answer
         from voice_interview.pacing import assess
 
-        finals = [f for f in answer.finals if f.words]
         segments = [Segment(f.segment_start, f.segment_end) for f in answer.finals]
-        words = [w for f in finals for w in f.words]
+        words, text = answer.said()  # the revised words where a revision came in
         overview = answer.kind == "question" and self.question.category == "deep-dive"
         pacing = assess(segments, words, self.rubric, overview=overview)
         doc = {
-            "transcript": " ".join(f.text for f in answer.finals).strip(),
+            "transcript": text,
             "words": [w.to_json() for w in words],
             "speech_segments": [s.to_json() for s in segments],
             **pacing.to_json(),
@@ -711,9 +722,8 @@ class PracticeSession:
                 cur = self._current
                 if gen != self._gen or cur is None:
                     return
-                finals = list(cur.finals)
-            words = [w for f in finals for w in f.words]
-            text = " ".join(f.text for f in finals)
+                heard = len(cur.finals) + len(cur.revisions)
+                words, text = cur.said()
             with self._planner_lock:
                 probe = self.planner.preview(self.question, words or text)
             if probe is None or gen != self._gen:
@@ -730,7 +740,7 @@ class PracticeSession:
                 rest = " ".join(sentences[1:])
             with self._lock:
                 if gen == self._gen and self._current is cur:
-                    self._prepared = _Prepared(gen, cur.index, len(finals), probe.text,
+                    self._prepared = _Prepared(gen, cur.index, heard, probe.text,
                                                first_audio, rest)
         except Exception:  # preparation is an optimisation: never let it break a session
             log.exception("preparing the next probe failed")
@@ -739,7 +749,8 @@ class PracticeSession:
         with self._lock:
             prepared, self._prepared = self._prepared, None
         if (prepared is not None and prepared.answer_index == answer.index
-                and prepared.finals == len(answer.finals) and prepared.text == text):
+                and prepared.finals == len(answer.finals) + len(answer.revisions)
+                and prepared.text == text):
             return prepared
         return None
 
@@ -752,6 +763,8 @@ class PracticeSession:
             if cur is not None:
                 if isinstance(event, TranscriptFinal) and event.segment_end >= cur.started:
                     cur.finals.append(event)
+                elif isinstance(event, TranscriptRevised) and event.end >= cur.started:
+                    cur.revisions.append(event)
                 elif isinstance(event, PauseEnded):
                     cur.pauses.append(event)
         if isinstance(event, SpeechStarted):
@@ -800,6 +813,17 @@ class PracticeSession:
             "depth": dict(self.planner.depth),
             "audio_skipped_s": round(self.listener.dropped_blocks * BLOCK_S, 2)
             if self.listener is not None else 0.0,
+            "listening": self._transcript_counts(),
+        }
+
+    def _transcript_counts(self) -> dict:
+        """How the live transcript was made: windows revised in context, windows left
+        as segment finals (the machine fell behind), inventions the guards caught."""
+        li = self.listener
+        return {
+            "revised_windows": getattr(li, "revisions", 0),
+            "revisions_skipped": getattr(li, "revisions_skipped", 0),
+            "fabrications_caught": getattr(li, "fabrications", 0),
         }
 
 

@@ -217,9 +217,17 @@ def build_timeline(data: SessionData) -> Timeline:
         for p in doc.get("pauses") or ():
             pauses.append(Span(_num(p.get("start")), _num(p.get("end")),
                                "long_pause" if p.get("long") else "pause"))
-    if not raw_words:  # no scored answers (an interrupted session): the live transcript
+    if not raw_words:  # no scored answers (an interrupted session): the live transcript,
+        # each revision in place of the segment finals it covers
+        revised = [(_num(e.get("start")), _num(e.get("end"))) for e in events
+                   if e.get("type") == "transcript_revised"]
         for e in events:
-            if e.get("type") == "transcript_final":
+            kind = e.get("type")
+            if kind == "transcript_final" and any(
+                    a - 0.05 <= _num(e.get("segment_start")) and _num(e.get("segment_end"))
+                    <= b + 0.05 for a, b in revised):
+                continue
+            if kind in ("transcript_final", "transcript_revised"):
                 for w in e.get("words") or ():
                     raw_words.append((_num(w.get("start")), _num(w.get("end")),
                                       str(w.get("word", "")).strip(), -1))

