@@ -131,10 +131,11 @@ class TranscriptFinal(Event):
 
 @dataclass(frozen=True)
 class TranscriptRevised(Event):
-    """A window of consecutive segments decoded again in context (up to ~25 s, cut at
-    pauses, the text before it as the prompt). Its words replace the finals of every
-    segment inside ``[start, end]``; ``t`` is when they became ready."""
+    """A window of consecutive segments decoded again as one (up to 25 s, cut at
+    pauses). Its words replace the finals of every segment inside ``[start, end]``;
+    ``t`` is when they became ready."""
 
+    TYPE: ClassVar[str] = "transcript_revised"
     start: float
     end: float
     words: tuple
