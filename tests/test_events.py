@@ -14,7 +14,8 @@ ON_DISK = {
     "speech_started", "speech_stopped", "pause_started", "pause_ended", "monologue_tick",
     "soft_budget_reached", "hard_budget_reached", "turn_ended", "transcript_partial",
     "transcript_final", "transcript_revised", "engine_error", "session_started",
-    "state_changed", "question_asked", "probe_asked", "voice_started", "voice_ended", "answer_scored", "notice", "session_ended",
+    "state_changed", "question_asked", "probe_asked", "voice_started", "voice_ended",
+    "answer_scored", "notice", "session_ended",
 }
 
 
