@@ -38,7 +38,7 @@ SESSION_ID = "3f2a9c1b7d4e"
 GAPS = [0.4, 1.6, 0.5]  # between the first four sentences: one long pause
 CLASSES = {c.__name__: c for c in vars(ev).values()
            if isinstance(c, type) and issubclass(c, ev.Event) and c is not ev.Event}
-BY_TYPE = {ev._snake(name): c for name, c in CLASSES.items()}
+BY_TYPE = {c.TYPE: c for c in CLASSES.values()}
 
 
 def _event(doc: dict):
