@@ -20,7 +20,7 @@ patience window (speech end + patience). Target: live revised <= batch + 2 point
 revision latency median <= 1.5 s; answer ready <= patience + 0.5 s.
 
     .venv/bin/python -m benchmarks.bench_live_batch [--only sentences sample ...]
-        [--model tiny.en|base] [--strict]
+        [--model tiny.en|base] [--report-only]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import time
 
 import numpy as np
 
+from benchmarks import verdict
 from benchmarks.common import median
 from benchmarks.material import ORDER, TRANSCRIPTS, build_joined, load_clip
 from voice_interview.analysis import analyze_samples
@@ -122,7 +123,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="*", default=list(ITEMS), choices=ITEMS)
     ap.add_argument("--model", default="tiny.en", help="the model under test (live and batch)")
-    ap.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    verdict.add_arguments(ap)
     args = ap.parse_args()
 
     batch_tr = WhisperTranscriber(TranscriberSettings(model=args.model))
@@ -173,11 +174,10 @@ def main() -> int:
     if ready_all:
         print(f"answer ready after the patience window: max {max(ready_all):+.2f} s "
               f"(target <= +{READY_SLACK_S} s)  -> {'PASS' if ready_ok else 'FAIL'}")
-    results = [ok, lat_ok, ready_ok]
-    passed = all(results)
-    print(f"\nbench_live_batch: {'PASS' if passed else 'FAIL'} "
-          f"({sum(results)}/{len(results)} targets met)")
-    return 1 if args.strict and not passed else 0
+    return verdict.finish("bench_live_batch", [
+        (f"revised <= batch + {100 * WER_SLACK:.0f} points on every item", ok),
+        (f"revision latency median <= {REVISION_TARGET_S} s", lat_ok),
+        (f"answer ready <= patience + {READY_SLACK_S} s", ready_ok)])
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def test_the_wheel_carries_its_data_and_runs_from_elsewhere(installed):
 @pytest.mark.slow
 def test_the_wheel_runs_the_demo_from_elsewhere(installed):
     env_dir, tmp = installed
-    proc = _run(env_dir, tmp, "demo", "--no-voice", "--json")
+    proc = _run(env_dir, tmp, "demo", "--no-voice", "--json", "--llm", "none")
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
     data = json.loads(proc.stdout)
