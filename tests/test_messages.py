@@ -27,6 +27,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "voice_interview"
 OPTION = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 QUALIFIER = re.compile(r"(?:[`'\"](?:voice-interview\s+)?|voice-interview\s+)([a-z]+)\b")
 CLAUSE_END = re.compile(r"[;,()]")
+# A string that is one option and nothing else is an argument vector's item (the
+# llama.cpp server's command line, an add_argument name), not a message.
+ARGV_ITEM = re.compile(r"--[\w-]+")
 
 
 def command_options() -> tuple[dict[str, set[str]], set[str]]:
@@ -62,7 +65,7 @@ def _strings(tree: ast.AST) -> list[tuple[int, str]]:
             text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
             out.append((node.lineno, text))
         elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
-              and id(node) not in skip):
+              and id(node) not in skip and not ARGV_ITEM.fullmatch(node.value)):
             out.append((node.lineno, node.value))
     return out
 
