@@ -48,7 +48,7 @@ def test_there_really_is_no_microphone_here(no_device):
     (["--format", "deep-dive"], ["unknown format 'deep-dive'", "did you mean 'deep-dive-45'",
                                  "conversational"]),
     (["--voice", "espeak"], ["invalid choice 'espeak'", "piper, pyttsx3"]),
-    (["--model", "llama 3"], ["'llama 3' is not an llm model name", "ollama/llama3.2"]),
+    (["--llm", "llama 3"], ["'llama 3' is not an llm model name", "ollama/llama3.2"]),
     (["--patience", "0"], ["patience must be more than 0"]),
     (["--budget", "-5"], ["budget must be more than 0"]),
     (["--max-probes", "-1"], ["probes cannot be negative"]),

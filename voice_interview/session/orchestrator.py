@@ -171,6 +171,7 @@ class PracticeSession:
         self._gen = 0  # bumped whenever the candidate speaks: stale preparations are dropped
         self._prepared: _Prepared | None = None
         self._speculation: _Speculation | None = None
+        self._llm_failure_told = False  # the user was told the LLM failed (and rests)
 
     # -- controls (any thread) -------------------------------------------------------
 
@@ -472,7 +473,12 @@ class PracticeSession:
         if self.llm is not None:
             outcome, spoken_first = self._llm_probe(answer, text)
             probe = outcome.probe
-            if probe.source != "llm" and not outcome.skipped:  # said once, not every turn
+            # Said once per failure, not every turn: a resting LLM's skipped turns are
+            # quiet, unless the failure itself was met by a discarded speculation.
+            if probe.source == "llm":
+                self._llm_failure_told = False
+            elif not outcome.skipped or not self._llm_failure_told:
+                self._llm_failure_told = True
                 message = probe.reason
                 if self.llm.resting_s > 0:
                     message += (f" (the offline interviewer asks for the next "
@@ -544,7 +550,7 @@ class PracticeSession:
                 cur = self._current
                 if gen != self._gen or cur is None:
                     return
-                text = " ".join(f.text for f in cur.finals)
+                _words, text = cur.said()  # the words the turn's end will use
                 if not text.strip():
                     return
                 old = self._speculation
