@@ -127,35 +127,8 @@ def build_joined(
     """The short clips joined with known silences; returns (samples, truth)."""
     if len(gaps_s) != len(order) - 1:
         raise ValueError(f"need {len(order) - 1} gaps for {len(order)} clips")
-    parts = [np.zeros(int(round(LEAD_S * SAMPLE_RATE)), dtype=np.float32)]
-    pos = parts[0].size
-    placed: list[Placed] = []
-    for i, name in enumerate(order):
-        clip = load_clip(name)
-        a, b = speech_bounds(clip)
-        t0 = pos / SAMPLE_RATE
-        placed.append(Placed(name, t0, t0 + clip.size / SAMPLE_RATE, t0 + a, t0 + b,
-                             TRANSCRIPTS[name]))
-        parts.append(clip)
-        pos += clip.size
-        gap = gaps_s[i] if i < len(gaps_s) else TAIL_S
-        silence = np.zeros(int(round(gap * SAMPLE_RATE)), dtype=np.float32)
-        parts.append(silence)
-        pos += silence.size
-    samples = np.concatenate(parts)
-    if noise_dbfs is not None:
-        samples = samples + white_noise(samples.size, noise_dbfs, seed)
-    pauses = [(p.speech_end, q.speech_start) for p, q in zip(placed, placed[1:], strict=False)]
-    truth = Truth(
-        clips=tuple(placed),
-        pauses=pauses,
-        word_count=sum(len(p.text.split()) for p in placed),
-        span=(placed[0].speech_start, placed[-1].speech_end),
-        duration_s=samples.size / SAMPLE_RATE,
-        noise_dbfs=noise_dbfs,
-        inserted_s=tuple(gaps_s),
-    )
-    return samples, truth
+    return _join([(name, load_clip(name), TRANSCRIPTS[name]) for name in order], gaps_s,
+                 noise_dbfs, seed)
 
 
 # Soft word endings (k, t, p, s, f): Silero's probability drops in the closure

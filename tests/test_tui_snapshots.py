@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -55,22 +57,37 @@ def _event(doc: dict):
     return cls(**kw)
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory, sentences):
-    """(events, first answer's true wpm): one real headless session, recorded once."""
+RECORDING = Path(__file__).resolve().parent / "data" / "snapshot_session.jsonl"
+
+
+def session_audio(sentences) -> np.ndarray:
     s = sentences
     z = lambda seconds: np.zeros(int(SR * seconds), np.float32)  # noqa: E731
-    audio = np.concatenate([z(0.5), s[0], z(GAPS[0]), s[1], z(GAPS[1]), s[2], z(GAPS[2]),
-                            s[3], z(1.5), s[5], z(4.0)])
-    tmp = tmp_path_factory.mktemp("recorded")
-    path = write_wav16(tmp / "answers.wav", audio)
-    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice",
+    return np.concatenate([z(0.5), s[0], z(GAPS[0]), s[1], z(GAPS[1]), s[2], z(GAPS[2]),
+                           s[3], z(1.5), s[5], z(4.0)])
+
+
+def record_session(sentences, tmp: Path) -> list[dict]:
+    """Run the real headless session on the synthesized answers; its JSON events."""
+    path = write_wav16(tmp / "answers.wav", session_audio(sentences))
+    proc = run_cli("practice", "--headless", "--input", str(path), "--no-voice", "--llm", "none",
                    "--patience", "2", "--max-probes", "1", "--budget", "12", home=tmp / "home")
     assert proc.returncode == 0, proc.stderr
-    docs = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
-    events = [_event(d) for d in docs if d["type"] != "transcript_partial"]
+    return [json.loads(line) for line in proc.stdout.splitlines()
+            if line.strip() and json.loads(line)["type"] != "transcript_partial"]
+
+
+@pytest.fixture(scope="module")
+def recorded(sentences):
+    """(events, first answer's true wpm). The events are the committed recording of one
+    real session (``python -m tests.test_tui_snapshots`` makes it again): a session
+    recorded in each run would differ with the machine's load (a revision that comes
+    late is skipped, words land in other segments), and so would its pictures."""
+    docs = [json.loads(line) for line in RECORDING.read_text().splitlines() if line.strip()]
+    events = [_event(d) for d in docs]
     # What the pace meter must show once the first three sentences are in: their known
     # words over their known speech span.
+    s = sentences
     first = join_clips(s[:3], GAPS[:2], words=sum(len(x.split()) for x in SENTENCES[:3]))
     return events, 60 * first.words / (first.span[1] - first.span[0])
 
@@ -225,3 +242,17 @@ def test_snapshot(snap_compare, recorded, state):
     matches = snap_compare(_app(), terminal_size=SIZE, run_before=_feeder(shown, hold, seen))
     fact(seen["text"], events, true_wpm)  # what the picture must say, read off it
     assert matches
+
+
+if __name__ == "__main__":  # re-record the session the snapshots are fed (on an idle machine)
+    from tests.audio_helpers import SENTENCES as TEXTS
+    from voice_interview.audio.playback import resample
+    from voice_interview.speech.voices import get_voice
+
+    voice = get_voice("piper", deterministic=True)
+    said = [resample(voice.synthesize(t), voice.sample_rate, SR).astype(np.float32)
+            for t in TEXTS]
+    with tempfile.TemporaryDirectory() as d:
+        docs = record_session(said, Path(d))
+    RECORDING.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    print(f"{RECORDING}: {len(docs)} events")

@@ -94,11 +94,8 @@ def _write_stamp(path: Path) -> None:
 
 
 def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        while block := fh.read(_CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def is_ready(folder: Path | None = None) -> bool:

@@ -172,6 +172,7 @@ class PracticeSession:
         self._prepared: _Prepared | None = None
         self._speculation: _Speculation | None = None
         self._llm_failure_told = False  # the user was told the LLM failed (and rests)
+        self._workers: list[threading.Thread] = []  # preparing the next probe (joined at the end)
 
     # -- controls (any thread) -------------------------------------------------------
 
@@ -365,6 +366,7 @@ class PracticeSession:
             self.listener.stop()
             if reader.is_alive():
                 reader.join(timeout=5)
+            self._join_workers()  # none may be inside Piper or Whisper at exit (SIGABRT)
             if self.voice is not None:
                 self.voice.close()
             self._stop_llm()
@@ -379,6 +381,19 @@ class PracticeSession:
         self._emit(StateChanged(self.now, state="ended"))
         self._emit(SessionEnded(self.now, reason=reason, summary=summary))
         return summary
+
+    def _join_workers(self, timeout_s: float = 10.0) -> None:
+        """Cancel a speculation and wait for the probe-preparing threads: a daemon thread
+        still inside onnxruntime when the interpreter exits aborts the process."""
+        with self._lock:
+            spec, self._speculation = self._speculation, None
+            self._gen += 1  # what they prepare is stale now
+            workers, self._workers = self._workers, []
+        if spec is not None:
+            spec.cancel.set()
+        deadline = time.monotonic() + timeout_s
+        for w in workers:
+            w.join(max(0.0, deadline - time.monotonic()))
 
     def close(self, reason: str = "aborted") -> None:
         """Release what ``load()`` took when ``run()`` will not be called (or failed)."""
@@ -785,8 +800,11 @@ class PracticeSession:
             self._emit(StateChanged(event.t, state="thinking"))
             if cur is not None:
                 target = self._prepare if self.llm is None else self._speculate
-                threading.Thread(target=target, args=(self._gen,), name="prepare",
-                                 daemon=True).start()
+                worker = threading.Thread(target=target, args=(self._gen,), name="prepare",
+                                          daemon=True)
+                with self._lock:
+                    self._workers = [w for w in self._workers if w.is_alive()] + [worker]
+                worker.start()
         if isinstance(event, EngineError) and event.fatal:
             self._inbox.put(event)  # shown by the loop once the answer so far is scored
             return

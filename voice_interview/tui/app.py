@@ -31,6 +31,15 @@ from textual.binding import Binding
 from textual.message import Message
 
 from voice_interview.errors import VoiceInterviewError
+from voice_interview.events import (
+    AnswerScored,
+    EngineError,
+    Event,
+    Notice,
+    ProbeAsked,
+    QuestionAsked,
+    SessionEnded,
+)
 from voice_interview.tui.screens import ErrorModal, FeedbackScreen, PracticeScreen
 from voice_interview.tui.widgets import Bands, PaceBands
 
@@ -209,41 +218,30 @@ class PracticeApp(App[int]):
             log.exception("showing %r", event)
             self.notify(f"could not show a {event.type} event: {exc}", severity="error")
 
-    def _apply(self, event) -> None:
-        kind = event.type
-        if kind == "notice":
-            level = str(getattr(event, "level", "info"))
-            self.notify(
-                str(event.message),
-                severity=NOTICE_SEVERITY.get(level, "information"),
-                timeout=6,
-            )
-        elif kind == "engine_error":
-            if getattr(event, "fatal", False):
-                code = getattr(event, "exit_code", None)
-                if code and self.exit_code == 0:
-                    self.exit_code = int(code)
-                self.show_error(str(event.message))
-            else:
-                self.notify(str(event.message), title="Problem", severity="error", timeout=8)
-        elif kind == "question_asked":
-            self.prompts.append({
-                "kind": "question",
-                "question_id": getattr(event, "question_id", None),
-                "prompt": getattr(event, "text", ""),
-            })
-        elif kind == "probe_asked":
-            self.prompts.append({"kind": "probe", "prompt": getattr(event, "text", "")})
-        elif kind == "answer_scored":
-            self.scored.append({
-                "index": getattr(event, "answer_index", len(self.scored)),
-                "question_id": getattr(event, "question_id", None),
-                "analysis": dict(getattr(event, "analysis", None) or {}),
-            })
-        elif kind == "session_ended":
-            self.summary = dict(getattr(event, "summary", None) or {}) or self.summary
+    def _apply(self, event: Event) -> None:
+        match event:
+            case Notice():
+                self.notify(event.message, severity=NOTICE_SEVERITY.get(event.level, "information"),
+                            timeout=6)
+            case EngineError(fatal=True):
+                if event.exit_code and self.exit_code == 0:
+                    self.exit_code = int(event.exit_code)
+                self.show_error(event.message)
+            case EngineError():
+                self.notify(event.message, title="Problem", severity="error", timeout=8)
+            case QuestionAsked():
+                self.prompts.append({"kind": "question", "question_id": event.question_id,
+                                     "prompt": event.text})
+            case ProbeAsked():
+                self.prompts.append({"kind": "probe", "prompt": event.text})
+            case AnswerScored():
+                self.scored.append({"index": event.answer_index,
+                                    "question_id": event.question_id,
+                                    "analysis": dict(event.analysis or {})})
+            case SessionEnded():
+                self.summary = dict(event.summary or {}) or self.summary
         self.practice.apply_event(event)
-        if kind == "session_ended":
+        if isinstance(event, SessionEnded):
             self.show_feedback()
 
     def on_session_finished(self, message: SessionFinished) -> None:

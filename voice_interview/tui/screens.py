@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Static
 
+from voice_interview import events
 from voice_interview.tui.widgets import (
     AnswerModel,
     AnswerTimer,
@@ -161,11 +162,10 @@ class PracticeScreen(Screen):
         self.query_one("#pauses", PauseStats).show(model)
 
     # -- events (UI thread) ----------------------------------------------------------
-    def apply_event(self, event) -> None:
-        kind = event.type
-        handler = getattr(self, f"_on_{kind}", None)
+    def apply_event(self, event: events.Event) -> None:
+        handler = _HANDLERS.get(type(event))
         if handler is not None:
-            handler(event)
+            handler(self, event)
 
     def _on_state_changed(self, ev) -> None:
         state = str(getattr(ev, "state", "") or "")
@@ -190,11 +190,7 @@ class PracticeScreen(Screen):
         self.questions = int(getattr(ev, "index", 0) or self.questions + 1)
         self.question_text = str(getattr(ev, "text", "") or "")
         self.followup = ""
-        category = getattr(ev, "category", None)
-        label = f"Question {self.questions}"
-        if category:
-            label += f" · {category}"
-        self.question_label = label
+        self.question_label = f"Question {self.questions}"
         self._show_question()
         model = self.transcript.add_prompt(self.question_text, ev.t, label="question")
         self._new_answer(model, self._bands_for(ev, self.bands))
@@ -335,6 +331,25 @@ def answer_detail(ans: dict, number: int) -> Group:
     if not transcript and not analysis:
         lines.append(Padding(Text("(no answer recorded)", style="italic grey58"), (0, 0, 0, 2)))
     return Group(*lines)
+
+
+# Which PracticeScreen method shows which event (dispatch on the event's class).
+_HANDLERS = {
+    events.StateChanged: PracticeScreen._on_state_changed,
+    events.SessionStarted: PracticeScreen._on_session_started,
+    events.QuestionAsked: PracticeScreen._on_question_asked,
+    events.ProbeAsked: PracticeScreen._on_probe_asked,
+    events.PauseEnded: PracticeScreen._on_pause_ended,
+    events.MonologueTick: PracticeScreen._on_monologue_tick,
+    events.SoftBudgetReached: PracticeScreen._on_soft_budget_reached,
+    events.HardBudgetReached: PracticeScreen._on_hard_budget_reached,
+    events.TurnEnded: PracticeScreen._on_turn_ended,
+    events.TranscriptPartial: PracticeScreen._on_transcript_partial,
+    events.TranscriptFinal: PracticeScreen._on_transcript_final,
+    events.TranscriptRevised: PracticeScreen._on_transcript_revised,
+    events.AnswerScored: PracticeScreen._on_answer_scored,
+    events.SessionEnded: PracticeScreen._on_session_ended,
+}
 
 
 class FeedbackScreen(Screen):
