@@ -394,7 +394,7 @@ def load_ui_rubric(config) -> UiRubric:
     """Timer bands for the opening answer and for follow-ups, and the pace bands.
 
     Mirrors the session: the opening answer's hard budget is ``--budget`` or the
-    format's, its soft warning the format's (at most 5/6 of the hard budget), the
+    format's, its soft warning the format's (at most ``SOFT_SHARE`` of it), the
     target starts where the pacing rubric's overview target starts (scaled); a
     follow-up's budget is the top of the format's ``followup_s``. If a data file
     is broken the built-in defaults stand in (the session reports the file).
@@ -420,14 +420,18 @@ def load_ui_rubric(config) -> UiRubric:
     except VoiceInterviewError:
         fmt = None
     base = ui.question_bands
-    hard = getattr(config, "budget_s", None) or (fmt.hard_budget_s if fmt else base.hard_s)
-    hard = float(hard)
-    soft = min(float(fmt.soft_budget_s), hard * 5 / 6) if fmt else base.soft_s * hard / base.hard_s
+    if fmt is None:
+        hard = float(getattr(config, "budget_s", None) or base.hard_s)
+        soft = base.soft_s * hard / base.hard_s
+    else:  # the session's own rule (session.settings), not a copy of it
+        from voice_interview.session.settings import followup_budgets, opening_budgets
+
+        soft, hard = opening_budgets(fmt, getattr(config, "budget_s", None) or None)
     target = min(base.target_s * hard / base.hard_s, soft)
     ui = replace(ui, question_bands=Bands(target, soft, hard))
     if fmt is not None:
-        lo, hi = (float(x) for x in fmt.followup_s)
-        ui = replace(ui, probe_bands=Bands(min(lo, hi * 5 / 6), hi * 5 / 6, hi))
+        soft_f, hard_f = followup_budgets(fmt)
+        ui = replace(ui, probe_bands=Bands(min(fmt.followup_s[0], soft_f), soft_f, hard_f))
     return ui
 
 
