@@ -128,7 +128,7 @@ def run(args) -> int:
 
 def format_summary(summary: dict, question: str) -> str:
     """The session's feedback as plain text, answer by answer."""
-    from voice_interview.commands.analyze import _interviewer_lines
+    from voice_interview.commands.analyze import interviewer_lines
 
     lines = [f"Question: {question}", ""]
     for answer in summary["answers"]:
@@ -143,7 +143,7 @@ def format_summary(summary: dict, question: str) -> str:
         for f in a["feedback"]:
             lines.append(f"  {'·!‼'[['info', 'warn', 'flag'].index(f['severity'])]} "
                          f"{f['message']}")
-        lines += ["  " + line for line in _interviewer_lines(a) if line]
+        lines += ["  " + line for line in interviewer_lines(a) if line]
         lines += [f"  “{answer['transcript']}”", ""]
     lines.append(f"Probes asked: {len(summary['probes'])}; depth reached: "
                  + ", ".join(f"{k} {v}" for k, v in summary["depth"].items()))

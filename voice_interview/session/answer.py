@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from voice_interview.events import PauseEnded, TranscriptFinal, TranscriptRevised, TurnEnded
+
+if TYPE_CHECKING:
+    from voice_interview.analysis import AnswerAnalysis
 
 
 @dataclass
@@ -26,7 +29,7 @@ class LiveAnswer:
     finals: list[TranscriptFinal] = field(default_factory=list)
     pauses: list[PauseEnded] = field(default_factory=list)
     ended: TurnEnded | None = None
-    analysis: dict[str, Any] | None = None
+    analysis: AnswerAnalysis | None = None
     revisions: list[TranscriptRevised] = field(default_factory=list)  # over finals
 
     def said(self) -> tuple[list[Any], str]:

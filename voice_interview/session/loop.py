@@ -38,6 +38,7 @@ from voice_interview.session.settings import (
 )
 
 if TYPE_CHECKING:
+    from voice_interview.analysis import AnswerAnalysis
     from voice_interview.audio.sources import AudioSource
     from voice_interview.listener import Listener
     from voice_interview.pacing import PacingRubric
@@ -196,7 +197,8 @@ class TurnLoop:
         if ended is None and not answer.finals and answer.kind == "probe":
             return None  # the session ended before the candidate said anything
         answer.ended = ended
-        answer.analysis = analysis = self.score(answer)
+        answer.analysis = self.score(answer)
+        analysis = answer.analysis.to_json()
         self.answers.append(answer)
         rec = router.recorder
         if rec is not None:
@@ -207,22 +209,14 @@ class TurnLoop:
         router.emit(StateChanged(router.now, state="interviewer"))
         return answer
 
-    def score(self, answer: LiveAnswer) -> dict[str, Any]:
+    def score(self, answer: LiveAnswer) -> AnswerAnalysis:
         from voice_interview.audio.vad import Segment
-        from voice_interview.interviewer.planner import analyze_answer
-        from voice_interview.pacing import assess
+        from voice_interview.session.scoring import score_answer
 
         question = self.interview.question
         segments = [Segment(f.segment_start, f.segment_end) for f in answer.finals]
         words, text = answer.said()  # the revised words where a revision came in
         overview = answer.kind == "question" and question.category == "deep-dive"
-        pacing = assess(segments, words, self.rubric, overview=overview)
-        doc = {
-            "transcript": text,
-            "words": [w.to_json() for w in words],
-            "speech_segments": [s.to_json() for s in segments],
-            **pacing.to_json(),
-        }
-        if answer.kind == "question":
-            doc.update(analyze_answer(words or doc["transcript"], question))
-        return doc
+        return score_answer(words, segments, transcript=text, rubric=self.rubric,
+                            overview=overview, question=question,
+                            view=answer.kind == "question")

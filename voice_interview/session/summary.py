@@ -17,9 +17,9 @@ def summarize(session_id: str, path: Path | None, loop: TurnLoop, listener: List
               reason: str, duration_s: float) -> dict[str, Any]:
     answers = [
         {"index": a.index, "question_id": a.question_id, "kind": a.kind,
-         "prompt": a.prompt, "transcript": (a.analysis or {}).get("transcript", ""),
-         "analysis": a.analysis}
-        for a in loop.answers
+         "prompt": a.prompt, "transcript": a.analysis.transcript,
+         "analysis": a.analysis.to_json()}
+        for a in loop.answers if a.analysis is not None
     ]
     interview = loop.interview
     return {
