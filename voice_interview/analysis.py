@@ -242,16 +242,9 @@ def as_word(w: Word | dict | str) -> Word:
                 float(w.get("end") or 0.0), float(w.get("probability", 1.0)))
 
 
-def _blank(annotation: str) -> Any:
-    """The value a field missing from an older layout gets."""
-    if "None" in annotation:
-        return None
-    return {"int": 0, "float": 0.0, "bool": False, "dict": {}, "str": ""}.get(annotation)
-
-
 def _load(cls: type[_T], doc: Mapping[str, Any]) -> _T:
-    """``cls`` from its ``to_json``; fields an older layout lacks get blank values."""
-    return cls(**{f.name: doc.get(f.name, _blank(str(f.type))) for f in fields(cast(Any, cls))})
+    """``cls`` from its ``to_json``; a field an older layout lacks is None (unknown)."""
+    return cls(**{f.name: doc.get(f.name) for f in fields(cast(Any, cls))})
 
 
 # The sections this type knows; anything else in a stored doc is kept as it is.

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from voice_interview.commands.options import add_whisper_argument, whisper_choice
+from voice_interview.commands.options import add_whisper_argument
 from voice_interview.speech import DEFAULT_MODEL
 
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     asked = [a for a in args.asked if a.strip()]
     if len(asked) != len(args.asked):
         raise UsageError("--asked needs the words of the probe that was asked")
-    whisper = whisper_choice(args, DEFAULT_MODEL) or DEFAULT_MODEL
+    whisper = args.whisper or DEFAULT_MODEL
     if args.audio:
         from voice_interview.checks import check_whisper_model
 

@@ -89,24 +89,20 @@ def sample_answer_path() -> Path:
 
 
 def run(args) -> int:
-    import argparse
     import json
     import shutil
 
-    from voice_interview.commands.practice import make_config
+    from voice_interview.commands.practice import session_config
     from voice_interview.resources import data_dir, load_toml
 
     path = sample_answer_path()
     if args.keep:
         shutil.copyfile(path.parent / "opening.wav", args.keep)
     doc = load_toml(data_dir("prompts") / "sample_answer.toml")
-    options = argparse.Namespace(
-        question=doc.get("question"), category=None, format_id=None, llm=args.llm,
-        api_base=args.api_base, voice=None, no_voice=args.no_voice or args.json or args.report,
-        input_path=str(path), patience_s=None, budget_s=None,
-        max_probes=min(3, len(doc.get("answers", {}))), time_limit_s=None,
-    )
-    config = make_config(options)
+    config = session_config(
+        question=doc.get("question"), llm=args.llm, api_base=args.api_base,
+        no_voice=args.no_voice or args.json or args.report, input_path=str(path),
+        max_probes=min(3, len(doc.get("answers", {}))))
     if not (args.json or args.report) and sys.stdout.isatty():
         from voice_interview.tui.app import run_practice
 

@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 
-from voice_interview.commands.options import add_whisper_argument, whisper_choice
+from voice_interview.commands.options import add_whisper_argument
 
 
 def register(sub) -> None:
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from voice_interview.session.store import open_store
 
     check_rubric(args.rubric)  # mistyped names: one clear line, before the session is opened
-    whisper = whisper_choice(args)
+    whisper = args.whisper
     if whisper:
         check_whisper_model(whisper)
     check_llm_model(args.llm)
