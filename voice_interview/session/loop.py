@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from voice_interview.events import (
@@ -49,27 +49,23 @@ if TYPE_CHECKING:
     from voice_interview.turns import TurnSettings
 
 
+@dataclass
 class TurnLoop:
-    def __init__(self, config: SessionConfig, interview: Interview, floor: Floor,
-                 listener: Listener, voice: InterviewerVoice, preparer: ProbePreparer,
-                 router: EventRouter, inbox: Inbox, stopped: threading.Event,
-                 next_asked: threading.Event, rubric: PacingRubric,
-                 turn_settings: TurnSettings, source: AudioSource) -> None:
-        self.config = config
-        self.interview = interview
-        self.floor = floor
-        self.listener = listener
-        self.voice = voice
-        self.preparer = preparer
-        self.router = router
-        self.inbox = inbox
-        self.stopped = stopped
-        self.next_asked = next_asked
-        self.rubric = rubric
-        self.turn_settings = turn_settings  # the opening answer's
-        self.source = source
-        self.answers: list[LiveAnswer] = []
-        self.probes: list[dict[str, Any]] = []
+    config: SessionConfig
+    interview: Interview
+    floor: Floor
+    listener: Listener
+    voice: InterviewerVoice
+    preparer: ProbePreparer
+    router: EventRouter
+    inbox: Inbox
+    stopped: threading.Event
+    next_asked: threading.Event
+    rubric: PacingRubric
+    turn_settings: TurnSettings  # the opening answer's
+    source: AudioSource
+    answers: list[LiveAnswer] = field(default_factory=list)
+    probes: list[dict[str, Any]] = field(default_factory=list)
 
     def run(self, started: float) -> str:
         """Turns until the session ends; the reason it ended."""
