@@ -22,7 +22,7 @@ import bisect
 import time
 from collections.abc import Callable
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 from textual import work
@@ -127,10 +127,10 @@ class BlockView(Static):
         self.tokens += [("p", p) for p in pauses[k:]]
         self.current: int | None = None
 
-    def header(self) -> list[Text]:
+    def header(self) -> list[RenderableType]:
         """The prompt's title line, the prompt, and the answer's facts line."""
         b = self.block
-        out = []
+        out: list[RenderableType] = []
         who = "Question" if b.prompt_kind == "question" else "Probe"
         when = "" if b.prompt_t is None else f" · {mmss(b.prompt_t)}"
         if b.prompt:
@@ -242,7 +242,7 @@ class ReplayApp(App):
     CSS_PATH = "replay.tcss"
     TITLE = "voice-interview replay"
     BINDINGS = [
-        Binding("space", "toggle", "play/pause", priority=True),
+        Binding("space", "play_pause", "play/pause", priority=True),
         Binding("left", "seek(-1)", "-5 s", priority=True),
         Binding("right", "seek(1)", "+5 s", priority=True),
         Binding("s", "speed", "speed", priority=True),
@@ -338,7 +338,7 @@ class ReplayApp(App):
 
     # -- keys ------------------------------------------------------------------------
 
-    def action_toggle(self) -> None:
+    def action_play_pause(self) -> None:
         self.clock.toggle()
         self._restart_audio()
         self.tick()
@@ -371,6 +371,7 @@ class ReplayApp(App):
             self.clock.pause()
         self.query_one("#lanes", Lanes).show(pos)
         word = self.timeline.word_at(pos)
+        current: int | None
         if word is not None and pos > self.timeline.words[word].end + 1.0:
             current = word + 1  # in a pause or a prompt: everything before is spoken
         else:

@@ -155,7 +155,7 @@ class AnswerModel:
 
     # derived --------------------------------------------------------------
     def words(self) -> list[tuple[str, float, float]]:
-        out = []
+        out: list[tuple[str, float, float]] = []
         for _start, (_end, _text, words) in sorted(self.finals.items()):
             out.extend(word_fields(w) for w in words)
         return out
