@@ -73,7 +73,7 @@ def build_table(infos, width: int):
     from rich.table import Table
     from rich.text import Text
 
-    from voice_interview.session.report import mmss
+    from voice_interview.timefmt import mmss
 
     wide = width >= WIDE
     n = len(infos)

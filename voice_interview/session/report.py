@@ -13,6 +13,7 @@ import html
 from collections import Counter
 
 from voice_interview.session.store import SessionData
+from voice_interview.timefmt import mmss
 
 REPORT_VERSION = 1
 
@@ -39,15 +40,6 @@ def pace_band(wpm: float | None, good, borderline) -> str | None:
     if borderline[0] <= wpm <= borderline[1]:
         return "borderline"
     return "flag"
-
-
-def mmss(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 # ----------------------------------------------------------------------------- the document

@@ -40,6 +40,7 @@ from voice_interview.session.replay_model import (
 )
 from voice_interview.session.report import plural
 from voice_interview.session.store import SessionData
+from voice_interview.timefmt import mmss
 
 TICK_S = 0.1
 # The way out that works here (replay's own option); tests/test_messages.py checks it.
@@ -49,13 +50,6 @@ LABEL_W = 8
 
 LANE_STYLE = {"█": "green", "▒": "blue", "_": "yellow", "!": "bold red", "Q": "bold cyan",
               "P": "bold magenta", "f": "yellow"}
-
-
-def mmss(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _lane(label: str, cells: str) -> Text:

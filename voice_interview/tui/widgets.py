@@ -3,7 +3,7 @@ stats and the live transcript.
 
 Each widget renders from a small plain model (``AnswerModel``, ``Bands``...) that
 the screen updates on the UI thread as engine events arrive. The pure helpers
-(``rolling_wpm``, ``timer_band``, ``mmss``) carry the arithmetic so it can be
+(``rolling_wpm``, ``timer_band``) carry the arithmetic so it can be
 tested without a terminal.
 """
 
@@ -21,15 +21,9 @@ from textual.widget import Widget
 from textual.widgets import Digits, Static
 
 from voice_interview.pacing import is_word
+from voice_interview.timefmt import mmss
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def mmss(seconds: float | None) -> str:
-    if seconds is None or seconds < 0 or math.isnan(seconds):
-        seconds = 0.0
-    s = int(seconds)
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def word_fields(word) -> tuple[str, float, float]:
