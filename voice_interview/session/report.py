@@ -23,13 +23,11 @@ def _r(v, nd=1):
 
 
 def pace_bands() -> tuple[tuple[float, float], tuple[float, float]]:
-    try:
-        from voice_interview.pacing import load_pacing_rubric
+    """The good and borderline pace bands of rubrics/pacing.toml (a broken file: ConfigError)."""
+    from voice_interview.pacing import load_pacing_rubric
 
-        rubric = load_pacing_rubric()
-        return rubric.pace_good, rubric.pace_borderline
-    except Exception:
-        return (120.0, 165.0), (100.0, 190.0)
+    rubric = load_pacing_rubric()
+    return rubric.pace_good, rubric.pace_borderline
 
 
 def pace_band(wpm: float | None, good, borderline) -> str | None:

@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Digits, Static
 
-from voice_interview.pacing import is_word
+from voice_interview.pacing import is_word, load_pacing_rubric
 from voice_interview.timefmt import mmss
 
 # ----------------------------------------------------------------------------- helpers
@@ -86,10 +86,20 @@ def timer_band(seconds: float, bands: Bands) -> str:
     return "under"
 
 
+def _rubric_good() -> tuple[float, float]:
+    return load_pacing_rubric().pace_good
+
+
+def _rubric_borderline() -> tuple[float, float]:
+    return load_pacing_rubric().pace_borderline
+
+
 @dataclass(frozen=True)
 class PaceBands:
-    good: tuple[float, float] = (120.0, 165.0)
-    borderline: tuple[float, float] = (100.0, 190.0)
+    """Words-per-minute bands; by default those of rubrics/pacing.toml."""
+
+    good: tuple[float, float] = field(default_factory=_rubric_good)
+    borderline: tuple[float, float] = field(default_factory=_rubric_borderline)
 
     def grade(self, wpm: float | None) -> str:
         if wpm is None:
