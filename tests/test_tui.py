@@ -33,8 +33,8 @@ from voice_interview.events import (
 )
 from voice_interview.speech.transcriber import Word
 from voice_interview.tui.app import PracticeApp, load_ui_rubric, wound_down
+from voice_interview.tui.models import AnswerModel, Bands, rolling_wpm, timer_band
 from voice_interview.tui.screens import ErrorModal, FeedbackScreen, PracticeScreen
-from voice_interview.tui.widgets import AnswerModel, Bands, rolling_wpm, timer_band
 
 SIZE = (120, 40)
 

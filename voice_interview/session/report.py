@@ -14,6 +14,7 @@ from collections import Counter
 
 from voice_interview.analysis import AnswerAnalysis
 from voice_interview.session.store import SessionData
+from voice_interview.timefmt import mmss
 
 REPORT_VERSION = 1
 
@@ -23,13 +24,11 @@ def _r(v, nd=1):
 
 
 def pace_bands() -> tuple[tuple[float, float], tuple[float, float]]:
-    try:
-        from voice_interview.pacing import load_pacing_rubric
+    """The good and borderline pace bands of rubrics/pacing.toml (a broken file: ConfigError)."""
+    from voice_interview.pacing import load_pacing_rubric
 
-        rubric = load_pacing_rubric()
-        return rubric.pace_good, rubric.pace_borderline
-    except Exception:
-        return (120.0, 165.0), (100.0, 190.0)
+    rubric = load_pacing_rubric()
+    return rubric.pace_good, rubric.pace_borderline
 
 
 def pace_band(wpm: float | None, good, borderline) -> str | None:
@@ -40,15 +39,6 @@ def pace_band(wpm: float | None, good, borderline) -> str | None:
     if borderline[0] <= wpm <= borderline[1]:
         return "borderline"
     return "flag"
-
-
-def mmss(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 # ----------------------------------------------------------------------------- the document
