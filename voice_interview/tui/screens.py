@@ -181,7 +181,7 @@ class PracticeScreen(Screen):
 
     # -- events (UI thread) ----------------------------------------------------------
     def apply_event(self, event: events.Event) -> None:
-        handler = _HANDLERS.get(type(event))
+        handler = HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
 
@@ -346,7 +346,7 @@ def answer_detail(ans: dict, number: int) -> Group:
 
 
 # Which PracticeScreen method shows which event (dispatch on the event's class).
-_HANDLERS = {
+HANDLERS = {
     events.StateChanged: PracticeScreen._on_state_changed,
     events.SessionStarted: PracticeScreen._on_session_started,
     events.QuestionAsked: PracticeScreen._on_question_asked,
