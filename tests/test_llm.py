@@ -29,6 +29,7 @@ from voice_interview.interviewer.llm import (
     excerpt,
     redact,
 )
+from voice_interview.interviewer.llm_prompt import FAMILY_GOALS
 from voice_interview.interviewer.planner import PlannerSession
 from voice_interview.interviewer.rubric import score_structure
 from voice_interview.interviewer.types import Probe, ProbeTarget
@@ -156,13 +157,13 @@ def test_redact_hides_keys(monkeypatch):
 # The prompt
 
 
-def test_prompt_holds_the_planners_move_and_the_words_near_its_target():
+def test_prompt_holds_the_answer_then_the_planners_move_last():
     prompt = InterviewerPrompt.load()
     move = Probe(family="evaluation", text="How did you measure the latency?",
                  reason="a number without a baseline",
                  target=ProbeTarget("Latency went from minutes to under two seconds", 12.0))
-    messages = prompt.messages(QUESTION, TRANSCRIPT + " " + INJECTION, ["impact"],
-                               ["Why Kafka?"], move, depth=2)
+    answer = TRANSCRIPT + " " + INJECTION
+    messages = prompt.messages(QUESTION, answer, ["impact"], ["Why Kafka?"], move, depth=2)
     system, user = messages[0]["content"], messages[-1]["content"]
     assert prompt.persona.strip()[:40] in system
     # Per-turn material goes after the fixed instructions: the system message is the
@@ -170,19 +171,26 @@ def test_prompt_holds_the_planners_move_and_the_words_near_its_target():
     other = prompt.messages("Another question?", "Other words.", [], [], None)
     assert other[0]["content"] == system
     assert "Why Kafka?" in user
-    assert "evaluation" in user and "a number without a baseline" in user
+    assert "a number and what it is compared with" in user  # the family's goal
     assert "How did you measure the latency?" in user and "follow-up number 2" in user
-    assert "under two seconds" in user
-    # Only the words near the target, not the whole answer: reading is the cost.
-    assert "ingestion service" not in user and "favourite colour" not in user
+    # The whole answer, fenced as data, then the move: what the candidate said is
+    # known (and fed to the server) before the pause, the move only at the pause.
+    assert "ingestion service" in user and "favourite colour" in user
+    assert user.index("favourite colour") < user.index("How did you measure the latency?")
+    assert "favourite colour" not in system
+    head = prompt.head(QUESTION, answer, ["Why Kafka?"])
+    assert head[0] == messages[0]
+    assert user.startswith(head[1]["content"]) and "the latency?" not in head[1]["content"]
+    # The answer grows at its end: the prompt so far stays a prefix of the next one.
+    longer = prompt.head(QUESTION, answer + " Then we added alerts.", ["Why Kafka?"])
+    shorter = head[1]["content"].removesuffix("</words>")
+    assert longer[1]["content"].startswith(shorter)
 
 
-def test_without_a_target_the_last_sentences_are_the_excerpt():
+def test_without_a_target_the_last_sentences_are_named():
     move = Probe(family="decisions", text="Why Kafka?", reason="a choice without a reason")
     user = InterviewerPrompt.load().messages(QUESTION, INJECTION, [], [], move)[-1]["content"]
-    assert "favourite colour" in user and "three months" in user  # fenced as data
-    assert "favourite colour" not in InterviewerPrompt.load().messages(
-        QUESTION, INJECTION, [], [], move)[0]["content"]
+    assert "their last words" in user and "three months" in user.rsplit("</words>", 1)[1]
     assert excerpt("One. Two. Three.", None) == "Two. Three."
     assert excerpt("One. Two <b>. Three.", "Two") == "One. Two (b)."
 
@@ -223,7 +231,7 @@ def test_the_llm_words_the_planners_move(fault_server):
     assert probe.family == move.family and probe.target == move.target
     assert probe.reason.startswith(move.reason)
     user = fault_server.requests[-1]["body"]["messages"][-1]["content"]
-    assert move.text in user and move.family in user
+    assert move.text in user and FAMILY_GOALS[move.family] in user
 
 
 def test_a_planner_session_stays_in_step(fault_server):
@@ -252,6 +260,30 @@ def test_a_speculative_ask_records_nothing_until_committed(fault_server):
     assert out.probe.family == session.preview(QUESTION, TRANSCRIPT).family
     llm.commit(TRANSCRIPT, out.probe)
     assert session.asked == (out.probe,)
+
+
+def test_the_prefill_sends_the_asks_prompt_ahead_and_records_nothing(fault_server):
+    """While the candidate speaks the server is fed the prompt the pause will send
+    (the planner's move for the words so far included): one token, no planner change."""
+    session = PlannerSession()
+    fault_server.scripts["pre"] = Script(chunks=("What did latency look like before Kafka?",))
+    llm = LLMInterviewer("openai/pre", api_base=fault_server.url, fallback=session,
+                         prefill=True)
+    llm.check()
+    first = TRANSCRIPT.split(". ")[0] + "."
+    assert llm.prefill(QUESTION, first, session.asked)
+    assert llm.wait_prefilled(5)
+    for _ in range(3):  # fed faster than it is read: the newest wins, none is lost
+        llm.prefill(QUESTION, TRANSCRIPT, session.asked)
+    assert llm.wait_prefilled(5)
+    fed = [r["body"] for r in fault_server.requests if r["body"].get("max_tokens") == 1]
+    assert 2 <= len(fed) <= 3 and session.asked == ()
+    assert fed[0]["model"] == "pre" and first in fed[0]["messages"][-1]["content"]
+    out = llm.ask_detailed(QUESTION, TRANSCRIPT, [], session.asked, record=False)
+    asked = fault_server.requests[-1]["body"]
+    assert out.probe.source == "llm" and asked["messages"] == fed[-1]["messages"]
+    llm.close()
+    assert not LLMInterviewer("openai/pre", api_base=fault_server.url).prefill(QUESTION, "x")
 
 
 def test_a_cancelled_ask_returns_at_once(fault_server):

@@ -40,6 +40,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 from voice_interview.errors import LLMError, VoiceInterviewError
 
@@ -185,7 +186,8 @@ class LocalServer:
         cmd = server_command(Path(model), self.port, alias=self.alias,
                              chat_format=self.chat_format, n_ctx=self.n_ctx,
                              threads=self.threads, extra=self.extra_args)
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        out: IO[bytes] | int = (open(self.log_path, "ab") if self.log_path  # noqa: SIM115
+                                else subprocess.DEVNULL)
         parent = os.getpid()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         try:
@@ -193,20 +195,20 @@ class LocalServer:
                                          stderr=subprocess.STDOUT, env=env,
                                          preexec_fn=lambda: _child_setup(parent))
         finally:
-            if self.log_path:
+            if not isinstance(out, int):
                 out.close()
-        self._wait_health(t0)
+        self._wait_health(t0, self.proc)
         self.timings["health_s"] = time.monotonic() - t0
         self._warm_up()
         self.timings["warm_s"] = time.monotonic() - t0
         self._ready.set()
 
-    def _wait_health(self, t0: float) -> None:
+    def _wait_health(self, t0: float, proc: subprocess.Popen) -> None:
         end = t0 + self.start_limit_s
         while time.monotonic() < end and not self._stop.is_set():
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise LLMError(f"the embedded LLM server exited at start (code "
-                               f"{self.proc.returncode}){self._log_hint()}")
+                               f"{proc.returncode}){self._log_hint()}")
             try:
                 with urllib.request.urlopen(self.url + "/models", timeout=2) as resp:
                     if resp.status == 200:
@@ -231,9 +233,11 @@ class LocalServer:
             with urllib.request.urlopen(request, timeout=self.start_limit_s) as resp:
                 resp.read()
         except OSError as exc:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(1)
-            code = self.proc.returncode
+            code = None
+            if self.proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.proc.wait(1)
+                code = self.proc.returncode
             if code is not None:
                 raise LLMError(f"the embedded LLM server died on its first completion (exit "
                                f"code {code}); built for another CPU? rerun scripts/setup.sh"
