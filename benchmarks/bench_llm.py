@@ -138,18 +138,21 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
             out = llm.ask_detailed(question, transcript, [], session.asked)
             llm.close()
             latencies.append(out.elapsed_s)
+            why_not = None
             if out.probe.source == "llm":
                 passed += 1
                 target = move.target.text if move and move.target else excerpt(transcript, None)
                 if _content(target) & _content(out.probe.text):
                     anchored += 1
+                else:
+                    why_not = f"not anchored in {target[:70]!r}"
                 if any(f.lower() in out.probe.text.lower() for f in forbidden):
                     forbidden_hits += 1
             else:
                 reasons[out.rejected] += 1
             examples.append((out.probe.source, (out.probe.text if out.probe.source == "llm"
                                                  else f"{out.reply} || {out.probe.text}")[:160],
-                             out.rejected))
+                             out.rejected or why_not))
     n = len(answers)
     print(f"  {label}: {n} answers, timeout {timeout_s:.1f} s")
     print(f"  probe latency{' after the prefill' if prefill else ''}: median "

@@ -821,3 +821,30 @@ def test_analyze_shows_the_live_interviewers_wording_with_its_source(tmp_path, f
     # Without an LLM configured (the tests' default is none) nothing of the kind.
     plain = run_cli("analyze", "--text", str(answer), "--json", home=tmp_path / "home")
     assert "llm_probe" not in json.loads(plain.stdout)
+
+
+def test_a_revision_that_keeps_the_planners_move_keeps_the_speculation():
+    """The speculative probe was asked before the last revision came in: it is still
+    this turn's probe when the planner decides the same (family and target) for the
+    revised words, and not when the revision changes the claim it targets."""
+    import threading
+
+    from voice_interview.interviewer.banks import load_formats
+    from voice_interview.session.answer import Floor
+    from voice_interview.session.interview import Interview, new_planner
+    from voice_interview.session.probes import ProbePreparer
+
+    fmt = load_formats()["conversational"]
+    question = load_question_bank().default("deep-dive")
+    planner = new_planner(fmt, question, 0)
+    iv = Interview(fmt, question, planner, None, 0)
+    preparer = ProbePreparer(iv, Floor(), None, None, None, threading.Event(), 6.0)
+    before = TRANSCRIPT.replace("two seconds", "two second")  # the revision's one change
+    move = planner.preview(question, before)
+    spoken = Probe(move.family, "What did latency look like before Kafka?", move.reason,
+                   source="llm", target=move.target)
+    assert preparer.same_move(spoken, TRANSCRIPT)
+    other = Probe(move.family, spoken.text, move.reason, source="llm",
+                  target=ProbeTarget("we stored the readings in Postgres"))
+    assert not preparer.same_move(other, TRANSCRIPT)
+    assert planner.asked == ()  # only previews: nothing recorded

@@ -211,7 +211,8 @@ class LLMInterviewer:
         wording comes back, ``rejected`` starts with "cancelled")."""
         start = time.monotonic()
         deadline = start + self.timeout_s
-        move, final, planned = self._plan(question, transcript, record)
+        with self.planner_lock:  # the prefill worker may be asking it too
+            move, final, planned = self._plan(question, transcript, record)
         tell = planned and record  # keep the planner session in step now
         if final:  # nothing left to ask (the closing line): no LLM needed
             return LLMOutcome(move, "", CLOSED, 0.0)
@@ -222,10 +223,10 @@ class LLMInterviewer:
                            skipped=True)
         question_text = str(getattr(question, "text", question))
         asked_texts = [getattr(p, "text", str(p)) for p in asked]
-        depth = self._depth(move, asked)
+        depth, earlier = self._history(move, asked)
         try:
             messages = self._prompt_or_load().messages(question_text, transcript, gaps,
-                                                       asked_texts, move, depth)
+                                                       asked_texts, move, depth, earlier)
         except VoiceInterviewError as exc:
             return self._fall_back(move, transcript, one_line(exc), "", start, planned=tell)
 
@@ -300,12 +301,14 @@ class LLMInterviewer:
             if final:
                 return None
             return prompt.messages(question_text, transcript, gaps, asked_texts, move,
-                                   self._depth(move, asked))
+                                   *self._history(move, asked))
         return prompt.head(question_text, transcript, asked_texts, gaps)
 
     @staticmethod
-    def _depth(move: Probe, asked: Sequence[Probe]) -> int:
-        return sum(1 for p in asked if getattr(p, "family", None) == move.family) + 1
+    def _history(move: Probe, asked: Sequence[Probe]) -> tuple[int, str | None]:
+        """(depth of this move, the last question asked on its family)."""
+        same = [p for p in asked if getattr(p, "family", None) == move.family]
+        return len(same) + 1, (getattr(same[-1], "text", None) if same else None)
 
     def cancel_prefill(self) -> None:
         """Drop a prefill not yet sent (the turn is over, or the answer was discarded)."""

@@ -66,21 +66,23 @@ class InterviewerPrompt:
 
     def messages(self, question: str, transcript: str, gaps: Sequence[str],
                  asked: Sequence[str], move: Probe | None = None,
-                 depth: int = 1) -> Messages:
+                 depth: int = 1, earlier: str | None = None) -> Messages:
         """System message first and the same every turn; the answer so far after it;
-        the planner's move last (the only part the server reads at the pause)."""
-        values = self._values(question, transcript, gaps, asked, move, depth)
+        the planner's move last (the only part the server reads at the pause).
+        ``earlier``: the question asked before on the same family, to go past."""
+        values = self._values(question, transcript, gaps, asked, move, depth, earlier)
         return self._fill(values, with_move=True)
 
     def _values(self, question: str, transcript: str, gaps: Sequence[str],
-                asked: Sequence[str], move: Probe | None, depth: int) -> dict[str, str]:
+                asked: Sequence[str], move: Probe | None, depth: int,
+                earlier: str | None = None) -> dict[str, str]:
         return {
             "persona": self.persona.strip(),
             "question": question.strip(),
             "gaps": ", ".join(gaps) if gaps else "none: the answer covered every part",
             "asked": " / ".join(asked[-ASKED_SHOWN:]) if asked else "none yet",
             "transcript": fence(answer_words(transcript)),
-            **move_values(move, transcript, depth),
+            **move_values(move, transcript, depth, earlier),
         }
 
     def _fill(self, values: dict[str, str], with_move: bool) -> Messages:
@@ -123,8 +125,13 @@ def _clip(text: str) -> str:
     return fence(" ".join(words))
 
 
-def move_values(move: Probe | None, transcript: str, depth: int = 1) -> dict[str, str]:
-    """The planner's move as prompt values: family, goal, target, reason, depth, wording."""
+def move_values(move: Probe | None, transcript: str, depth: int = 1,
+                earlier: str | None = None) -> dict[str, str]:
+    """The planner's move as prompt values: family, goal, target, reason, depth, wording.
+
+    A follow-up on a family asked before names that earlier question: told only
+    "go deeper", the small model wrote the earlier question again word for word
+    (refused as a repeat: 3 of 10 probes in a live session)."""
     target = move.target.text if move is not None and move.target is not None else None
     family = move.family if move is not None else "context"
     near = excerpt(transcript, target) or "(no answer yet)"
@@ -134,7 +141,8 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1) -> dict[str
         "target": fence(target) if target else f"(none picked: their last words) {near}",
         "reason": (move.reason if move is not None else "") or "the answer left this thin",
         "depth": "a first question on this" if depth <= 1 else
-                 f"follow-up number {depth} on this: go one level deeper than before",
+                 f"follow-up number {depth} on this: go one level deeper than before"
+                 + (f"; you already asked \"{earlier}\", ask something new" if earlier else ""),
         "planned": move.text if move is not None else "",
         "excerpt": near,
     }
