@@ -42,22 +42,19 @@ def one_line(text: object, limit: int = 160) -> str:
 
 
 
-_BAD_JSON = re.compile(
-    r"JSONDecodeError|Expecting (?:value|property name|',' delimiter|':' delimiter)"
-    r"|Unterminated string|Extra data: line|Invalid control character|malformed",
-    re.IGNORECASE,
-)
+def _any_of(*patterns: str) -> re.Pattern[str]:
+    return re.compile("|".join(patterns), re.IGNORECASE)
 
 
-_NO_CONNECTION = re.compile(
-    r"connection refused|failed to establish|name or service not known|"
-    r"nodename nor servname|no route to host|network is unreachable|all connection attempts",
-    re.IGNORECASE,
-)
-_CONNECTION_LOST = re.compile(
-    r"connection (?:error|reset|aborted)|peer closed|incomplete chunked|server disconnected",
-    re.IGNORECASE,
-)
+_BAD_JSON = _any_of(r"JSONDecodeError", r"Expecting (?:value|property name|',' delimiter|"
+                    r"':' delimiter)", r"Unterminated string", r"Extra data: line",
+                    r"Invalid control character", r"malformed")
+_NO_CONNECTION = _any_of(r"connection refused", r"failed to establish",
+                         r"name or service not known", r"nodename nor servname",
+                         r"no route to host", r"network is unreachable",
+                         r"all connection attempts")
+_CONNECTION_LOST = _any_of(r"connection (?:error|reset|aborted)", r"peer closed",
+                           r"incomplete chunked", r"server disconnected")
 
 
 def connect_failed(exc: BaseException) -> bool:
