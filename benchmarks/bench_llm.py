@@ -8,7 +8,8 @@
    naming a content word of the planner's target (target >= 90%), forbidden
    phrases of the dev set, latency, and every reply. As in a live session the
    answer is fed to the server first (prefill, ``--no-prefill`` to skip), so the
-   ask's latency is the move's reading plus the question's writing.
+   ask's latency is the move's reading plus the question's writing
+   (``--prefill-move``: the move prefilled too, only the writing is left).
 
 Run: .venv/bin/python benchmarks/bench_llm.py [--timeout 6] [--answers FILE.toml ...]
 Needs scripts/setup.sh (litellm, llama-cpp-python[server], the embedded model).
@@ -108,7 +109,8 @@ def _content(text: str) -> set[str]:
 
 
 def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
-                label: str, prefill: bool = True) -> list[tuple[str, bool]]:
+                label: str, prefill: bool = True,
+                prefill_move: bool = False) -> list[tuple[str, bool]]:
     """The planner decides, the embedded LLM words it: per answer, the planner's move
     (preview) and the LLM's question; pass rate, target anchoring, speed."""
     from voice_interview.interviewer.banks import load_question_bank
@@ -132,7 +134,7 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
             # As live: the answer is read while the candidate speaks, the move at the pause.
             t0 = time.monotonic()
             if prefill:
-                llm.prefill(question, transcript, session.asked)
+                llm.prefill(question, transcript, session.asked, plan=prefill_move)
                 llm.wait_prefilled(60)
                 prefills.append(time.monotonic() - t0)
             out = llm.ask_detailed(question, transcript, [], session.asked)
@@ -186,6 +188,9 @@ def main() -> int:
     ap.add_argument("--skip-llama", action="store_true")
     ap.add_argument("--no-prefill", action="store_true",
                     help="ask without feeding the answer to the server first")
+    ap.add_argument("--prefill-move", action="store_true",
+                    help="prefill the planner's move too (the whole prompt; the live "
+                         "session prefills the answer only)")
     ap.add_argument("--answers", type=Path, action="append",
                     help="a dev set file of [[answer]] tables (tests/data/understanding/"
                          "dev.toml, holdout.toml); repeatable; default: this file's TURNS")
@@ -202,7 +207,8 @@ def main() -> int:
         for path in args.answers or [None]:
             checks += bench_llama(load_answers(path), args.timeout,
                                   path.name if path else "built-in answers",
-                                  prefill=not args.no_prefill)
+                                  prefill=not args.no_prefill,
+                                  prefill_move=args.prefill_move)
     return verdict.finish("bench_llm", checks)
 
 

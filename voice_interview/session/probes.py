@@ -104,9 +104,15 @@ class ProbePreparer:
         if llm is None:
             return
         _words, text = cur.said()
-        llm.prefill(self.interview.question, text, self.interview.planner.asked)
+        # The answer only, not the planner's move for it: measured live, a move that
+        # changes from segment to segment had the server re-read the move's ~80
+        # tokens at every transcript (29 prefills, 105 s of server time in 10 turns)
+        # and the probes queued behind them timed out (6 of 10).
+        llm.prefill(self.interview.question, text, self.interview.planner.asked, plan=False)
 
     def pause_began(self) -> None:
+        if self.interview.llm is not None:
+            self.interview.llm.cancel_prefill()  # the speculation reads these words itself
         target = self._prepare if self.interview.llm is None else self._speculate
         worker = threading.Thread(target=target, args=(self.floor.gen,), name="prepare",
                                   daemon=True)
