@@ -234,6 +234,8 @@ class PracticeSession:
     def _stop_llm(self) -> None:
         server = self.llm_server
         self._server_stopped = True
+        if self._parts is not None and self._parts.llm is not None:
+            self._parts.llm.close()  # its prefill worker
         if server is not None:
             server.stop()
 

@@ -6,9 +6,13 @@ want, so it can be spoken at once when the patience window runs out:
 - without an LLM, ``_prepare`` previews the planner's probe and synthesizes its
   first sentence; it is used only if the planner, asked for real at the end of
   the turn, picks the same probe for the same transcripts;
-- with an LLM, ``_speculate`` asks the LLM (nothing recorded) for the words the
-  turn's end will use, and synthesizes a one-sentence probe; it is used if the
-  answer is still the same text.
+- with an LLM, ``words_grew`` feeds the answer so far to the LLM's local server
+  as it is transcribed (``LLMInterviewer.prefill``: the prompt, the planner's
+  move for those words included, read while the candidate still speaks), and
+  ``_speculate`` asks the LLM (nothing recorded) for the words the turn's end
+  will use, and synthesizes a one-sentence probe; it is used if the answer is
+  still the same text, or if a late revision left the planner's decision (the
+  move's family and target) unchanged.
 
 Anything prepared is dropped as soon as the candidate speaks again (the floor's
 generation moves on). ``choose`` makes the turn's probe, telling the user once
@@ -80,6 +84,8 @@ class ProbePreparer:
         self._speculation: Speculation | None = None
         self._workers: list[threading.Thread] = []  # joined at the end
         self._llm_failure_told = False  # the user was told the LLM failed (and rests)
+        if interview.llm is not None:  # its prefill worker asks the planner too
+            interview.llm.planner_lock = interview.lock
 
     # -- what the listener's events start and stop --------------------------------------
 
@@ -91,7 +97,22 @@ class ProbePreparer:
         if spec is not None:
             spec.cancel.set()
 
+    def words_grew(self, cur: LiveAnswer) -> None:
+        """Listener thread, on each transcript of the current answer: returns at once
+        (the prompt is built and sent by the LLM's prefill worker)."""
+        llm = self.interview.llm
+        if llm is None:
+            return
+        _words, text = cur.said()
+        # The answer only, not the planner's move for it: measured live, a move that
+        # changes from segment to segment had the server re-read the move's ~80
+        # tokens at every transcript (29 prefills, 105 s of server time in 10 turns)
+        # and the probes queued behind them timed out (6 of 10).
+        llm.prefill(self.interview.question, text, self.interview.planner.asked, plan=False)
+
     def pause_began(self) -> None:
+        if self.interview.llm is not None:
+            self.interview.llm.cancel_prefill()  # the speculation reads these words itself
         target = self._prepare if self.interview.llm is None else self._speculate
         worker = threading.Thread(target=target, args=(self.floor.gen,), name="prepare",
                                   daemon=True)
@@ -147,11 +168,12 @@ class ProbePreparer:
         iv = self.interview
         with self.floor.lock:
             spec, self._speculation = self._speculation, None
-        if spec is not None and spec.answer_index == answer.index and spec.text == text:
+        if spec is not None and spec.answer_index == answer.index:
             spec.done.wait(self.llm_timeout_s + 1.0)
             outcome = spec.outcome
             if outcome is not None and not (outcome.rejected or "").startswith(
-                    ("cancelled", CLOSED)):
+                    ("cancelled", CLOSED)) and (spec.text == text
+                                                or self.same_move(outcome.probe, text)):
                 # The LLM's probe, or the planner's wording when the LLM failed: either
                 # way this turn's probe, without asking a second time.
                 with iv.lock:
@@ -168,6 +190,18 @@ class ProbePreparer:
             # which the planner skips as a repeat of the last answer
             gaps = iv.gaps()
         return llm.ask_detailed(iv.question, text, gaps, iv.planner.asked), None
+
+    def same_move(self, probe: Probe, text: str) -> bool:
+        """A revision came in after the speculation: is the planner's decision for the
+        final words the one the speculative probe carries (family and target claim)?"""
+        iv = self.interview
+        with iv.lock:
+            move = iv.planner.preview(iv.question, text)
+        if move is None:
+            return False
+        target = move.target.text if move.target is not None else None
+        was = probe.target.text if probe.target is not None else None
+        return move.family == probe.family and target == was
 
     def _take_prepared(self, answer: LiveAnswer, text: str) -> Prepared | None:
         with self.floor.lock:

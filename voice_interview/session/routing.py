@@ -24,6 +24,8 @@ from voice_interview.events import (
     PauseStarted,
     SpeechStarted,
     StateChanged,
+    TranscriptFinal,
+    TranscriptRevised,
     TurnEnded,
 )
 from voice_interview.session.answer import Floor
@@ -107,6 +109,9 @@ class EventRouter:
             if self.preparer is not None:
                 self.preparer.candidate_spoke()  # the candidate goes on: that probe is stale
             self.emit(StateChanged(event.t, state="speaking"))
+        elif isinstance(event, TranscriptFinal | TranscriptRevised):
+            if cur is not None and self.preparer is not None:
+                self.preparer.words_grew(cur)  # the LLM's server reads them now
         elif isinstance(event, PauseStarted):
             self.emit(StateChanged(event.t, state="thinking"))
             if cur is not None and self.preparer is not None:

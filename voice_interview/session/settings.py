@@ -21,7 +21,10 @@ NOT_SPOKEN = ("the questions are shown, not spoken (voice-interview devices list
               "turns the voice off)")
 CLOSING_LINE = "Thanks, that's all I wanted to ask. Let's look at how it went."
 FINALS_WAIT_S = 3.0  # after a turn ends, wait this long at most for its last transcript
-SPECULATE_AFTER_S = 0.6  # pause length before the LLM is asked speculatively
+# Pause length before the LLM is asked speculatively. Short, since the prefill has
+# the server read the prompt while the candidate spoke: a speculation cancelled by
+# more speech wastes little reading (0.6 s before the prefill).
+SPECULATE_AFTER_S = 0.3
 CLOSED = "the planner closed the interview"  # an LLMOutcome.rejected (interviewer.llm)
 SOFT_SHARE = 5 / 6  # the gentle warning comes at this share of the hard budget
 
