@@ -90,9 +90,13 @@ class ListenerSettings:
     window_min_s: float = 8.0  # a window closes at a segment's end once it spans this
     window_max_s: float = 25.0  # ... and never spans more (one Whisper window)
     window_pause_s: float = 0.8  # ... or once a silence this long follows it
+    window_pause_min_s: float = 0.0  # ... when the window spans at least this
+    revise_filler_all: bool = False  # the filler prompt on every window, not the first only
     revise_behind_s: float = 8.0  # a revision not started by then is skipped
     revise_context: bool = False  # True: the revised text before a window as its prompt
     context_chars: int = 200  # ... this much of it
+    revise_overlap_s: float = 0.0  # audio before a window decoded with it, as context
+    revise_beam: int = 1  # beam width of the revision decodes (the finals stay greedy)
 
 
 # Worker priorities: finals first (the live transcript), then revisions, then partials.
@@ -111,6 +115,8 @@ class Listener:
         reviser: Transcriber | None = None,
     ):
         self.source = source
+        if reviser is None and settings.revise_beam > 1 and hasattr(transcriber, "variant"):
+            reviser = transcriber.variant(beam_size=settings.revise_beam)
         self.reviser = reviser or transcriber  # decodes the revision windows
         self.tap = tap  # sees every raw block and its time first (the session recorder)
         self.transcriber = transcriber
@@ -130,6 +136,7 @@ class Listener:
         self._jobs: queue.PriorityQueue = queue.PriorityQueue()
         self._seq = 0  # submission order within a priority
         self._window: list[Segment] = []  # segments of this turn not yet revised
+        self._revised: list[Segment] = []  # this turn's segments sent for revision
         self._turn_id = 0
         self._context: dict[int, str] = {}  # turn -> its revised text so far
         self._behind_noticed: set[int] = set()
@@ -176,6 +183,7 @@ class Listener:
             self.turns = TurnManager(settings or self.s.turn)
             self.turns.now = self.position
             self._turn_id += 1
+            self._revised = []
             self._context = {k: v for k, v in self._context.items() if k >= self._turn_id - 1}
 
     def wait_idle(self, timeout: float) -> bool:
@@ -277,7 +285,8 @@ class Listener:
             if seg is not None:  # before the turn events, so waiting on it always works
                 self._submit_final(seg)
             elif (self._window and not self.segmenter.in_segment
-                  and t + BLOCK_S - self._window[-1].end >= self.s.window_pause_s):
+                  and t + BLOCK_S - self._window[-1].end >= self.s.window_pause_s
+                  and self._window[-1].end - self._window[0].start >= self.s.window_pause_min_s):
                 self._close_window()  # a long pause: revise what came before it
             events = self.turns.on_frame(t, speech)
             if any(isinstance(e, TurnEnded) for e in events):
@@ -333,18 +342,26 @@ class Listener:
         if not self._window:
             return
         segs, self._window = tuple(self._window), []
-        audio = self._audio(segs[0].start - PRE_ROLL_S, segs[-1].end + POST_ROLL_S)
-        self._submit("revise", segs[0].start, segs[-1].end, audio, segs)
+        begin = segs[0].start - PRE_ROLL_S
+        ctx: tuple[Segment, ...] = ()
+        if self.s.revise_overlap_s > 0:  # the speech before it in this turn, as context
+            ctx = tuple(g for g in self._revised
+                        if g.end > segs[0].start - self.s.revise_overlap_s)
+            if ctx:
+                begin = max(ctx[0].start, segs[0].start - self.s.revise_overlap_s) - PRE_ROLL_S
+        self._revised = [*self._revised[-20:], *segs]
+        audio = self._audio(begin, segs[-1].end + POST_ROLL_S)
+        self._submit("revise", segs[0].start, segs[-1].end, audio, segs, ctx)
 
     def _submit(self, kind: str, start: float, end: float, audio,
-                segs: tuple[Segment, ...] = ()) -> None:
+                segs: tuple[Segment, ...] = (), ctx: tuple[Segment, ...] = ()) -> None:
         if self._closing:
             return
         with self._pending_lock:
             self._pending += 1
             self._seq += 1
             seq = self._seq
-        self._jobs.put((_PRIORITY[kind], seq, (kind, start, end, audio, segs, self._turn_id)))
+        self._jobs.put((_PRIORITY[kind], seq, (kind, start, end, audio, segs, self._turn_id, ctx)))
 
     def _audio(self, start: float, end: float) -> tuple[float, np.ndarray]:
         """Audio between two timeline points, from the bounded history."""
@@ -371,14 +388,14 @@ class Listener:
                     self._pending -= 1
 
     def _run_job(self, kind: str, seg_start: float, seg_end: float, audio,
-                 segs: tuple[Segment, ...], turn: int) -> None:
+                 segs: tuple[Segment, ...], turn: int, ctx: tuple[Segment, ...]) -> None:
         offset, samples = audio
         words, text = [], ""
         try:
             if kind == "final":
                 words = self._final_words(samples, offset, seg_start, seg_end)
             elif kind == "revise":
-                self._revise(samples, offset, segs, turn)
+                self._revise(samples, offset, segs, turn, ctx)
                 return
             else:
                 t0 = time.monotonic()
@@ -445,7 +462,8 @@ class Listener:
         log.warning("transcript guard (%s) at %.2f-%.2f s: %r -> %r", what, start, end,
                     words_to_text(said), words_to_text(kept))
 
-    def _revise(self, samples, offset: float, segs: tuple[Segment, ...], turn: int) -> None:
+    def _revise(self, samples, offset: float, segs: tuple[Segment, ...], turn: int,
+                ctx: tuple[Segment, ...] = ()) -> None:
         from voice_interview.analysis import transcribe_group
 
         start, end = segs[0].start, segs[-1].end
@@ -464,16 +482,18 @@ class Listener:
         # keeps hesitations for the filler count and costs no accuracy there), no prompt
         # after. The text before as the prompt was measured worse: Whisper skips words
         # it finds in the prompt (benchmarks/README.md).
-        prompt: bool | str = FILLER_PROMPT if not before else False
+        prompt: bool | str = FILLER_PROMPT if not before or self.s.revise_filler_all else False
         if self.s.revise_context and before:
             prompt = before[-self.s.context_chars:]
-        words = transcribe_group(samples, offset, list(segs), self.reviser, prompt=prompt)
-        speech_s = sum(s.duration for s in segs)
+        words = transcribe_group(samples, offset, [*ctx, *segs], self.reviser, prompt=prompt)
+        speech_s = sum(s.duration for s in (*ctx, *segs))
         words = self._capped(words, speech_s, start, end)
         # Words over the pre-roll belong to the window before; words that start after
         # the speech ended were invented over the post-roll (and would lead the next
         # window's prompt astray).
-        kept = tuple(w for w in words if w.end > start - 0.1 and w.start < end)
+        edge = (ctx[-1].end + start) / 2 if ctx else start - 0.1
+        kept = tuple(w for w in words if (w.end > edge if not ctx else (w.start + w.end) / 2 > edge)
+                     and w.start < end)
         text = words_to_text(list(kept))
         self._context[turn] = f"{before} {text}".strip()
         self.revisions += 1
