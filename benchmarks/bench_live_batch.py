@@ -133,7 +133,8 @@ def listener_settings(changes: list[str], offline: bool) -> ListenerSettings:
         name, _, value = change.partition("=")
         if name not in types:
             raise SystemExit(f"unknown ListenerSettings field: {name}")
-        kw[name] = value.lower() in ("1", "true", "yes") if types[name] is bool else types[name](value)
+        kind = types[name]
+        kw[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
     return replace(ListenerSettings(), **kw)
 
 
@@ -176,7 +177,8 @@ def main() -> int:
         rows.append((name, dur, w_b, w_f, w_r, good, got, batch_rtf))
         print(f"\n== {name} ({dur:.1f} s) ==\nreference: {ref}\nbatch:     {batch}\n"
               f"finals:    {got['finals']}\nrevised:   {got['revised']}", flush=True)
-    print(f"\nmodel {args.model}: live vs batch (beam 5); listener {' '.join(args.set) or 'defaults'}"
+    changed = " ".join(args.set) or "defaults"
+    print(f"\nmodel {args.model}: live vs batch (beam 5); listener {changed}"
           + (" [offline: not real time, latencies meaningless]" if args.offline else ""))
     print(f"{'item':<10} {'audio':>6} {'batch':>6} {'finals':>7} {'revised':>8} "
           f"{'rev lat med/max':>16} {'final lat med':>14} {'ready':>7} {'rev/skip/fab':>13} "

@@ -20,10 +20,7 @@ then revisions, then partials; a revision the worker cannot start within
 ``revise_behind_s`` of its window's end is skipped (the segment finals stay) and
 the user is told once per turn.
 
-Guards: a decode cannot return more words than its speech can hold
-(``word_cap``), and a final that is only a stock phrase ("Thank you.") over
-seconds of speech is decoded again without the prompt; each such fabrication is
-counted (``fabrications``) and logged.
+Guards against inventions on short audio live in ``decoding.SegmentDecoder``.
 
 Events go to ``on_event`` from either thread; ``t`` is the audio timeline.
 Half-duplex: ``mute()`` makes the listener treat incoming audio as silence
@@ -42,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice_interview.audio.sources import BLOCK, BLOCK_S, SAMPLE_RATE, AudioSource
+from voice_interview.audio.sources import BLOCK, BLOCK_S, AudioSource
 from voice_interview.audio.vad import (
     Segment,
     Segmenter,
@@ -61,15 +58,8 @@ from voice_interview.events import (
     TranscriptRevised,
     TurnEnded,
 )
-from voice_interview.speech.transcriber import (
-    FILLER_PROMPT,
-    Transcriber,
-    Word,
-    is_stock_phrase,
-    keep_within_cap,
-    over_cap,
-    words_to_text,
-)
+from voice_interview.listener.decoding import SegmentDecoder
+from voice_interview.speech.transcriber import Transcriber, words_to_text
 from voice_interview.turns import TurnManager, TurnSettings
 
 log = logging.getLogger(__name__)
@@ -117,7 +107,7 @@ class Listener:
         self.source = source
         if reviser is None and settings.revise_beam > 1 and hasattr(transcriber, "variant"):
             reviser = transcriber.variant(beam_size=settings.revise_beam)
-        self.reviser = reviser or transcriber  # decodes the revision windows
+        self.decoder = SegmentDecoder(transcriber, reviser or transcriber, settings)
         self.tap = tap  # sees every raw block and its time first (the session recorder)
         self.transcriber = transcriber
         self.on_event = on_event
@@ -138,10 +128,7 @@ class Listener:
         self._window: list[Segment] = []  # segments of this turn not yet revised
         self._revised: list[Segment] = []  # this turn's segments sent for revision
         self._turn_id = 0
-        self._context: dict[int, str] = {}  # turn -> its revised text so far
         self._behind_noticed: set[int] = set()
-        self.fabrications = 0  # inventions caught by the guards
-        self.revisions = 0  # windows revised
         self.revisions_skipped = 0  # windows left as segment finals (fell behind)
         self._partial_cost = 0.0  # wall seconds the last partial took
         self._closing = False
@@ -155,6 +142,16 @@ class Listener:
         self._worker = threading.Thread(target=self._work, name="transcriber", daemon=True)
 
     # -- control (any thread) ----------------------------------------------------------
+
+    @property
+    def fabrications(self) -> int:
+        """Inventions caught by the guards (the session summary counts them)."""
+        return self.decoder.fabrications
+
+    @property
+    def revisions(self) -> int:
+        """Windows revised."""
+        return self.decoder.revisions
 
     @property
     def position(self) -> float:
@@ -184,7 +181,7 @@ class Listener:
             self.turns.now = self.position
             self._turn_id += 1
             self._revised = []
-            self._context = {k: v for k, v in self._context.items() if k >= self._turn_id - 1}
+            self.decoder.forget_before(self._turn_id - 1)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every submitted transcription has been delivered (or timeout)."""
@@ -249,7 +246,7 @@ class Listener:
         self.dropped_blocks = dropped
         with self._lock:  # silence in their place, so history stays aligned with the clock
             silence = np.zeros(BLOCK, dtype=np.float32)
-            self._history.extend([silence] * min(new, self._history.maxlen))
+            self._history.extend([silence] * min(new, self._history.maxlen or new))
             self.frames += new
         if self.position - self._drop_noticed_at >= DROP_NOTICE_EVERY_S:
             self._drop_noticed_at = self.position
@@ -393,7 +390,7 @@ class Listener:
         words, text = [], ""
         try:
             if kind == "final":
-                words = self._final_words(samples, offset, seg_start, seg_end)
+                words = self.decoder.final(samples, offset, seg_start, seg_end)
             elif kind == "revise":
                 self._revise(samples, offset, segs, turn, ctx)
                 return
@@ -418,54 +415,8 @@ class Listener:
         elif text:
             self._emit(TranscriptPartial(self.position, segment_start=seg_start, text=text))
 
-    def _final_words(self, samples, offset: float, seg_start: float,
-                     seg_end: float) -> list[Word]:
-        speech_s = seg_end - seg_start
-
-        def mine(ws: list[Word]) -> list[Word]:  # words over the pre-roll are the last segment's
-            return [w for w in ws if w.end > seg_start - 0.1]
-
-        words = mine(self.transcriber.transcribe(samples, offset=offset))
-        last = words[-1].end if words else seg_start
-        stock = is_stock_phrase(words, speech_s)
-        settings = getattr(self.transcriber, "settings", None)
-        if not getattr(settings, "filler_prompt", True):  # nothing to retry without
-            if stock:
-                self._caught("a stock phrase, left to the revision", seg_start, seg_end,
-                             words, words)
-            return self._capped(words, speech_s, seg_start, seg_end)
-        if seg_end - last > 1.0 or stock or over_cap(words, speech_s):
-            # Stopped early, a stock phrase, or more words than the audio holds:
-            # once more without the prompt that provokes all three.
-            again = mine(self.transcriber.transcribe(samples, offset=offset, prompt=False))
-            if stock and not is_stock_phrase(again, speech_s):
-                self._caught("a stock phrase", seg_start, seg_end, words, again)
-                words = again
-            elif over_cap(words, speech_s) and len(again) < len(words):
-                self._caught("too many words", seg_start, seg_end, words, again)
-                words = again
-            elif len(again) > len(words) and not over_cap(again, speech_s):
-                words = again
-        return self._capped(words, speech_s, seg_start, seg_end)
-
-    def _capped(self, words: list[Word], speech_s: float, start: float,
-                end: float) -> list[Word]:
-        if not over_cap(words, speech_s):
-            return words
-        kept = keep_within_cap(words, speech_s)
-        self._caught("too many words", start, end, words, kept)
-        return kept
-
-    def _caught(self, what: str, start: float, end: float, said: list[Word],
-                kept: list[Word]) -> None:
-        self.fabrications += 1
-        log.warning("transcript guard (%s) at %.2f-%.2f s: %r -> %r", what, start, end,
-                    words_to_text(said), words_to_text(kept))
-
     def _revise(self, samples, offset: float, segs: tuple[Segment, ...], turn: int,
                 ctx: tuple[Segment, ...] = ()) -> None:
-        from voice_interview.analysis import transcribe_group
-
         start, end = segs[0].start, segs[-1].end
         late = self.position - end
         if late > self.s.revise_behind_s:  # fell behind: the segment finals stay
@@ -477,27 +428,8 @@ class Listener:
                     "the computer is too busy to re-check the transcript in context; "
                     "the first-pass words stand for part of this answer")))
             return
-        before = self._context.get(turn, "")
-        # As the offline chunker: the filler prompt on a turn's first window only (it
-        # keeps hesitations for the filler count and costs no accuracy there), no prompt
-        # after. The text before as the prompt was measured worse: Whisper skips words
-        # it finds in the prompt (benchmarks/README.md).
-        prompt: bool | str = FILLER_PROMPT if not before or self.s.revise_filler_all else False
-        if self.s.revise_context and before:
-            prompt = before[-self.s.context_chars:]
-        words = transcribe_group(samples, offset, [*ctx, *segs], self.reviser, prompt=prompt)
-        speech_s = sum(s.duration for s in (*ctx, *segs))
-        words = self._capped(words, speech_s, start, end)
-        # Words over the pre-roll belong to the window before; words that start after
-        # the speech ended were invented over the post-roll (and would lead the next
-        # window's prompt astray).
-        edge = (ctx[-1].end + start) / 2 if ctx else start - 0.1
-        kept = tuple(w for w in words if (w.end > edge if not ctx else (w.start + w.end) / 2 > edge)
-                     and w.start < end)
-        text = words_to_text(list(kept))
-        self._context[turn] = f"{before} {text}".strip()
-        self.revisions += 1
-        self._emit(TranscriptRevised(self.position, start=start, end=end, words=kept,
+        words, text = self.decoder.revise(samples, offset, segs, turn, ctx)
+        self._emit(TranscriptRevised(self.position, start=start, end=end, words=words,
                                      text=text))
 
     # -- output ----------------------------------------------------------------------------
@@ -513,21 +445,6 @@ class Listener:
             self._emit(e)
 
 
-def covers(revision: TranscriptRevised, final: TranscriptFinal, slack: float = 0.05) -> bool:
-    """Whether ``revision`` replaces ``final`` (its segment lies inside the window)."""
-    return (revision.start - slack <= final.segment_start
-            and final.segment_end <= revision.end + slack)
-
-
-def settled(finals: list, revisions: list) -> list[tuple[float, str, tuple]]:
-    """The answer as (start, text, words) pieces in time order: each revision in
-    place of the finals it covers, the finals no revision covers as they are."""
-    pieces = [(r.start, r.text, tuple(r.words)) for r in revisions]
-    pieces += [(f.segment_start, f.text, tuple(f.words)) for f in finals
-               if not any(covers(r, f) for r in revisions)]
-    return sorted(pieces, key=lambda p: p[0])
-
-
 def listen_to_end(source: AudioSource, transcriber: Transcriber,
                   settings: ListenerSettings = ListenerSettings()) -> list[Event]:
     """Run a whole source through the listener and return every event (tests, demos)."""
@@ -540,7 +457,3 @@ def listen_to_end(source: AudioSource, transcriber: Transcriber,
 
     Listener(source, transcriber, collect, settings).run()
     return events
-
-
-__all__ = ["Listener", "ListenerSettings", "listen_to_end", "settled", "covers", "TurnEnded",
-           "SAMPLE_RATE"]
