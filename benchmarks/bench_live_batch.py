@@ -21,7 +21,12 @@ patience window (speech end + patience). Target: live revised <= batch + 2 point
 revision latency median <= 1.5 s; answer ready <= patience + 0.5 s.
 
     .venv/bin/python -m benchmarks.bench_live_batch [--only sentences sample ...]
-        [--model tiny.en|base] [--report-only]
+        [--model tiny.en|base] [--report-only] [--offline] [--set FIELD=VALUE ...]
+
+``--offline`` plays the audio as fast as it goes with no revision skipped: the same
+windows, so the same revised WER as in real time (checked: identical on all five
+items), in ~2 minutes; latencies are then meaningless and not judged. ``--set``
+changes ListenerSettings fields (e.g. ``revise_beam=5 revise_overlap_s=5``).
 """
 
 from __future__ import annotations
@@ -195,17 +200,18 @@ def main() -> int:
     ready_ok = bool(ready_all) and max(ready_all) <= READY_SLACK_S
     print(f"live revised <= batch + {100 * WER_SLACK:.0f} points on every item  "
           f"-> {'PASS' if ok else 'FAIL'}")
-    if lat_all:
+    if lat_all and not args.offline:
         print(f"revision latency: median {median(lat_all):.2f} s, p90 "
               f"{np.percentile(lat_all, 90):.2f} s over {len(lat_all)} windows "
               f"(target median <= {REVISION_TARGET_S} s)  -> {'PASS' if lat_ok else 'FAIL'}")
-    if ready_all:
+    if ready_all and not args.offline:
         print(f"answer ready after the patience window: max {max(ready_all):+.2f} s "
               f"(target <= +{READY_SLACK_S} s)  -> {'PASS' if ready_ok else 'FAIL'}")
-    return verdict.finish("bench_live_batch", [
-        (f"revised <= batch + {100 * WER_SLACK:.0f} points on every item", ok),
-        (f"revision latency median <= {REVISION_TARGET_S} s", lat_ok),
-        (f"answer ready <= patience + {READY_SLACK_S} s", ready_ok)])
+    targets = [(f"revised <= batch + {100 * WER_SLACK:.0f} points on every item", ok)]
+    if not args.offline:  # offline, the latencies mean nothing: WER only
+        targets += [(f"revision latency median <= {REVISION_TARGET_S} s", lat_ok),
+                    (f"answer ready <= patience + {READY_SLACK_S} s", ready_ok)]
+    return verdict.finish("bench_live_batch", targets)
 
 
 if __name__ == "__main__":
