@@ -167,10 +167,7 @@ class Listener:
 
     def end_turn(self, reason: str = "user") -> None:
         with self._lock:
-            seg = self.segmenter.flush()  # the words said so far belong to this turn
-            if seg is not None:
-                self._submit_final(seg)
-            self._close_window()
+            self._close_open()  # the words said so far belong to this turn
             events = self.turns.end_turn(reason)
         self._emit_all(events)
 
@@ -256,10 +253,15 @@ class Listener:
 
     def _flush_segment(self) -> None:
         with self._lock:
-            seg = self.segmenter.flush()
-            if seg is not None:
-                self._submit_final(seg)
-            self._close_window()
+            self._close_open()
+
+    def _close_open(self) -> None:
+        """The segment in progress as a final, and the open window to revise
+        (called with ``_lock`` held)."""
+        seg = self.segmenter.flush()
+        if seg is not None:
+            self._submit_final(seg)
+        self._close_window()
 
     def _frame(self, block: np.ndarray) -> None:
         t = self.position
@@ -314,10 +316,7 @@ class Listener:
 
     def _finish(self) -> None:
         with self._lock:
-            seg = self.segmenter.flush()
-            if seg is not None:
-                self._submit_final(seg)
-            self._close_window()
+            self._close_open()
             events = self.turns.end_turn("source_ended")
         self._emit_all(events)
 
