@@ -25,7 +25,7 @@ _GUESS = (
     ("ownership", ("yourself", "your role", "you personally", "which part", "responsib")),
     ("debugging", ("wrong", "bug", "debug", "find out", "broke", "fail", "harder than")),
     ("evaluation", ("measure", "know it", "know the", "metric", "worked", "baseline",
-                    "number", "better")),
+                    "number", "better", "compare", "against", "helped")),
     ("reflection", ("differently", "again", "learn", "looking back")),
     ("decisions", ("why", "choose", "chose", "instead", "trade", "alternative", "go with",
                    "rather than")),
@@ -60,7 +60,7 @@ def _target(claim: Claim | None, start0: float | None) -> ProbeTarget | None:
 # What a reply must hold to answer a probe of each family.
 _ANSWERS = {
     "decisions": ("reason", "alternative"),
-    "evaluation": ("result",),
+    "evaluation": ("result", "baseline"),
     "debugging": ("found", "failure"),
     "reflection": (),
     "ownership": (),
@@ -87,7 +87,7 @@ def reply_kind(probe: Probe, claims: Sequence[Claim], terms: AnswerTerms,
         return "dodged", dodge
     if probe.family != "debugging" and any(c.kind == "failure" for c in claims):
         return "failure", next(c for c in claims if c.kind == "failure")
-    substantive = kinds - {"hedge", "evasive", "vague", "injection", "scene"}
+    substantive = kinds - {"hedge", "evasive", "vague", "injection", "scene", "baseline"}
     if kinds.intersection(wanted) or (words >= ANSWERED_MIN_WORDS and substantive) \
             or (probe.family == "ownership" and words >= ANSWERED_MIN_WORDS):
         return "answered", None

@@ -86,6 +86,7 @@ SCORE_FALLBACK = 5.0  # a family the rubric suggests exploring (its `explore` li
 SCORE_PRESS = 60.0  # the reply dodged the probe it answers: press once more
 SCORE_NEW_FAILURE = 55.0  # the reply revealed a new failure: move to debugging
 ANSWERED_PENALTY = 24.0  # the reply answered its probe: move on rather than dig there
+ANSWERED_FLOOR = 0.5  # ... and at most this, below the branches not explored yet
 PLUMBING_PENALTY = 22.0  # a framework named without a reason, while better claims exist
 
 CLOSING = Probe(
@@ -129,6 +130,7 @@ class _Candidate:
     term: Term | None = None  # the term that motivated it (quoted if a wording fits)
     press: bool = False  # use a wording made for pressing an evasive reply
     target: Claim | None = None  # the claim it is aimed at when no term is quoted
+    quote_only: bool = False  # a branch whose parts were told: only a quoting wording
 
 
 def _question_text(question: Any) -> str:
@@ -280,7 +282,8 @@ class ProbePlanner:
             score += SCORE_QUOTABLE if term is not None else 0.0
             why = ""
             if reply is not None and reply[0] == "answered":
-                score -= ANSWERED_PENALTY
+                # below every untold branch: a real answer moves on
+                score = min(score - ANSWERED_PENALTY, ANSWERED_FLOOR)
                 why = "; the reply answered it, so other branches come first"
             out.append(_Candidate(score, DEEPER, current, d + 1,
                                   f"one level deeper on {title(current)} "
@@ -331,17 +334,20 @@ class ProbePlanner:
 
         # Branches this kind of answer deserves, in the rubric's order; a branch
         # whose parts the candidate already covered comes after the others.
+        # A told branch is asked again only about a claim of its own (a quoting
+        # wording): its plain wordings would ask for what was said.
         told = {p.probe for p in rubric.parts} - {p.probe for p in report.gaps()}
         for rank, family in enumerate(rubric.explore):
             if family in open_:
                 d = depth[family]
                 why = "not explored yet" if d == 0 else f"back to it at level {d + 1}"
                 late = len(rubric.explore) if family in told and d == 0 else 0
+                term = self._quotable(family, d + 1, rubric.id, terms, history, used)
+                if late and term is None:
+                    continue
                 out.append(_Candidate(SCORE_FALLBACK - 0.5 * (rank + late) - d, FALLBACK,
-                                      family, d + 1,
-                                      f"{title(family)}: {why}",
-                                      term=self._quotable(family, d + 1, rubric.id, terms,
-                                                          history, used)))
+                                      family, d + 1, f"{title(family)}: {why}", term=term,
+                                      quote_only=bool(late)))
         return out
 
     def _quotable(self, family: str, level: int, rubric_id: str, terms: AnswerTerms,
@@ -392,6 +398,8 @@ class ProbePlanner:
             other = [(w, None) for w in pool
                      if w.part in parts and w.part != c.part and not w.quotes]
             tiers = [targeted, quotable, plain, other] if c.part else [quotable, plain, other]
+            if c.quote_only:
+                tiers = [quotable]
             for tier in tiers:
                 tier = [(w, t) for w, t in tier if _squash(w.render(
                     t.text if t else None)) not in spoken]

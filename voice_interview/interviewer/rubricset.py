@@ -37,7 +37,8 @@ REQUIREMENTS = ("number", "baseline", "reason", "alternative")
 DEFAULT_EXPLORE = ("decisions", "debugging", "evaluation", "reflection", "ownership", "context")
 MARKER_KEYS = (
     "reason", "alternative", "alternative_after_decision", "decision", "impact", "baseline",
-    "relative_units", "number_words", "first_person", "team", "problem",
+    "relative_units", "number_words", "first_person", "team", "problem", "comparative",
+    "vague_amounts",
 )
 _MATCHED_MARKERS = (
     "reason", "alternative", "alternative_after_decision", "decision", "impact", "baseline",
@@ -58,6 +59,7 @@ class RubricPart:
     missing: str  # advice when the part is absent
     require: tuple[str, ...] = ()
     claims: tuple[str, ...] = ()  # claim kinds that also cover it (claims.py)
+    weak_cues: tuple[str, ...] = ()  # cues that count only beside a number, baseline or cue
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class RubricSet:
         self._matchers[""] = _Matcher(base)
         for rubric in self.rubrics.values():
             cues = [(f"p:{p.id}", cue) for p in rubric.parts for cue in p.cues]
+            cues += [(f"w:{p.id}", cue) for p in rubric.parts for cue in p.weak_cues]
             self._matchers[rubric.id] = _Matcher(base + cues)
 
     def get(self, rubric_id: str) -> Rubric:
@@ -207,10 +210,13 @@ def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
         early = e.text("early_impact_part", required=False)
         parts = []
         for pe in part_entries:
-            pe.allow(("id", "title", "weight", "probe", "cues", "missing", "require", "claims"))
+            pe.allow(("id", "title", "weight", "probe", "cues", "weak_cues", "missing",
+                      "require", "claims"))
             pid = pe.text("id", ident=True)
             cues = pe.texts("cues", nonempty=pid != early)
             check_cues(pe, "cues", cues)
+            weak = pe.texts("weak_cues", required=False)
+            check_cues(pe, "weak_cues", weak)
             parts.append(RubricPart(
                 id=pid,
                 title=pe.text("title"),
@@ -220,6 +226,7 @@ def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
                 missing=" ".join(pe.text("missing").split()),
                 require=pe.texts("require", required=False, choices=REQUIREMENTS),
                 claims=pe.texts("claims", required=False, choices=COVERING_KINDS),
+                weak_cues=tuple(c.lower() for c in weak),
             ))
         ids = tuple(p.id for p in parts)
         result = e.text("result_part", required=False)
