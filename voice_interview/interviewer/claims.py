@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from voice_interview.errors import ConfigError
-from voice_interview.interviewer.datafiles import Entry, check_cues, table_line
+from voice_interview.datafiles import check_cues, section
 from voice_interview.resources import data_dir, load_toml
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -66,21 +65,14 @@ def load_claim_rules(path: Path | None = None) -> ClaimRules:
     """Load rubrics/claims.toml (phrases per claim kind, and the plumbing tools)."""
     path = Path(path) if path else data_dir("rubrics") / CLAIMS_FILE
     data = load_toml(path)
-    for key in ("rules", "phrases", "tech"):
-        if not isinstance(data.get(key), dict):
-            raise ConfigError(f"{path}: needs a [{key}] table")
-    r = Entry(path, "rules", 0, table_line(path, "rules"), data["rules"])
-    r.label = "[rules]"
+    r, p, t = (section(path, data, key) for key in ("rules", "phrases", "tech"))
+    assert r is not None and p is not None and t is not None  # required sections
     r.allow(("opening_sentences", "away_window"))
-    p = Entry(path, "phrases", 0, table_line(path, "phrases"), data["phrases"])
-    p.label = "[phrases]"
     p.allow(PHRASE_KINDS)
     phrases = {}
     for kind in PHRASE_KINDS:
         phrases[kind] = p.texts(kind)
         check_cues(p, kind, phrases[kind])
-    t = Entry(path, "tech", 0, table_line(path, "tech"), data["tech"])
-    t.label = "[tech]"
     t.allow(("plumbing",))
     plumbing = t.texts("plumbing")
     check_cues(t, "plumbing", plumbing)

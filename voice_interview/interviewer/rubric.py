@@ -125,7 +125,7 @@ def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) ->
                     not early or s.has("m:baseline")):
                 served.append(rubric.result_part)
                 counts[rubric.result_part] = counts.get(rubric.result_part, 0) + 1
-        if early:
+        if early and rubric.early_impact_part:
             early_found = True
             s.label = current = rubric.early_impact_part
             s.serves, s.evidence = (rubric.early_impact_part, *served), True

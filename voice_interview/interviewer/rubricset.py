@@ -11,20 +11,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voice_interview.errors import ConfigError, UsageError
-from voice_interview.interviewer.claims import (
-    CLAIMS_FILE,
-    COVERING_KINDS,
-    ClaimRules,
-    load_claim_rules,
-)
-from voice_interview.interviewer.datafiles import (
+from voice_interview.datafiles import (
     Entry,
     check_cues,
     check_unique,
     entries,
     header_lines,
-    table_line,
+    section,
+)
+from voice_interview.errors import UsageError
+from voice_interview.interviewer.claims import (
+    CLAIMS_FILE,
+    COVERING_KINDS,
+    ClaimRules,
+    load_claim_rules,
 )
 from voice_interview.interviewer.text import _Matcher
 from voice_interview.interviewer.types import FAMILY_IDS
@@ -169,9 +169,7 @@ def load_rubrics(path: Path | None = None, lexicon_path: Path | None = None,
 
 def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
     data = load_toml(path)
-    raw_settings = data.get("settings", {})
-    s = Entry(path, "settings", 0, table_line(path, "settings"), raw_settings)
-    s.label = "[settings]"
+    s = section(path, data, "settings", required=False) or Entry(path, "settings", 0, None, {})
     s.allow(Settings.__dataclass_fields__)
     d = Settings()
 
@@ -240,19 +238,14 @@ def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
 
 def _load_lexicon(path: Path) -> Lexicon:
     data = load_toml(path)
-    for key in ("markers", "tech"):
-        if not isinstance(data.get(key), dict):
-            raise ConfigError(f"{path}: needs a [{key}] table")
-    m = Entry(path, "markers", 0, table_line(path, "markers"), data["markers"])
-    m.label = "[markers]"
+    m, t = section(path, data, "markers"), section(path, data, "tech")
+    assert m is not None and t is not None  # required sections
     m.allow(MARKER_KEYS)
     markers = {}
     for key in MARKER_KEYS:
         words = m.texts(key)
         check_cues(m, key, words)
         markers[key] = words
-    t = Entry(path, "tech", 0, table_line(path, "tech"), data["tech"])
-    t.label = "[tech]"
     t.allow(("names",))
     names = t.texts("names")
     check_cues(t, "names", names)
