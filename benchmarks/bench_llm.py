@@ -6,7 +6,10 @@
    planner's move for each answer of a set (``--answers`` dev set files, else the
    built-in ones): the share that passes validation (target >= 90%), the share
    naming a content word of the planner's target (target >= 90%), forbidden
-   phrases of the dev set, latency, and every reply.
+   phrases of the dev set, latency, and every reply. As in a live session the
+   answer is fed to the server first (prefill, ``--no-prefill`` to skip), so the
+   ask's latency is the move's reading plus the question's writing
+   (``--prefill-move``: the move prefilled too, only the writing is left).
 
 Run: .venv/bin/python benchmarks/bench_llm.py [--timeout 6] [--answers FILE.toml ...]
 Needs scripts/setup.sh (litellm, llama-cpp-python[server], the embedded model).
@@ -106,7 +109,8 @@ def _content(text: str) -> set[str]:
 
 
 def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
-                label: str) -> list[tuple[str, bool]]:
+                label: str, prefill: bool = True,
+                prefill_move: bool = False) -> list[tuple[str, bool]]:
     """The planner decides, the embedded LLM words it: per answer, the planner's move
     (preview) and the LLM's question; pass rate, target anchoring, speed."""
     from voice_interview.interviewer.banks import load_question_bank
@@ -115,7 +119,7 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
 
     bank = load_question_bank()
     with run_llama_server() as url:
-        latencies, reasons, examples = [], Counter(), []
+        latencies, prefills, reasons, examples = [], [], Counter(), []
         passed = anchored = forbidden_hits = 0
         for qid, transcript, forbidden in answers:
             try:
@@ -123,27 +127,42 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
             except Exception:
                 question = qid
             session = PlannerSession()
-            llm = LLMInterviewer(MODEL, api_base=url, timeout_s=timeout_s, fallback=session)
+            llm = LLMInterviewer(MODEL, api_base=url, timeout_s=timeout_s, fallback=session,
+                                 prefill=prefill)
             llm.check()
             move = session.preview(question, transcript)
+            # As live: the answer is read while the candidate speaks, the move at the pause.
+            t0 = time.monotonic()
+            if prefill:
+                llm.prefill(question, transcript, session.asked, plan=prefill_move)
+                llm.wait_prefilled(60)
+                prefills.append(time.monotonic() - t0)
             out = llm.ask_detailed(question, transcript, [], session.asked)
+            llm.close()
             latencies.append(out.elapsed_s)
+            why_not = None
             if out.probe.source == "llm":
                 passed += 1
                 target = move.target.text if move and move.target else excerpt(transcript, None)
                 if _content(target) & _content(out.probe.text):
                     anchored += 1
+                else:
+                    why_not = f"not anchored in {target[:70]!r}"
                 if any(f.lower() in out.probe.text.lower() for f in forbidden):
                     forbidden_hits += 1
             else:
                 reasons[out.rejected] += 1
             examples.append((out.probe.source, (out.probe.text if out.probe.source == "llm"
                                                  else f"{out.reply} || {out.probe.text}")[:160],
-                             out.rejected))
+                             out.rejected or why_not))
     n = len(answers)
     print(f"  {label}: {n} answers, timeout {timeout_s:.1f} s")
-    print(f"  probe latency: median {statistics.median(latencies):.2f} s "
-          f"(min {min(latencies):.2f}, max {max(latencies):.2f})")
+    print(f"  probe latency{' after the prefill' if prefill else ''}: median "
+          f"{statistics.median(latencies):.2f} s (min {min(latencies):.2f}, "
+          f"max {max(latencies):.2f})")
+    if prefills:
+        print(f"  prefill (the answer read before the ask): median "
+              f"{statistics.median(prefills):.2f} s (max {max(prefills):.2f})")
     print(f"  passed validation (LLM probe used): {passed}/{n} ({passed / n:.0%})  "
           f"[{'PASS' if passed / n >= 0.9 else 'FAIL'} target >= 90%]")
     if passed:
@@ -167,6 +186,11 @@ def main() -> int:
     ap.add_argument("--turns", type=int, default=10)
     ap.add_argument("--timeout", type=float, default=6.0)
     ap.add_argument("--skip-llama", action="store_true")
+    ap.add_argument("--no-prefill", action="store_true",
+                    help="ask without feeding the answer to the server first")
+    ap.add_argument("--prefill-move", action="store_true",
+                    help="prefill the planner's move too (the whole prompt; the live "
+                         "session prefills the answer only)")
     ap.add_argument("--answers", type=Path, action="append",
                     help="a dev set file of [[answer]] tables (tests/data/understanding/"
                          "dev.toml, holdout.toml); repeatable; default: this file's TURNS")
@@ -182,7 +206,9 @@ def main() -> int:
     if not args.skip_llama:
         for path in args.answers or [None]:
             checks += bench_llama(load_answers(path), args.timeout,
-                                  path.name if path else "built-in answers")
+                                  path.name if path else "built-in answers",
+                                  prefill=not args.no_prefill,
+                                  prefill_move=args.prefill_move)
     return verdict.finish("bench_llm", checks)
 
 

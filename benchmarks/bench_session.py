@@ -130,13 +130,16 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
         session = PracticeSession(config, on_event)
         session.load()
         rss: list[float] = []
+        split: list[tuple[float, float]] = []  # (app, server)
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(2.0):
                 server = session.llm_server
-                pids = [os.getpid()] + ([server.pid] if server and server.pid else [])
-                rss.append(_tree_rss_mb(pids))
+                app = _tree_rss_mb([os.getpid()])
+                srv = _tree_rss_mb([server.pid]) if server and server.pid else 0.0
+                rss.append(app + srv)
+                split.append((app, srv))
 
         def feed() -> None:
             spoken.wait(60)  # after the opening question, as a person would
@@ -163,8 +166,14 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
                     break
                 time.sleep(0.05)
     if rss:
-        print(f"RSS app + server: max {max(rss):.0f} MB  "
+        print(f"RSS app + server: max {max(rss):.0f} MB (app max {max(a for a, _ in split):.0f}, "
+              f"server max {max(b for _, b in split):.0f})  "
               f"[{'PASS' if max(rss) <= 2560 else 'FAIL'} target <= 2.5 GB]")
+    llm_obj = getattr(getattr(session, "_parts", None), "llm", None)
+    stats = getattr(llm_obj, "prefill_stats", None)
+    if stats is not None:
+        print(f"prefill: {stats.sent} prompts read by the server ({stats.fed} fed, "
+              f"{stats.failed} failed), {stats.total_s:.1f} s of server time")
     if server_pid is not None:
         print(f"server gone {gone_s:.2f} s after the session's end  " if gone_s is not None
               else "server still running 10 s after the session's end  ",

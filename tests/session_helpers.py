@@ -47,9 +47,9 @@ def record_session(store: SessionStore, synth, whisper, *, question=None,
     """A two-answer session (question, answer, probe, answer); returns its id."""
     from tests.audio_helpers import SENTENCES
     from voice_interview.analysis import analyze_samples
-    from voice_interview.commands.analyze import _question, interviewer_view
+    from voice_interview.session.scoring import interviewer_view, question_for
 
-    question = question or _question(None)
+    question = question or question_for(None)
     answers = answers or (
         (SENTENCES[:4], [0.4, 1.6, 0.5]),
         (SENTENCES[4:6], [1.2]),

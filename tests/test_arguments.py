@@ -84,3 +84,18 @@ def test_argparse_errors_are_one_line_too(no_device):
     _fails(no_device, "sesions", needles=["invalid choice 'sesions'",
                                           "did you mean 'sessions'"])
     _fails(no_device, "practice", "--patience", "soon", needles=["--patience", "soon"])
+
+
+def test_old_model_spellings_still_work_with_one_notice_after_the_output(no_device, tmp_path):
+    """--whisper names the speech-to-text model, --llm the interviewer's; --model still
+    works for either, and says so in one line once the command is done."""
+    text = tmp_path / "answer.txt"
+    text.write_text("I built a service that cut the build time by half.\n")
+    new = run_cli("analyze", "--text", str(text), "--whisper", "base", "--json", env=no_device)
+    old = run_cli("analyze", "--text", str(text), "--model", "base", "--json", env=no_device)
+    assert new.returncode == 0 and old.returncode == 0, (new.stderr, old.stderr)
+    assert new.stdout == old.stdout and new.stderr.strip() == ""
+    assert old.stderr.strip().splitlines() == [
+        "voice-interview: --model for the Whisper model is deprecated; use --whisper"]
+    # A bad name with the old spelling is still one line, the error's.
+    _fails(no_device, "analyze", str(text), "--model", "tiny.e", needles=["unknown model"])

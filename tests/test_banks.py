@@ -107,8 +107,8 @@ def test_real_probe_families_are_complete_and_speakable():
 def test_real_llm_prompt_has_the_rules_and_placeholders():
     prompt = load_llm_prompt()
     # The planner decides, the LLM speaks: its move and the words near its target.
-    assert prompt.placeholders() == {"persona", "asked", "family", "goal",
-                                     "target", "reason", "depth", "planned", "excerpt"}
+    assert prompt.placeholders() == {"persona", "question", "asked", "transcript", "goal",
+                                     "target", "depth", "planned"}
     rules = prompt.system.lower()
     assert "one question" in rules and "30 words" in rules
     assert "never" in rules and "candidate" in rules
@@ -116,9 +116,11 @@ def test_real_llm_prompt_has_the_rules_and_placeholders():
     values = {"persona": prompt.persona, "question": "Q?", "asked": "- none",
               "family": "evaluation", "goal": "how they know", "target": "latency",
               "reason": "no baseline", "depth": "first", "planned": "How?",
-              "excerpt": "I built {curly} things"}
+              "transcript": "I built {curly} things"}
     user = prompt.user.format(**values)
-    assert "<words>I built {curly} things</words>" in user and "evaluation" in user
+    # The answer so far in 'user' (known while the candidate speaks), the move last.
+    assert "<words>I built {curly} things</words>" in user and "how they know" not in user
+    assert "how they know" in prompt.move.format(**values)
     # The system message is the same every turn (the server keeps it cached).
     assert prompt.placeholders() & {"persona"} and "{" not in prompt.system.replace(
         "{persona}", "")

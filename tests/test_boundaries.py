@@ -98,4 +98,4 @@ def test_help_lists_every_command():
     for cmd in ("analyze", "demo", "devices", "say"):
         assert cmd in proc.stdout
     proc = run_cli("analyze", "--help")
-    assert "--json" in proc.stdout and "--model" in proc.stdout and "--text" in proc.stdout
+    assert "--json" in proc.stdout and "--whisper" in proc.stdout and "--text" in proc.stdout

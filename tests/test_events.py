@@ -43,9 +43,9 @@ def test_an_event_class_must_name_itself():
 def test_the_practice_screen_dispatches_on_event_classes():
     """Every event handler of the practice screen is reached by its event's class, and
     each handler is the one named after that event (no string dispatch left to drift)."""
-    from voice_interview.tui.screens import _HANDLERS, PracticeScreen
+    from voice_interview.tui.screens import HANDLERS, PracticeScreen
 
     handlers = {n for n in PracticeScreen.__dict__ if n.startswith("_on_")}
-    assert {f.__name__ for f in _HANDLERS.values()} == handlers
-    for cls, handler in _HANDLERS.items():
+    assert {f.__name__ for f in HANDLERS.values()} == handlers
+    for cls, handler in HANDLERS.items():
         assert handler.__name__ == f"_on_{cls.TYPE}", (cls, handler)

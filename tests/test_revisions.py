@@ -100,7 +100,9 @@ def test_the_scored_answer_uses_the_revisions(live_run):
 
 
 def test_revisions_reach_the_recording_and_the_report(live_run):
-    from voice_interview.session.report import _esc, build_report, to_html
+    import html
+
+    from voice_interview.session.report import build_report, to_html
     from voice_interview.session.store import open_store
 
     events, summary, root = live_run
@@ -112,7 +114,7 @@ def test_revisions_reach_the_recording_and_the_report(live_run):
     assert rep["answers"][0]["transcript"] == stored["transcript"]
     first = _of(events, TranscriptRevised)[0]
     assert stored["transcript"].startswith(first.text)  # the first window, as revised
-    assert _esc(stored["transcript"]) in to_html(rep)
+    assert html.escape(stored["transcript"]) in to_html(rep)
 
 
 @pytest.fixture

@@ -330,12 +330,12 @@ def test_shift_analysis_moves_every_time():
 def test_save_analysis_imports_an_outside_recording(store, tmp_path, sentences, whisper):
     from tests.audio_helpers import join_clips, write_wav16
     from voice_interview.analysis import analyze_file
-    from voice_interview.commands.analyze import _question, interviewer_view
+    from voice_interview.session.scoring import interviewer_view, question_for
 
     joined = join_clips(sentences[:3], [0.5, 1.5], words=30)
     path = write_wav16(tmp_path / "answer.wav", joined.samples)
     result = analyze_file(path, whisper)
-    question = _question(None)
+    question = question_for(None)
     result.extra.update(interviewer_view(result.words, question))
     sid = save_analysis(path, result, question, store=store)
     data = store.open(sid)

@@ -32,9 +32,9 @@ from voice_interview.events import (
     TranscriptPartial,
 )
 from voice_interview.speech.transcriber import Word
-from voice_interview.tui.app import PracticeApp, _wound_down, load_ui_rubric
+from voice_interview.tui.app import PracticeApp, load_ui_rubric, wound_down
+from voice_interview.tui.models import AnswerModel, Bands, rolling_wpm, timer_band
 from voice_interview.tui.screens import ErrorModal, FeedbackScreen, PracticeScreen
-from voice_interview.tui.widgets import AnswerModel, Bands, rolling_wpm, timer_band
 
 SIZE = (120, 40)
 
@@ -208,7 +208,7 @@ async def test_keys_answer_while_the_models_load(tmp_path, sentences, quit_key):
         gate.set()  # the load finishes in the background; the session never starts
     assert app.return_code == 0
     # What run_practice waits for: the load ends, and what it opened is closed.
-    assert _wound_down(app, 30.0)
+    assert wound_down(app, 30.0)
     assert app.session.closed == "aborted" and not app.running
     assert "question_asked" not in _types(app)
 

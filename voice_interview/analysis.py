@@ -10,9 +10,10 @@ transcription would, while pauses come from the VAD timeline.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from voice_interview.audio.vad import Segment, SileroVAD, VadSettings, detect_se
 from voice_interview.pacing import (
     Feedback,
     Metrics,
+    Pacing,
     PacingRubric,
     Pause,
     Window,
@@ -28,6 +30,8 @@ from voice_interview.pacing import (
     load_pacing_rubric,
 )
 from voice_interview.speech.transcriber import Transcriber, Word, words_to_text
+
+_T = TypeVar("_T")
 
 PRE_ROLL_S = 0.4
 POST_ROLL_S = 0.2
@@ -213,3 +217,158 @@ def analyze_file(
     result.timings["total_s"] = total
     result.timings["rtf"] = total / result.duration_s if result.duration_s else None
     return result
+
+
+# ---------------------------------------------------------------------------
+# One analysed answer, typed
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where an answer lies on its session's timeline."""
+
+    start: float
+    end: float
+
+
+def as_word(w: Word | dict | str) -> Word:
+    """A word as stored (``Word.to_json``), as a bare string (older layouts) or a Word:
+    the one place that tells them apart."""
+    if isinstance(w, Word):
+        return w
+    if isinstance(w, str):
+        return Word(w, 0.0, 0.0, 1.0)
+    return Word(str(w.get("word", "")), float(w.get("start") or 0.0),
+                float(w.get("end") or 0.0), float(w.get("probability", 1.0)))
+
+
+def _load(cls: type[_T], doc: Mapping[str, Any]) -> _T:
+    """``cls`` from its ``to_json``; a field an older layout lacks is None (unknown)."""
+    return cls(**{f.name: doc.get(f.name) for f in fields(cast(Any, cls))})
+
+
+# The sections this type knows; anything else in a stored doc is kept as it is.
+_KNOWN = ("transcript", "words", "speech_segments", "metrics", "pauses", "windows",
+          "feedback", "structure", "probes", "span")
+
+
+@dataclass(frozen=True)
+class AnswerAnalysis:
+    """An analysed answer: what was said, when, how it was paced, what it covered and
+    which probes it invites. Made by ``session.scoring.score_answer``; ``to_json`` is
+    the layout in answers.jsonl, ``answer_scored`` events and ``analyze --json``, and
+    ``from_json`` is the only place that reads older layouts."""
+
+    transcript: str
+    words: tuple[Word, ...] = ()
+    segments: tuple[Segment, ...] = ()
+    pacing: Pacing | None = None  # None: an older layout without metrics
+    structure: dict[str, Any] | None = None  # rubric coverage (opening answers only)
+    probes: tuple[dict[str, Any], ...] | None = None  # the planner's next probes
+    span: Span | None = None  # set when analysed on a slice of the session audio
+    extra: Mapping[str, Any] = field(default_factory=dict)  # audio, timings, llm_probe...
+    has_words: bool = True  # False: the stored layout had no "words" (transcribe again)
+
+    @property
+    def metrics(self) -> Metrics | None:
+        return None if self.pacing is None else self.pacing.metrics
+
+    @property
+    def feedback(self) -> list[Feedback]:
+        return [] if self.pacing is None else self.pacing.feedback
+
+    @property
+    def parts(self) -> list[dict[str, Any]]:
+        """The structure's parts (id, covered, start...), [] when not scored."""
+        return list((self.structure or {}).get("parts") or [])
+
+    def covered(self) -> list[str]:
+        return [p["id"] for p in self.parts if p.get("covered")]
+
+    def missing(self) -> list[str]:
+        return [p["id"] for p in self.parts if not p.get("covered")]
+
+    def with_view(self, view: Mapping[str, Any]) -> AnswerAnalysis:
+        """A copy with the interviewer's sections (structure, probes, llm_probe...)."""
+        extra = dict(self.extra)
+        structure, probes = self.structure, self.probes
+        for key, value in view.items():
+            if key == "structure":
+                structure = value
+            elif key == "probes":
+                probes = tuple(value)
+            else:
+                extra[key] = value
+        return replace(self, structure=structure, probes=probes, extra=extra)
+
+    def shifted(self, offset: float, span_end: float | None = None) -> AnswerAnalysis:
+        """The same answer with its times moved by ``offset`` seconds onto the session
+        timeline; ``span`` is the slice (to ``span_end``, default offset + duration)."""
+        def mv(t: float) -> float:
+            return round(t + offset, 3)
+
+        pacing = self.pacing
+        if pacing is not None:
+            pacing = replace(
+                pacing,
+                pauses=[replace(p, start=mv(p.start), end=mv(p.end)) for p in pacing.pauses],
+                windows=[replace(w, start=mv(w.start), end=mv(w.end)) for w in pacing.windows])
+        structure = self.structure
+        if structure is not None and structure.get("parts"):
+            structure = {**structure, "parts": [
+                {**p, "start": mv(p["start"])} if isinstance(p.get("start"), int | float)
+                else p for p in structure["parts"]]}
+        duration = (self.extra.get("audio") or {}).get("duration_s") or 0.0
+        end = span_end if span_end is not None else offset + duration
+        return replace(
+            self,
+            words=tuple(replace(w, start=mv(w.start), end=mv(w.end)) for w in self.words),
+            segments=tuple(Segment(mv(s.start), mv(s.end)) for s in self.segments),
+            pacing=pacing, structure=structure,
+            span=Span(round(offset, 3), round(end, 3)))
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if "audio" in self.extra:
+            out["audio"] = self.extra["audio"]
+        out["transcript"] = self.transcript
+        if self.has_words:
+            out["words"] = [w.to_json() for w in self.words]
+            out["speech_segments"] = [s.to_json() for s in self.segments]
+        if self.pacing is not None:
+            out.update(self.pacing.to_json())
+        if self.structure is not None:
+            out["structure"] = self.structure
+        if self.probes is not None:
+            out["probes"] = list(self.probes)
+        if self.span is not None:
+            out["span"] = {"start": self.span.start, "end": self.span.end}
+        out.update({k: v for k, v in self.extra.items() if k != "audio"})
+        return out
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any] | None) -> AnswerAnalysis:
+        """An answer as any version stored it (missing sections stay empty)."""
+        doc = doc or {}
+        pacing = None
+        if doc.get("metrics"):
+            pacing = Pacing(
+                metrics=_load(Metrics, doc["metrics"]),
+                pauses=[_load(Pause, p) for p in doc.get("pauses") or ()],
+                windows=[_load(Window, w) for w in doc.get("windows") or ()],
+                feedback=[_load(Feedback, f) for f in doc.get("feedback") or ()])
+        span = doc.get("span") or None
+        probes = doc.get("probes")
+        return cls(
+            transcript=str(doc.get("transcript") or ""),
+            words=tuple(as_word(w) for w in doc.get("words") or ()),
+            segments=tuple(Segment(float(s["start"]), float(s["end"]))
+                           for s in doc.get("speech_segments") or ()),
+            pacing=pacing,
+            structure=doc.get("structure"),
+            probes=None if probes is None else tuple(probes),
+            span=None if not span else Span(float(span.get("start") or 0.0),
+                                            float(span.get("end") or 0.0)),
+            extra={k: v for k, v in doc.items() if k not in _KNOWN},
+            has_words="words" in doc and doc["words"] is not None,
+        )

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["practice", *argv]  # plain `voice-interview` starts a practice session
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
     except VoiceInterviewError as exc:
         if os.environ.get("VOICE_INTERVIEW_DEBUG"):
             raise
@@ -75,3 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"voice-interview: unexpected error: {type(exc).__name__}: {exc} "
               "(run with VOICE_INTERVIEW_DEBUG=1 for details)", file=sys.stderr)
         return 1
+    from voice_interview.commands.options import deprecations
+
+    for note in deprecations(args):  # after the command: an error stays one line
+        print(f"voice-interview: {note}", file=sys.stderr)
+    return code

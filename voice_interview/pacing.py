@@ -19,6 +19,7 @@ from voice_interview.audio.vad import Segment
 from voice_interview.datafiles import Entry, section
 from voice_interview.resources import data_dir, load_toml
 from voice_interview.speech.transcriber import Word
+from voice_interview.timefmt import mmss
 
 # ----------------------------------------------------------------------------- rubric
 
@@ -267,11 +268,6 @@ def rolling_windows(
 # ----------------------------------------------------------------------------- feedback
 
 
-def _mmss(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 60}:{s % 60:02d}"
-
-
 def feedback(
     metrics: Metrics,
     pauses: list[Pause],
@@ -293,26 +289,26 @@ def feedback(
         lo, hi = rubric.overview_target
         if span > rubric.overview_hard_s:
             items.append(Feedback("length", "flag", (
-                f"The overview ran {_mmss(span)}: past {_mmss(rubric.overview_hard_s)} an "
-                f"interviewer will cut in. Aim for {_mmss(lo)}-{_mmss(hi)}.")))
+                f"The overview ran {mmss(span)}: past {mmss(rubric.overview_hard_s)} an "
+                f"interviewer will cut in. Aim for {mmss(lo)}-{mmss(hi)}.")))
         elif span > rubric.overview_soft_s:
             items.append(Feedback("length", "warn", (
-                f"The overview ran {_mmss(span)}: inside the target, but past "
-                f"{_mmss(rubric.overview_soft_s)}; start wrapping up sooner.")))
+                f"The overview ran {mmss(span)}: inside the target, but past "
+                f"{mmss(rubric.overview_soft_s)}; start wrapping up sooner.")))
         elif span < rubric.overview_too_short_s:
             items.append(Feedback("length", "warn", (
-                f"The answer lasted {_mmss(span)}; a project overview usually needs "
-                f"{_mmss(lo)}-{_mmss(hi)} to cover the problem, approach and results.")))
+                f"The answer lasted {mmss(span)}; a project overview usually needs "
+                f"{mmss(lo)}-{mmss(hi)} to cover the problem, approach and results.")))
         elif span < lo:
             items.append(Feedback("length", "info", (
-                f"The overview lasted {_mmss(span)}, a little under the "
-                f"{_mmss(lo)}-{_mmss(hi)} target.")))
+                f"The overview lasted {mmss(span)}, a little under the "
+                f"{mmss(lo)}-{mmss(hi)} target.")))
         else:
             items.append(Feedback("length", "info", (
-                f"The overview lasted {_mmss(span)}, inside the {_mmss(lo)}-{_mmss(hi)} target.")))
+                f"The overview lasted {mmss(span)}, inside the {mmss(lo)}-{mmss(hi)} target.")))
     elif span > rubric.answer_long_s:
         items.append(Feedback("length", "warn", (
-            f"The answer ran {_mmss(span)}; past {_mmss(rubric.answer_long_s)} an interviewer "
+            f"The answer ran {mmss(span)}; past {mmss(rubric.answer_long_s)} an interviewer "
             "is likely to cut in.")))
 
     # Pace.
@@ -348,7 +344,7 @@ def feedback(
     longs = [p for p in pauses if p.long]
     mids = [p for p in longs if p.mid_sentence]
     if mids and len(mids) >= rubric.mid_sentence_warn:
-        where = ", ".join(_mmss(p.start) for p in mids[:5])
+        where = ", ".join(mmss(p.start) for p in mids[:5])
         items.append(Feedback("pauses", "warn", (
             f"{len(mids)} long pauses in the middle of a sentence (at {where}): "
             "finish the thought, then pause.")))

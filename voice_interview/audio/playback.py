@@ -201,6 +201,16 @@ class _ChunkQueue:
         return filled
 
 
+@dataclass
+class _StreamState:
+    """What the audio callback and the finished callback report back to ``_play``."""
+
+    started: float | None = None
+    ended: float | None = None
+    frames: int = 0
+    underruns: int = 0
+
+
 class Player:
     """Plays mono float32 audio on one output device; ``stop()`` interrupts from any thread.
 
@@ -249,11 +259,11 @@ class Player:
         chunks = iter([audio]) if isinstance(audio, np.ndarray) else iter(audio)
 
         queue = _ChunkQueue()
-        state = {"started": None, "ended": None, "frames": 0, "underruns": 0}
+        state = _StreamState()
         finished = threading.Event()
 
         def on_finished() -> None:
-            state["ended"] = time.monotonic()
+            state.ended = time.monotonic()
             finished.set()
 
         feeder_error: list[BaseException] = []
@@ -290,14 +300,14 @@ class Player:
             if got < frames:
                 out[got:] = 0
             if got:
-                if state["started"] is None:
+                if state.started is None:
                     lag = max(0.0, cb_time.outputBufferDacTime - cb_time.currentTime)
-                    state["started"] = time.monotonic() + lag
-                state["frames"] += got
+                    state.started = time.monotonic() + lag
+                state.frames += got
             if got < frames:
                 if queue.done and not queue.chunks:
                     raise sd.CallbackStop
-                state["underruns"] += 1
+                state.underruns += 1
 
         feeder = threading.Thread(target=feed, name="voice-feeder", daemon=True)
         feeder.start()
@@ -321,29 +331,29 @@ class Player:
         interrupted = False
         with stream:
             while not finished.wait(_POLL_S):
-                if not reported and state["started"] is not None:
+                if not reported and state.started is not None:
                     reported = True
-                    self._notify_started(state["started"])
+                    self._notify_started(state.started)
                 if self._stop.is_set():
                     interrupted = True
                     stream.abort()
                     break
-        ended = state["ended"] if state["ended"] is not None else time.monotonic()
+        ended = state.ended if state.ended is not None else time.monotonic()
         interrupted = interrupted or self._stop.is_set()
-        if not reported and state["started"] is not None:
-            self._notify_started(state["started"])
+        if not reported and state.started is not None:
+            self._notify_started(state.started)
         if feeder_error and not interrupted:
             err = feeder_error[0]
             if isinstance(err, Exception):
                 raise err
         return PlaybackReport(
-            started_at=state["started"],
+            started_at=state.started,
             ended_at=ended,
-            frames=state["frames"],
+            frames=state.frames,
             rate=stream_rate,
             device=str(info["name"]),
             interrupted=interrupted,
-            underruns=state["underruns"],
+            underruns=state.underruns,
         )
 
     def _notify_started(self, t: float) -> None:

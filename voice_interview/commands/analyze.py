@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
+from voice_interview.commands.options import add_whisper_argument
 from voice_interview.speech import DEFAULT_MODEL
 
 
@@ -42,13 +44,8 @@ def register(sub) -> None:
         "answer is pressed once more, a new failure is dug into, a real answer moves on",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    p.add_argument(
-        "--model",
-        default=DEFAULT_MODEL,
-        metavar="M",
-        help=f"Whisper model: a size name already on this machine or a local folder "
-        f"(default: {DEFAULT_MODEL}, bundled)",
-    )
+    add_whisper_argument(p, f"Whisper model: a size name already on this machine or a "
+                         f"local folder (default: {DEFAULT_MODEL}, bundled)")
     p.add_argument(
         "--save",
         action="store_true",
@@ -75,14 +72,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "analyze needs either an AUDIO file or --text FILE (see voice-interview analyze --help)"
         )
-    question = _question(args.question)
+    from voice_interview.session.scoring import interviewer_view, question_for
+
+    question = question_for(args.question)
     asked = [a for a in args.asked if a.strip()]
     if len(asked) != len(args.asked):
         raise UsageError("--asked needs the words of the probe that was asked")
+    whisper = args.whisper or DEFAULT_MODEL
     if args.audio:
         from voice_interview.checks import check_whisper_model
 
-        check_whisper_model(args.model)  # before the file is opened
+        check_whisper_model(whisper)  # before the file is opened
     if args.text:
         doc = analyze_text(args.text, question, asked)
         doc.update(llm_view(args, doc["transcript"], question))
@@ -91,13 +91,13 @@ def run(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(format_text_report(doc))
         return 0
-    result = analyze_path(args.audio, args.model, overview=args.overview, show_progress=True)
-    result.extra.update(interviewer_view(result.words, question, asked))
+    result = analyze_path(args.audio, whisper, overview=args.overview, show_progress=True)
+    result.extra.update(interviewer_view(result.words, question, asked=asked))
     result.extra.update(llm_view(args, result.transcript, question))
     if args.save:
         from voice_interview.session.store import save_analysis
 
-        sid = save_analysis(args.audio, result, question, model=args.model)
+        sid = save_analysis(args.audio, result, question, model=whisper)
         result.extra["session_id"] = sid
         print(f"voice-interview: saved as session {sid} "
               f"(voice-interview replay {sid})", file=sys.stderr)
@@ -111,23 +111,6 @@ def run(args: argparse.Namespace) -> int:
 def _dump(doc: dict) -> None:
     json.dump(doc, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
-
-
-def _question(qid: str | None):
-    from voice_interview.interviewer.banks import load_question_bank
-
-    bank = load_question_bank()
-    return bank.get(qid) if qid else bank.default("deep-dive")
-
-
-def interviewer_view(transcript, question, asked=()) -> dict:
-    """The "structure" and "probes" sections: rubric coverage and the next 3 probes.
-
-    ``asked``: the probes this answer replies to, oldest first.
-    """
-    from voice_interview.interviewer.planner import analyze_answer
-
-    return analyze_answer(transcript, question, asked=list(asked))
 
 
 def llm_view(args: argparse.Namespace, transcript: str, question) -> dict:
@@ -176,28 +159,31 @@ def analyze_text(path: str, question, asked=()) -> dict:
         raise UsageError(f"{p}: not a UTF-8 text file") from None
     except OSError as exc:
         raise UsageError(f"{p}: cannot read ({exc.strerror})") from None
-    doc = {
+    feedback: list[dict[str, str]] = []
+    doc: dict[str, Any] = {
         "audio": None,
         "transcript": text,
         "words": None,
         "speech_segments": None,
         "pauses": None,
         "metrics": None,
-        "feedback": [],
+        "feedback": feedback,
         "timings": None,
         "question": question.to_json() if hasattr(question, "to_json") else None,
     }
     if not text:
-        doc["feedback"].append(
+        feedback.append(
             {"kind": "no_speech", "severity": "flag", "message": "The transcript is empty."}
         )
-    doc.update(interviewer_view(text, question, asked))
+    from voice_interview.session.scoring import interviewer_view
+
+    doc.update(interviewer_view(text, question, asked=asked))
     return doc
 
 
 def format_text_report(doc: dict) -> str:
     lines = [f"Transcript: {len(doc['transcript'].split())} words (no audio: pacing not measured)"]
-    lines += _interviewer_lines(doc)
+    lines += interviewer_lines(doc)
     return "\n".join(lines) + "\n"
 
 
@@ -238,7 +224,7 @@ def analyze_path(path: str, model: str, overview: bool = True, show_progress: bo
     return result
 
 
-def _interviewer_lines(doc: dict) -> list[str]:
+def interviewer_lines(doc: dict) -> list[str]:
     lines: list[str] = []
     if doc.get("structure"):
         lines += ["", f"Structure ({doc['structure']['rubric']})"]
@@ -296,7 +282,7 @@ def format_report(result) -> str:
         for p in long_pauses[:20]:
             where = "mid-sentence" if p.mid_sentence else "between sentences"
             lines.append(f"  {p.start:7.1f} s  {p.duration_s:4.1f} s  {where}")
-    lines += _interviewer_lines(result.extra)
+    lines += interviewer_lines(result.extra)
     if result.transcript:
         lines += ["", "Transcript", "  " + result.transcript]
     t = result.timings

@@ -89,24 +89,20 @@ def sample_answer_path() -> Path:
 
 
 def run(args) -> int:
-    import argparse
     import json
     import shutil
 
-    from voice_interview.commands.practice import make_config
+    from voice_interview.commands.practice import session_config
     from voice_interview.resources import data_dir, load_toml
 
     path = sample_answer_path()
     if args.keep:
         shutil.copyfile(path.parent / "opening.wav", args.keep)
     doc = load_toml(data_dir("prompts") / "sample_answer.toml")
-    options = argparse.Namespace(
-        question=doc.get("question"), category=None, format_id=None, llm=args.llm,
-        api_base=args.api_base, voice=None, no_voice=args.no_voice or args.json or args.report,
-        input_path=str(path), patience_s=None, budget_s=None,
-        max_probes=min(3, len(doc.get("answers", {}))), time_limit_s=None,
-    )
-    config = make_config(options)
+    config = session_config(
+        question=doc.get("question"), llm=args.llm, api_base=args.api_base,
+        no_voice=args.no_voice or args.json or args.report, input_path=str(path),
+        max_probes=min(3, len(doc.get("answers", {}))))
     if not (args.json or args.report) and sys.stdout.isatty():
         from voice_interview.tui.app import run_practice
 
@@ -128,7 +124,7 @@ def run(args) -> int:
 
 def format_summary(summary: dict, question: str) -> str:
     """The session's feedback as plain text, answer by answer."""
-    from voice_interview.commands.analyze import _interviewer_lines
+    from voice_interview.commands.analyze import interviewer_lines
 
     lines = [f"Question: {question}", ""]
     for answer in summary["answers"]:
@@ -143,7 +139,7 @@ def format_summary(summary: dict, question: str) -> str:
         for f in a["feedback"]:
             lines.append(f"  {'·!‼'[['info', 'warn', 'flag'].index(f['severity'])]} "
                          f"{f['message']}")
-        lines += ["  " + line for line in _interviewer_lines(a) if line]
+        lines += ["  " + line for line in interviewer_lines(a) if line]
         lines += [f"  “{answer['transcript']}”", ""]
     lines.append(f"Probes asked: {len(summary['probes'])}; depth reached: "
                  + ", ".join(f"{k} {v}" for k, v in summary["depth"].items()))

@@ -6,6 +6,12 @@ import argparse
 import json
 import sys
 import threading
+from typing import TYPE_CHECKING
+
+from voice_interview.commands.options import Deprecated
+
+if TYPE_CHECKING:
+    from voice_interview.session.settings import SessionConfig
 
 
 def register(sub) -> None:
@@ -32,7 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="interview format: conversational (default), presentation, "
                    "deep-dive-45, behavioral, recruiter-screen, technical-screen")
     add_llm_arguments(p)
-    p.add_argument("--model", dest="llm_model", metavar="M", help=argparse.SUPPRESS)
+    p.add_argument("--model", dest="llm", metavar="M", action=Deprecated, new="--llm",
+                   what="LLM", help=argparse.SUPPRESS)
     voice = p.add_mutually_exclusive_group()
     voice.add_argument("--voice", choices=["piper", "pyttsx3"], help="the interviewer's voice")
     voice.add_argument("--no-voice", action="store_true", help="show the questions, don't speak")
@@ -59,43 +66,48 @@ def add_llm_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--api-base", metavar="URL", help="base URL of the LLM server (with --llm)")
 
 
-def llm_choice(args: argparse.Namespace, cfg) -> str | None:
-    """--llm, else the deprecated practice --model (with a notice), else the config."""
-    from voice_interview.interviewer.choice import resolve
-
-    spec = getattr(args, "llm", None)
-    old = getattr(args, "llm_model", None)
-    if spec is None and old:
-        print("voice-interview: --model for the LLM is deprecated; use --llm", file=sys.stderr)
-        spec = old
-    return resolve(spec if spec is not None else cfg.llm_model)
+def make_config(args: argparse.Namespace) -> SessionConfig:
+    """The session practice's options ask for."""
+    return session_config(
+        question=args.question, category=args.category, format_id=args.format_id,
+        llm=args.llm, api_base=getattr(args, "api_base", None), voice=args.voice,
+        no_voice=args.no_voice, input_path=args.input_path, patience_s=args.patience_s,
+        budget_s=args.budget_s, max_probes=args.max_probes, time_limit_s=args.time_limit_s,
+        save=not getattr(args, "no_save", False))
 
 
-def make_config(args: argparse.Namespace):
+def session_config(*, question: str | None = None, category: str | None = None,
+                   format_id: str | None = None, llm: str | None = None,
+                   api_base: str | None = None, voice: str | None = None,
+                   no_voice: bool = False, input_path: str | None = None,
+                   patience_s: float | None = None, budget_s: float | None = None,
+                   max_probes: int | None = None, time_limit_s: float | None = None,
+                   save: bool = True) -> SessionConfig:
+    """A ``SessionConfig``: these choices, the rest (and what is None) from config.toml."""
     from voice_interview.config import load_config
     from voice_interview.errors import UsageError
-    from voice_interview.session.orchestrator import SessionConfig
+    from voice_interview.interviewer.choice import resolve
+    from voice_interview.session.settings import SessionConfig
 
     cfg = load_config()
-    if getattr(args, "patience_s", None) is not None and args.patience_s <= 0:
+    if patience_s is not None and patience_s <= 0:
         raise UsageError("--patience must be more than 0 seconds")
-    voice = None if args.no_voice else (args.voice or cfg.voice)
     return SessionConfig(
-        question_id=args.question,
-        category=args.category,
-        format_id=args.format_id or cfg.format_id,
-        llm_model=llm_choice(args, cfg),
-        api_base=getattr(args, "api_base", None) or cfg.api_base,
+        question_id=question,
+        category=category,
+        format_id=format_id or cfg.format_id,
+        llm_model=resolve(llm if llm is not None else cfg.llm_model),
+        api_base=api_base or cfg.api_base,
         llm_timeout_s=cfg.llm_timeout_s,
-        voice=voice,
+        voice=None if no_voice else (voice or cfg.voice),
         output_device=cfg.output_device,
-        input_path=args.input_path,
+        input_path=input_path,
         input_device=cfg.input_device,
-        patience_s=args.patience_s if args.patience_s is not None else cfg.patience_s,
-        budget_s=args.budget_s,
-        max_probes=args.max_probes,
-        time_limit_s=args.time_limit_s,
-        save=not getattr(args, "no_save", False),
+        patience_s=patience_s if patience_s is not None else cfg.patience_s,
+        budget_s=budget_s,
+        max_probes=max_probes,
+        time_limit_s=time_limit_s,
+        save=save,
         recordings=str(cfg.recordings) if cfg.recordings else None,
     )
 

@@ -142,8 +142,8 @@ def chart(metric, points: list[dict], band, width: int) -> str:
 
     from voice_interview.session.trends import local_time
 
-    known = [(local_time(p["started_at"]), p[metric.key]) for p in points]
-    known = [(t, v) for t, v in known if t is not None and v is not None]
+    known = [(t, p[metric.key]) for p in points
+             if (t := local_time(p["started_at"])) is not None and p[metric.key] is not None]
     if not known:
         return "  (no readable session dates)"
     first = known[0][0]

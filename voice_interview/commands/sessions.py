@@ -73,7 +73,7 @@ def build_table(infos, width: int):
     from rich.table import Table
     from rich.text import Text
 
-    from voice_interview.session.report import mmss
+    from voice_interview.timefmt import mmss
 
     wide = width >= WIDE
     n = len(infos)
@@ -95,7 +95,7 @@ def build_table(infos, width: int):
         table.add_column("id", no_wrap=True, style="bold")
     for i in infos:
         question = _cut(i.question, QUESTION_CHARS)
-        numbers = [mmss(i.audio_s), "–" if i.wpm is None else f"{i.wpm:.0f}",
+        numbers: list[str | Text] = [mmss(i.audio_s), "–" if i.wpm is None else f"{i.wpm:.0f}",
                    "–" if i.long_pauses is None else str(i.long_pauses),
                    "–" if i.coverage is None else f"{100 * i.coverage:.0f}%",
                    Text(i.status, style=STATUS_STYLE.get(i.status, ""))]

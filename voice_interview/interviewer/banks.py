@@ -382,10 +382,11 @@ class LLMPrompt:
     system: str
     user: str
     path: str = ""
+    move: str = ""  # read last: the planner's move, known only when the pause comes
 
     def placeholders(self) -> set[str]:
         names: set[str] = set()
-        for text in (self.system, self.user):
+        for text in (self.system, self.user, self.move):
             names |= {n for _, n, _, _ in string.Formatter().parse(text) if n is not None}
         return names
 
@@ -399,15 +400,16 @@ def load_llm_prompt(path: Path | None = None) -> LLMPrompt:
         raise ConfigError(f"{path}: needs an [llm] table with 'system' and 'user'")
     e = Entry(path, "llm", 0, table_line(path, "llm"), raw)
     e.label = "[llm]"
-    e.allow(("persona", "system", "user"))
+    e.allow(("persona", "system", "user", "move"))
     prompt = LLMPrompt(
         persona=" ".join((e.text("persona", required=False) or "").split()),
         system=e.text("system"),
         user=e.text("user"),
         path=str(path),
+        move=e.text("move", required=False) or "",
     )
     names: set[str] = set()
-    for key in ("system", "user"):
+    for key in ("system", "user", "move"):
         names |= _placeholders(e, key, getattr(prompt, key))
     unknown = sorted(names - set(LLM_PLACEHOLDERS))
     if unknown:

@@ -9,6 +9,15 @@ always returns a usable :class:`Probe` within ``timeout_s`` (+ a few ms):
 
 Design
 ------
+- Split by job: ``llm_prompt`` (the prompt, laid out for the server's prompt
+  cache), ``prefill`` (the answer read while the candidate speaks),
+  ``llm_client`` (litellm loaded in the background and checked),
+  ``llm_stream`` (one streamed reply read to a deadline), ``llm_failures``
+  (redaction, one line per failure). This module is the interviewer itself.
+- Prefill: with a local server, ``prefill(question, answer_so_far, asked)``
+  (called as the answer grows) has the server read the prompt as far as it is
+  known, the planner's move for the words so far included, so at the pause
+  little is left to read but the question to write (``prefill.py``).
 - litellm is imported lazily, in a worker thread, with
   ``LITELLM_LOCAL_MODEL_COST_MAP=True`` set first so nothing touches the network at
   import. ``preload()`` starts that import early (it takes seconds); ``ask()``
@@ -52,37 +61,39 @@ Design
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import logging
 import os
-import queue
-import re
-import socket
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
-from urllib.parse import urlparse
 
-from voice_interview.errors import ConfigError, LLMError, VoiceInterviewError
+from voice_interview.errors import LLMError, VoiceInterviewError
+from voice_interview.interviewer.followups import guess_family
+from voice_interview.interviewer.llm_client import NOT_INSTALLED, LiteLLM
+from voice_interview.interviewer.llm_failures import (
+    classify_failure,
+    describe_failure,
+    is_timeout,
+    one_line,
+    redact,
+)
+from voice_interview.interviewer.llm_prompt import InterviewerPrompt, excerpt, move_values
+from voice_interview.interviewer.llm_stream import Stream, close_response, pump, read_reply
+from voice_interview.interviewer.prefill import Prefiller
 from voice_interview.interviewer.types import Probe
 from voice_interview.interviewer.validate import (
     clean_reply,
-    cut_compound,
-    early_refusal,
-    split_sentences,
     validate_probe,
-    validate_sentence,
 )
+
+# Re-exported: the prompt and the failure lines are part of this module's API.
+__all__ = ["CLOSED", "NOT_INSTALLED", "InterviewerPrompt", "LLMInterviewer", "LLMOutcome",
+           "describe_failure", "excerpt", "move_values", "redact"]
 
 log = logging.getLogger(__name__)
 
-NOT_INSTALLED = "LLM support (litellm) is not installed: run scripts/setup.sh"
-PROMPT_FILE = "llm_interviewer.toml"
 CLOSED = "the planner closed the interview"  # rejected: nothing left to ask, no LLM
 LOCAL_PLACEHOLDER_KEY = "sk-local-no-key-needed"
 # Where a base model tends to start speaking for someone else: stop right there.
@@ -94,148 +105,6 @@ class PlannerLike(Protocol):
 
 
 Fallback = Callable[[], Probe] | PlannerLike
-
-
-# ---------------------------------------------------------------------------
-# Redaction
-
-
-_KEYLIKE = re.compile(
-    r"\b(?:sk|pk|rk|gsk|xai|hf|ghp|gho|github_pat|glpat|AIza|key)[-_][-_A-Za-z0-9]{8,}"
-    r"|\bBearer\s+[^\s\"',}]+"
-    r"|\b[A-Za-z0-9_\-]{32,}\b",
-    re.IGNORECASE,
-)
-_SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASS|CREDENTIALS?)$", re.IGNORECASE)
-
-
-_URL_SECRET = re.compile(r"(?<=://)[^/@\s]+@|(?<=[?&])((?:api[-_]?)?key|token|secret)=[^&\s]+",
-                         re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Blank out API keys: values of secret-looking variables, key-shaped strings,
-    credentials inside URLs."""
-    for name, value in os.environ.items():
-        if _SECRET_ENV.search(name) and len(value) >= 6:
-            text = text.replace(value, "[redacted]")
-    text = _URL_SECRET.sub(lambda m: f"{m.group(1)}=[redacted]" if m.group(1) else "[redacted]@",
-                           text)
-    return _KEYLIKE.sub("[redacted]", text)
-
-
-def _one_line(text: str, limit: int = 160) -> str:
-    line = " ".join(redact(str(text)).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-# ---------------------------------------------------------------------------
-# Prompt
-
-
-@dataclass(frozen=True)
-class InterviewerPrompt:
-    """The persona and message templates from prompts/llm_interviewer.toml."""
-
-    system: str  # placeholders: {persona} {question} {gaps} {asked}
-    user: str  # placeholders: {transcript}
-    persona: str = ""
-    path: str = ""
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> InterviewerPrompt:
-        from voice_interview.resources import data_dir, load_toml
-
-        path = path or data_dir("prompts") / PROMPT_FILE
-        data = load_toml(path)
-        llm = data.get("llm", data)
-        system = llm.get("system")
-        user = llm.get("user")
-        if not isinstance(system, str) or not isinstance(user, str):
-            raise ConfigError(f"{path}: needs text keys 'system' and 'user'")
-        persona = llm.get("persona", "")
-        if isinstance(persona, dict):
-            persona = persona.get("text", "")
-        return cls(system=system, user=user, persona=str(persona), path=str(path))
-
-    def messages(self, question: str, transcript: str, gaps: Sequence[str],
-                 asked: Sequence[str], move: Probe | None = None,
-                 depth: int = 1) -> list[dict[str, str]]:
-        """System message first and the same every turn (the server caches it); the
-        turn's material (the planner's move, the candidate's words) after it."""
-        values = {
-            "persona": self.persona.strip(),
-            "question": question.strip(),
-            "gaps": ", ".join(gaps) if gaps else "none: the answer covered every part",
-            # The last three only: every token costs reading time (~95 tokens/s here).
-            "asked": " / ".join(asked[-3:]) if asked else "none yet",
-            "transcript": _fence(transcript),
-            **move_values(move, transcript, depth),
-        }
-        try:
-            return [
-                {"role": "system", "content": self.system.format(**values).strip()},
-                {"role": "user", "content": self.user.format(**values).strip()},
-            ]
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ConfigError(f"{self.path}: bad placeholder in the LLM prompt ({exc})") from None
-
-
-_FAMILY_GOALS = {
-    "context": "what the project was and what the candidate's part in it was",
-    "decisions": "why they chose what they chose, and what they rejected",
-    "debugging": "how they found and fixed what went wrong",
-    "evaluation": "how they know it worked: a number and what it is compared with",
-    "reflection": "what they would do differently, and what they learned",
-    "ownership": "what they did themselves, as opposed to the team",
-}
-EXCERPT_WORDS = 50
-
-
-def excerpt(transcript: str, target: str | None) -> str:
-    """The candidate's words around the target claim (its sentence and the one
-    before), else the answer's last two sentences: what the LLM needs to phrase
-    the move in the candidate's terms, short because reading is the LLM's cost."""
-    sentences = split_sentences(" ".join(transcript.split()))
-    if not sentences:
-        return ""
-    at = len(sentences) - 1
-    if target:
-        key = " ".join(target.lower().split())
-        hits = [i for i, s in enumerate(sentences) if key[:60] in s.lower()]
-        if hits:
-            at = hits[0]
-        else:
-            return _clip(target)
-    return _clip(" ".join(sentences[max(0, at - 1): at + 1]))
-
-
-def _clip(text: str) -> str:
-    words = text.split()
-    if len(words) > EXCERPT_WORDS:
-        words = words[-EXCERPT_WORDS:]
-    return _fence(" ".join(words))
-
-
-def move_values(move: Probe | None, transcript: str, depth: int = 1) -> dict[str, str]:
-    """The planner's move as prompt values: family, goal, target, reason, depth, wording."""
-    target = move.target.text if move is not None and move.target is not None else None
-    family = move.family if move is not None else "context"
-    return {
-        "family": family,
-        "goal": _FAMILY_GOALS.get(family, "the part of the work the answer left thin"),
-        "target": _fence(target) if target else "(none picked: use their last words below)",
-        "reason": (move.reason if move is not None else "") or "the answer left this thin",
-        "depth": "a first question on this" if depth <= 1 else
-                 f"follow-up number {depth} on this: go one level deeper than before",
-        "planned": move.text if move is not None else "",
-        "excerpt": excerpt(transcript, target) or "(no answer yet)",
-    }
-
-
-def _fence(transcript: str) -> str:
-    """The candidate's words as data: angle brackets out so they cannot close the fence."""
-    return transcript.replace("<", "(").replace(">", ")").strip() or "(no answer yet)"
 
 
 # ---------------------------------------------------------------------------
@@ -254,37 +123,6 @@ class LLMOutcome:
     skipped: bool = False  # the LLM was resting after a failure and was not asked
 
 
-@dataclass
-class _Stream:
-    """Shared between the caller and one worker thread."""
-
-    events: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
-    cancel: threading.Event = field(default_factory=threading.Event)
-    lasting: bool = False  # the worker's error will not clear up by itself soon
-    timed_out: bool = False
-
-
-_FAMILY_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("debugging", ("debug", "bug", "broke", "fail", "outage", "incident", "root cause", "crash")),
-    ("evaluation", ("measure", "metric", "know it worked", "test", "success", "impact", "result",
-                    "numbers", "benchmark", "validate")),
-    ("decisions", ("why", "choose", "chose", "trade-off", "tradeoff", "alternative", "instead",
-                   "decide", "decision", "over ")),
-    ("reflection", ("differently", "again", "learn", "lesson", "regret", "improve", "mistake")),
-    ("ownership", ("you personally", "your role", "your part", "you own", "team", "yourself",
-                   "responsib")),
-)
-
-
-def guess_family(text: str) -> str:
-    """Which probe family an LLM question belongs to, by its wording."""
-    low = text.lower()
-    for family, cues in _FAMILY_WORDS:
-        if any(cue in low for cue in cues):
-            return family
-    return "context"
-
-
 # ---------------------------------------------------------------------------
 # The interviewer
 
@@ -298,10 +136,11 @@ class LLMInterviewer:
         fallback: Fallback | None = None,
         *,
         prompt: InterviewerPrompt | None = None,
-        max_tokens: int = 48,
+        max_tokens: int = 40,
         temperature: float = 0.4,
         retry_after_s: float = 60.0,
         server: Any = None,
+        prefill: bool | None = None,
     ) -> None:
         if not model or not model.strip():
             raise LLMError("no LLM model given (a litellm model string such as ollama/llama3.2)")
@@ -314,95 +153,35 @@ class LLMInterviewer:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self._prompt = prompt
-        self._lock = threading.Lock()
-        self._loaded = threading.Event()
-        self._loader: threading.Thread | None = None
-        self._litellm: Any = None
-        self._load_error: LLMError | None = None
-        self._config_error: LLMError | None = None
-        self._checked = False
+        self._client = LiteLLM(self.model, api_base)
         self.retry_after_s = float(retry_after_s)
         self._resting_until = 0.0  # monotonic time before which the LLM is not asked
         self._rest_reason = ""
         self._timeouts_in_row = 0
+        # Held while the planner is asked from the prefill worker; a session that
+        # uses its planner from several threads passes its own lock here.
+        self.planner_lock: Any = threading.Lock()
         self.server = server  # a LocalServer to wait for (the embedded model), or None
+        # Prefill only a server this process owns; its model name is the part after
+        # litellm's provider prefix ("openai/qwen..." -> "qwen...").
+        # ``prefill=True`` for a local server started elsewhere (the benchmarks).
+        self._prefiller: Prefiller | None = None
+        if api_base and (prefill or (prefill is None and server is not None)):
+            self._prefiller = Prefiller(api_base, self.model.split("/", 1)[-1],
+                                        ready=lambda: server is None or bool(server.ready))
 
     # -- loading and configuration -------------------------------------------------
 
     def preload(self) -> None:
         """Start importing litellm in the background (it takes seconds)."""
-        with self._lock:
-            if self._loader is None:
-                self._loader = threading.Thread(target=self._import, name="litellm-import",
-                                                daemon=True)
-                self._loader.start()
-
-    def _import(self) -> None:
-        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        # litellm's lazy provider modules warn through pydantic on first use; on a
-        # terminal UI those lines would garble the screen. Narrow, once, by module.
-        for module in (r"pydantic\._internal\.", r"litellm(\.|$)"):
-            warnings.filterwarnings("ignore", module=module)
-        try:
-            import litellm
-        except ImportError:
-            self._load_error = LLMError(NOT_INSTALLED)
-        except Exception as exc:  # a broken install: say so in one line
-            self._load_error = LLMError(f"LLM support failed to load: {_one_line(exc)}")
-        else:
-            litellm.telemetry = False
-            litellm.suppress_debug_info = True
-            litellm.set_verbose = False
-            litellm.drop_params = True  # a provider that lacks "stop" still answers
-            _warm_up(litellm)
-            self._litellm = litellm
-        finally:
-            self._loaded.set()
-
-    def _wait_litellm(self, timeout: float | None) -> Any:
-        self.preload()
-        if not self._loaded.wait(timeout):
-            raise TimeoutError("litellm still loading")
-        if self._load_error is not None:
-            raise self._load_error
-        return self._litellm
-
-    def _is_local(self) -> bool:
-        host = urlparse(self.api_base or "").hostname or ""
-        return host in ("127.0.0.1", "localhost", "::1") or host.startswith("127.")
+        self._client.preload()
 
     def check(self) -> None:
         """Raise a one-line :class:`LLMError` if the model cannot be used as configured."""
-        litellm = self._wait_litellm(None)
-        with self._lock:
-            if not self._checked:
-                self._config_error = self._diagnose(litellm)
-                self._checked = True
-        if self._config_error is not None:
-            raise self._config_error
+        self._client.check()
 
-    def _diagnose(self, litellm: Any) -> LLMError | None:
-        try:
-            _, provider, _, _ = litellm.get_llm_provider(model=self.model,
-                                                         api_base=self.api_base)
-        except Exception:
-            return LLMError(
-                f"unknown LLM provider in '{self.model}': write provider/model, "
-                "e.g. ollama/llama3.2 or openai/gpt-4o-mini"
-            )
-        if provider == "openai" and self._is_local():
-            return None
-        try:
-            env = litellm.validate_environment(model=self.model, api_base=self.api_base)
-        except Exception:
-            return None  # cannot tell; the call itself will say
-        # Only secrets count: a missing *_API_BASE has a default (ollama: localhost:11434).
-        missing = [k for k in env.get("missing_keys", []) if k and _SECRET_ENV.search(k)]
-        if missing and not env.get("keys_in_environment", True):
-            return LLMError(
-                f"the LLM '{self.model}' needs {' or '.join(missing)} set in the environment"
-            )
-        return None
+    def _is_local(self) -> bool:
+        return self._client.is_local()
 
     def _prompt_or_load(self) -> InterviewerPrompt:
         if self._prompt is None:
@@ -432,31 +211,39 @@ class LLMInterviewer:
         wording comes back, ``rejected`` starts with "cancelled")."""
         start = time.monotonic()
         deadline = start + self.timeout_s
-        move, final, planned = self._plan(question, transcript, record)
+        with self.planner_lock:  # the prefill worker may be asking it too
+            move, final, planned = self._plan(question, transcript, record)
         tell = planned and record  # keep the planner session in step now
         if final:  # nothing left to ask (the closing line): no LLM needed
             return LLMOutcome(move, "", CLOSED, 0.0)
         if start < self._resting_until:
             left = self._resting_until - start
-            why = f"{self._rest_reason} (not asked again for {left:.0f} s)"
-            return replace(self._fall_back(move, transcript, why, "", start, planned=tell),
+            resting = f"{self._rest_reason} (not asked again for {left:.0f} s)"
+            return replace(self._fall_back(move, transcript, resting, "", start, planned=tell),
                            skipped=True)
         question_text = str(getattr(question, "text", question))
         asked_texts = [getattr(p, "text", str(p)) for p in asked]
-        depth = sum(1 for p in asked if getattr(p, "family", None) == move.family) + 1
+        depth, earlier = self._history(move, asked)
         try:
             messages = self._prompt_or_load().messages(question_text, transcript, gaps,
-                                                       asked_texts, move, depth)
+                                                       asked_texts, move, depth, earlier)
         except VoiceInterviewError as exc:
-            return self._fall_back(move, transcript, _one_line(exc), "", start, planned=tell)
+            return self._fall_back(move, transcript, one_line(exc), "", start, planned=tell)
 
-        stream = _Stream()
+        stream = Stream()
         worker = threading.Thread(target=self._call, args=(messages, deadline, stream),
                                   name="llm-probe", daemon=True)
+        prefiller = self._prefiller
+        if prefiller is not None:
+            prefiller.hold()  # the probe does not queue behind a prefill it does not need
         worker.start()
-
-        raw, why, first_at = self._read(stream, deadline, start, transcript, asked_texts,
-                                         on_first_sentence, cancel)
+        try:
+            raw, why, first_at = read_reply(stream, deadline, start, transcript, asked_texts,
+                                            on_first_sentence, cancel, timeout_s=self.timeout_s,
+                                            loading=lambda: not self._client.loaded.is_set())
+        finally:
+            if prefiller is not None:
+                prefiller.release()
         stream.cancel.set()
         self._note_health(stream, why)
 
@@ -474,6 +261,72 @@ class LLMInterviewer:
         if tell:
             self._tell_planner(transcript, probe)
         return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at)
+
+    def prefill(self, question: Any, transcript: str, asked: Sequence[Probe] = (),
+                gaps: Sequence[str] = (), *, plan: bool = True) -> bool:
+        """While the candidate speaks: have the local server read the prompt as far
+        as it is known, so at the pause little or nothing is left to read.
+
+        The prompt is the instructions, the question, the probes asked and the
+        answer so far, then (``plan``) the planner's move for the answer so far
+        (its preview, taken in the prefill worker under ``planner_lock``): when the
+        move is still the same at the pause, only the question is left to write.
+        Returns at once; False when there is no local server to feed (a hosted
+        model would bill each one). Pass the same ``asked`` the ask will get."""
+        prefiller = self._prefiller
+        if prefiller is None or not transcript.strip():
+            return False
+        question_text = str(getattr(question, "text", question))
+        asked_now = list(asked)
+
+        def build() -> list[dict[str, str]] | None:
+            try:
+                return self._messages(question, question_text, transcript, gaps, asked_now,
+                                      plan)
+            except VoiceInterviewError:
+                return None
+
+        prefiller.feed(build)
+        return True
+
+    def _messages(self, question: Any, question_text: str, transcript: str,
+                  gaps: Sequence[str], asked: Sequence[Probe],
+                  plan: bool) -> list[dict[str, str]] | None:
+        """The prompt a prefill sends: the head, and the planner's move when it has one."""
+        asked_texts = [getattr(p, "text", str(p)) for p in asked]
+        prompt = self._prompt_or_load()
+        if plan and self._keeps_step():
+            with self.planner_lock:
+                move, final, _planned = self._plan(question, transcript, record=False)
+            if final:
+                return None
+            return prompt.messages(question_text, transcript, gaps, asked_texts, move,
+                                   *self._history(move, asked))
+        return prompt.head(question_text, transcript, asked_texts, gaps)
+
+    @staticmethod
+    def _history(move: Probe, asked: Sequence[Probe]) -> tuple[int, str | None]:
+        """(depth of this move, the last question asked on its family)."""
+        same = [p for p in asked if getattr(p, "family", None) == move.family]
+        return len(same) + 1, (getattr(same[-1], "text", None) if same else None)
+
+    def cancel_prefill(self) -> None:
+        """Drop a prefill not yet sent (the turn is over, or the answer was discarded)."""
+        if self._prefiller is not None:
+            self._prefiller.cancel()
+
+    def wait_prefilled(self, timeout: float) -> bool:
+        """Wait until the server has read what was fed (benchmarks, tests)."""
+        return self._prefiller is None or self._prefiller.wait_idle(timeout)
+
+    @property
+    def prefill_stats(self) -> Any:
+        return self._prefiller.stats if self._prefiller is not None else None
+
+    def close(self) -> None:
+        """End the prefill worker (the server itself is stopped by its owner)."""
+        if self._prefiller is not None:
+            self._prefiller.close()
 
     def commit(self, transcript: str, probe: Probe) -> None:
         """Tell the planner session the answer and the probe asked (after record=False)."""
@@ -496,7 +349,7 @@ class LLMInterviewer:
                     from voice_interview.interviewer.planner import CLOSING
 
                     return CLOSING, True, False
-                return fb.next_probe(question, transcript), True, False
+                return self._planner_probe(question, transcript), True, False
             return move, False, True
         return self._planner_probe(question, transcript), False, False
 
@@ -509,77 +362,19 @@ class LLMInterviewer:
         """Seconds left before the LLM is asked again (0: it is asked)."""
         return max(0.0, self._resting_until - time.monotonic())
 
-    def _note_health(self, stream: _Stream, why: str | None) -> None:
+    def _note_health(self, stream: Stream, why: str | None) -> None:
         """Rest the LLM after a lasting failure or a second timeout in a row."""
         self._timeouts_in_row = self._timeouts_in_row + 1 if stream.timed_out else 0
         if why is not None and (stream.lasting or self._timeouts_in_row >= 2):
             self._resting_until = time.monotonic() + self.retry_after_s
-            self._rest_reason = _one_line(why, 120)
+            self._rest_reason = one_line(why, 120)
             self._timeouts_in_row = 0
             log.info("LLM resting for %.0f s: %s", self.retry_after_s, self._rest_reason)
-
-    def _read(self, stream: _Stream, deadline: float, start: float, transcript: str,
-              asked: Sequence[str], on_first_sentence: Callable[[str], None] | None,
-              cancel: threading.Event | None = None,
-              ) -> tuple[str, str | None, float | None]:
-        """Read the reply until its first question, a refusal, an error or the deadline.
-
-        Returns the text read (cut after the first "?"), why the LLM cannot be
-        used (None: validate the text) and when the first sentence was handed out.
-        """
-        raw = ""
-        first_done = False
-        first_at: float | None = None
-        while True:
-            remaining = deadline - time.monotonic()
-            if cancel is not None:
-                if cancel.is_set():
-                    return raw, "cancelled: the candidate spoke again", first_at
-                remaining = min(remaining, 0.05)  # look at the cancel flag often
-            try:
-                if deadline - time.monotonic() <= 0:
-                    raise queue.Empty
-                kind, value = stream.events.get(timeout=max(remaining, 0.001))
-            except queue.Empty:
-                if cancel is not None and time.monotonic() < deadline:
-                    continue
-                stream.timed_out = True
-                why = f"LLM timed out after {self.timeout_s:.1f} s"
-                if not self._loaded.is_set():
-                    why += " (litellm still loading)"
-                return raw, why, first_at
-            if kind == "error":
-                return raw, value, first_at
-            if kind == "end":
-                return raw, None, first_at
-            raw += value
-            cut = raw.find("?")
-            complete = cut >= 0
-            single = cut_compound(raw)
-            if single is not None:  # two questions joined: the first one, and stop reading
-                raw, complete = single, True
-            elif complete:
-                raw = raw[: cut + 1]
-            else:
-                doomed = early_refusal(raw, transcript)
-                if doomed:
-                    return raw, f"LLM reply refused ({doomed})", first_at
-            if not first_done:
-                first = _first_sentence(raw, complete)
-                if first is not None:
-                    first_done = True
-                    speakable = validate_sentence(first, transcript) is None and (
-                        not complete or validate_probe(raw, transcript, asked) is None)
-                    if speakable and on_first_sentence is not None:
-                        on_first_sentence(clean_reply(first))
-                        first_at = time.monotonic() - start
-            if complete:
-                return raw, None, first_at
 
     def _fall_back(self, move: Probe, transcript: str, why: str, reply: str, start: float,
                    first_at: float | None = None, planned: bool = False) -> LLMOutcome:
         """The planner's own wording, in the same turn, with the reason recorded."""
-        why = _one_line(why, 200)
+        why = one_line(why, 200)
         log.info("planner probe used: %s", why)
         reason = f"{why}; planner probe used"
         if move.reason:
@@ -605,16 +400,19 @@ class LLMInterviewer:
                          reason="generic follow-up (no planner configured)")
         next_probe = getattr(fb, "next_probe", None)
         if callable(next_probe):
-            return next_probe(question, transcript)
-        return fb()
+            probe: Probe = next_probe(question, transcript)
+            return probe
+        if callable(fb):
+            return fb()
+        raise LLMError("the fallback has neither next_probe nor a call")
 
     # -- the worker ------------------------------------------------------------------
 
-    def _call(self, messages: list[dict[str, str]], deadline: float, stream: _Stream) -> None:
+    def _call(self, messages: list[dict[str, str]], deadline: float, stream: Stream) -> None:
         put = stream.events.put
         response = None
         try:
-            litellm = self._wait_litellm(max(0.0, deadline - time.monotonic()))
+            litellm = self._client.wait(max(0.0, deadline - time.monotonic()))
             self.check()
             server = self.server
             if server is not None and not server.wait_ready(max(0.0,
@@ -637,15 +435,7 @@ class LLMInterviewer:
                 max_tokens=self.max_tokens, temperature=self.temperature,
                 stop=list(STOP_SEQUENCES), max_retries=0, num_retries=0, **kwargs,
             )
-            for chunk in response:
-                if stream.cancel.is_set():
-                    return
-                choices = getattr(chunk, "choices", None) or []
-                delta = getattr(choices[0], "delta", None) if choices else None
-                content = getattr(delta, "content", None) if delta is not None else None
-                if content:
-                    put(("text", content))
-            put(("end", None))
+            pump(response, stream)
         except TimeoutError:
             stream.timed_out = True
             put(("error", f"LLM timed out after {self.timeout_s:.1f} s (litellm still loading)"))
@@ -655,125 +445,7 @@ class LLMInterviewer:
         except Exception as exc:
             why, stream.lasting = classify_failure(exc, self.model, self.api_base,
                                                    self.timeout_s)
-            stream.timed_out = _is_timeout(exc)  # litellm's own timeout counts too
+            stream.timed_out = is_timeout(exc)  # litellm's own timeout counts too
             put(("error", why))
         finally:
-            _close(response)
-
-
-def _warm_up(litellm: Any) -> None:
-    """Load what litellm and the OpenAI client import on their first call (~1 s).
-
-    A mocked completion walks litellm's own call path without any I/O; the OpenAI
-    client's resources and HTTP stack load lazily on the first real request.
-    """
-    for name in ("openai.resources", "httpcore", "h11"):
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
-    with contextlib.suppress(Exception):
-        for _ in litellm.completion(model="openai/warm-up", messages=[{"role": "user",
-                                    "content": "hi"}], stream=True, mock_response="Hi?"):
-            pass
-
-
-_SENTENCE_DONE = re.compile(r"[.!?][\"')\]]*\s")
-
-
-def _first_sentence(text: str, complete: bool) -> str | None:
-    """The first sentence once it is known to be finished (an end mark and a space)."""
-    done = _SENTENCE_DONE.search(text)
-    if done:
-        return text[: done.end()].strip()
-    if complete:
-        parts = split_sentences(text)
-        return parts[0] if parts else None
-    return None
-
-
-def _close(response: Any) -> None:
-    """Drop the HTTP stream so an abandoned reply does not keep a socket open."""
-    if response is None:
-        return
-    for target in (getattr(response, "completion_stream", None), response):
-        for name in ("close", "aclose_sync"):
-            fn = getattr(target, name, None)
-            if callable(fn):
-                with contextlib.suppress(Exception):
-                    fn()
-                return
-
-
-_BAD_JSON = re.compile(
-    r"JSONDecodeError|Expecting (?:value|property name|',' delimiter|':' delimiter)"
-    r"|Unterminated string|Extra data: line|Invalid control character|malformed",
-    re.IGNORECASE,
-)
-
-
-_NO_CONNECTION = re.compile(
-    r"connection refused|failed to establish|name or service not known|"
-    r"nodename nor servname|no route to host|network is unreachable|all connection attempts",
-    re.IGNORECASE,
-)
-_CONNECTION_LOST = re.compile(
-    r"connection (?:error|reset|aborted)|peer closed|incomplete chunked|server disconnected",
-    re.IGNORECASE,
-)
-
-
-def _connect_failed(exc: BaseException) -> bool:
-    """Whether the cause chain holds a failed connect (refused, unknown host...).
-
-    litellm's openai/ path words a refused connect as "Connection error.", as it
-    does a stream cut off mid-reply; only the chain (httpx ConnectError, then
-    ConnectionRefusedError or gaierror) tells them apart, and the tests of an
-    unreachable LLM (nothing listening: lasting) check it is still there."""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, ConnectionRefusedError | socket.gaierror) or \
-                type(cause).__name__ == "ConnectError":
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    return "timeout" in type(exc).__name__.lower() or "timed out" in str(exc).lower()
-
-
-def describe_failure(exc: BaseException, model: str, api_base: str | None,
-                     timeout_s: float) -> str:
-    """One readable line for an exception raised by litellm, keys redacted."""
-    return classify_failure(exc, model, api_base, timeout_s)[0]
-
-
-def classify_failure(exc: BaseException, model: str, api_base: str | None,
-                     timeout_s: float) -> tuple[str, bool]:
-    """(one readable line, lasting): lasting failures (nothing listening, key
-    refused, unknown model) will not clear up between two turns."""
-    name = type(exc).__name__
-    status = getattr(exc, "status_code", None)
-    text = str(exc)
-    where = f" at {api_base}" if api_base else ""
-    if _is_timeout(exc):
-        return f"LLM timed out after {timeout_s:.1f} s", False
-    if name == "AuthenticationError" or status == 401:
-        return f"the LLM{where} refused the API key (authentication failed)", True
-    if name == "NotFoundError" or status == 404:
-        return f"the LLM{where} does not know the model '{model}'", True
-    if name == "RateLimitError" or status == 429:
-        return f"the LLM{where} is rate limiting requests", False
-    if _BAD_JSON.search(text):
-        return f"the LLM{where} sent a malformed stream", False
-    # Only a failed connect is lasting: litellm also reports a stream cut off
-    # mid-reply, and any error it cannot map, as a connection error (HTTP 500).
-    if _connect_failed(exc) or _NO_CONNECTION.search(text):
-        return f"cannot reach the LLM{where}", True
-    if _CONNECTION_LOST.search(text):
-        return f"the LLM{where} dropped the connection", False
-    if isinstance(status, int) and status >= 500:
-        return f"the LLM server{where} failed (HTTP {status})", False
-    first = next((line for line in text.splitlines() if line.strip()), name)
-    return f"LLM call failed ({name}): {_one_line(first, 120)}", False
+            close_response(response)

@@ -90,17 +90,19 @@ SESSION_COLUMNS = ("id", "path", "started_at", "ended_at", "question_id", "quest
 
 def answer_metrics(analysis: dict) -> dict:
     """The numbers the index keeps for one answer, from its analyze JSON."""
-    m = analysis.get("metrics") or {}
-    parts = ((analysis.get("structure") or {}).get("parts")) or []
+    from voice_interview.analysis import AnswerAnalysis
+
+    a = AnswerAnalysis.from_json(analysis)
+    m, parts = a.metrics, a.parts
     return {
-        "duration_s": m.get("speech_span_s"),
-        "words": m.get("word_count"),
-        "wpm": m.get("wpm"),
-        "articulation_wpm": m.get("articulation_wpm"),
-        "pauses": m.get("pause_count"),
-        "long_pauses": m.get("long_pause_count"),
-        "fillers": m.get("filler_count"),
-        "parts_covered": sum(1 for p in parts if p.get("covered")) if parts else None,
+        "duration_s": m.speech_span_s if m else None,
+        "words": m.word_count if m else None,
+        "wpm": m.wpm if m else None,
+        "articulation_wpm": m.articulation_wpm if m else None,
+        "pauses": m.pause_count if m else None,
+        "long_pauses": m.long_pause_count if m else None,
+        "fillers": m.filler_count if m else None,
+        "parts_covered": len(a.covered()) if parts else None,
         "parts_total": len(parts) if parts else None,
     }
 

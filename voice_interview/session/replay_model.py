@@ -19,13 +19,19 @@ import bisect
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from voice_interview.analysis import AnswerAnalysis
 from voice_interview.session.recorder import SAMPLE_RATE
 from voice_interview.session.store import SessionData
+
+if TYPE_CHECKING:
+    from voice_interview.audio.playback import Player
 
 SPEEDS = (1.0, 1.5, 2.0)
 SEEK_S = 5.0
@@ -174,7 +180,7 @@ def _num(v, default: float = 0.0) -> float:
 
 
 
-def _paired_spans(events: list[dict], start_type: str, end_type: str, kind: str) -> list[Span]:
+def _paired_spans(events: Sequence[dict], start_type: str, end_type: str, kind: str) -> list[Span]:
     """Spans from start/end event pairs in the log (an unmatched end is skipped)."""
     spans, start = [], None
     for e in events:
@@ -207,16 +213,14 @@ def build_timeline(data: SessionData) -> Timeline:
     speech: list[Span] = []
     pauses: list[Span] = []
     answers = list(data.answers)
-    for k, a in enumerate(answers):
-        doc = a.get("analysis") or {}
-        for w in doc.get("words") or ():
-            raw_words.append((_num(w.get("start")), _num(w.get("end")),
-                              str(w.get("word", "")).strip(), k))
-        for s in doc.get("speech_segments") or ():
-            speech.append(Span(_num(s.get("start")), _num(s.get("end")), "speech"))
-        for p in doc.get("pauses") or ():
-            pauses.append(Span(_num(p.get("start")), _num(p.get("end")),
-                               "long_pause" if p.get("long") else "pause"))
+    analysed = [AnswerAnalysis.from_json(a.get("analysis")) for a in answers]
+    for k, doc in enumerate(analysed):
+        for word in doc.words:
+            raw_words.append((word.start, word.end, word.word.strip(), k))
+        for s in doc.segments:
+            speech.append(Span(s.start, s.end, "speech"))
+        for p in doc.pacing.pauses if doc.pacing else ():
+            pauses.append(Span(_num(p.start), _num(p.end), "long_pause" if p.long else "pause"))
     if not raw_words:  # no scored answers (an interrupted session): the live transcript,
         # each revision in place of the segment finals it covers
         revised = [(_num(e.get("start")), _num(e.get("end"))) for e in events
@@ -247,19 +251,19 @@ def build_timeline(data: SessionData) -> Timeline:
         by_answer: dict[int, list] = {}
         for w in raw_words:
             by_answer.setdefault(w[3], []).append(w)
-        for k, a in enumerate(answers):
-            doc = a.get("analysis") or {}
-            span = doc.get("span") or {}
+        for k, (a, doc) in enumerate(zip(answers, analysed, strict=True)):
+            span = doc.span
             ws = by_answer.get(k, [])
-            start = ws[0][0] if ws else _num(span.get("start"), None)
-            end = ws[-1][1] if ws else _num(span.get("end"), None)
+            start = ws[0][0] if ws else (span.start if span else None)
+            end = ws[-1][1] if ws else (span.end if span else None)
             prompt_t = None
             before = [m for m in prompts if start is None or m.t <= start + 0.01]
             if before:
                 prompt_t = before[-1].t
             specs.append((str(a.get("prompt_text") or (before[-1].text if before else "")),
                           str(a.get("kind") or ("question" if k == 0 else "probe")),
-                          prompt_t, start, end, (doc.get("metrics") or {})))
+                          prompt_t, start, end,
+                          doc.metrics.to_json() if doc.metrics else {}))
     else:
         specs = [(m.text, m.kind, m.t, None, None, {}) for m in prompts] or [
             ("", "question", None, None, None, {})]
@@ -395,7 +399,7 @@ class _Tempo:
         self._av = av
         self._graph = av.filter.Graph()
         src = self._graph.add_abuffer(format="flt", sample_rate=SAMPLE_RATE, layout="mono",
-                                      time_base=f"1/{SAMPLE_RATE}")
+                                      time_base=Fraction(1, SAMPLE_RATE))
         tempo = self._graph.add("atempo", f"{speed:g}")
         sink = self._graph.add("abuffersink")
         src.link_to(tempo)
@@ -439,7 +443,7 @@ class ReplayAudio:
         self.device = device
         self.message: str | None = None
         self.no_device = False  # the output device is missing or failed (not a silent session)
-        self._player = None
+        self._player: Player | None = None
         self._thread: threading.Thread | None = None
         self.error: str | None = None
 
@@ -451,8 +455,9 @@ class ReplayAudio:
             self.message = "this session has no audio: transcript-only replay"
             return False
         try:
-            self._player = Player(self.device)
-            self._player.check_device()
+            player = Player(self.device)
+            player.check_device()
+            self._player = player
         except AudioDeviceError as exc:
             self._player = None
             self.no_device = True

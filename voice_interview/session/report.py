@@ -12,7 +12,9 @@ from __future__ import annotations
 import html
 from collections import Counter
 
+from voice_interview.analysis import AnswerAnalysis
 from voice_interview.session.store import SessionData
+from voice_interview.timefmt import mmss
 
 REPORT_VERSION = 1
 
@@ -22,13 +24,11 @@ def _r(v, nd=1):
 
 
 def pace_bands() -> tuple[tuple[float, float], tuple[float, float]]:
-    try:
-        from voice_interview.pacing import load_pacing_rubric
+    """The good and borderline pace bands of rubrics/pacing.toml (a broken file: ConfigError)."""
+    from voice_interview.pacing import load_pacing_rubric
 
-        rubric = load_pacing_rubric()
-        return rubric.pace_good, rubric.pace_borderline
-    except Exception:
-        return (120.0, 165.0), (100.0, 190.0)
+    rubric = load_pacing_rubric()
+    return rubric.pace_good, rubric.pace_borderline
 
 
 def pace_band(wpm: float | None, good, borderline) -> str | None:
@@ -39,15 +39,6 @@ def pace_band(wpm: float | None, good, borderline) -> str | None:
     if borderline[0] <= wpm <= borderline[1]:
         return "borderline"
     return "flag"
-
-
-def mmss(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 # ----------------------------------------------------------------------------- the document
@@ -63,15 +54,13 @@ def build_report(data: SessionData) -> dict:
     answers = []
     starts = []
     for k, a in enumerate(data.answers):
-        doc = a.get("analysis") or {}
-        m = doc.get("metrics") or {}
-        span = doc.get("span") or {}
-        segs = doc.get("speech_segments") or []
-        start = segs[0]["start"] if segs else span.get("start")
-        end = segs[-1]["end"] if segs else span.get("end")
+        doc = AnswerAnalysis.from_json(a.get("analysis"))
+        m = doc.metrics
+        segs = doc.segments
+        start = segs[0].start if segs else (doc.span.start if doc.span else None)
+        end = segs[-1].end if segs else (doc.span.end if doc.span else None)
         starts.append(start)
-        structure = doc.get("structure") or {}
-        parts = structure.get("parts") or []
+        structure = doc.structure or {}
         answers.append({
             "index": a.get("index", k),
             "number": k + 1,  # 1-based position in the session, for display
@@ -79,28 +68,28 @@ def build_report(data: SessionData) -> dict:
             "prompt": a.get("prompt_text") or "",
             "question_id": a.get("question_id"),
             "start": _r(start, 2), "end": _r(end, 2),
-            "duration_s": _r(m.get("speech_span_s")),
-            "words": m.get("word_count"),
-            "wpm": _r(m.get("wpm")),
-            "articulation_wpm": _r(m.get("articulation_wpm")),
-            "pace": pace_band(m.get("wpm"), good, borderline),
-            "pauses": m.get("pause_count"),
-            "long_pauses": m.get("long_pause_count"),
-            "mid_sentence_long_pauses": m.get("mid_sentence_long_pause_count"),
-            "longest_pause_s": _r(m.get("longest_pause_s"), 2),
-            "fillers": m.get("filler_count"),
-            "filler_words": m.get("fillers") or {},
-            "feedback": doc.get("feedback") or [],
+            "duration_s": _r(m.speech_span_s if m else None),
+            "words": m.word_count if m else None,
+            "wpm": _r(m.wpm if m else None),
+            "articulation_wpm": _r(m.articulation_wpm if m else None),
+            "pace": pace_band(m.wpm if m else None, good, borderline),
+            "pauses": m.pause_count if m else None,
+            "long_pauses": m.long_pause_count if m else None,
+            "mid_sentence_long_pauses": m.mid_sentence_long_pause_count if m else None,
+            "longest_pause_s": _r(m.longest_pause_s if m else None, 2),
+            "fillers": m.filler_count if m else None,
+            "filler_words": (m.fillers if m else None) or {},
+            "feedback": [f.to_json() for f in doc.feedback],
             "structure": {
                 "rubric": structure.get("rubric"),
-                "covered": [p["id"] for p in parts if p.get("covered")],
-                "missing": [p["id"] for p in parts if not p.get("covered")],
+                "covered": doc.covered(),
+                "missing": doc.missing(),
                 "findings": structure.get("findings") or [],
             } if structure else None,
-            "suggested_probes": doc.get("probes") or [],
-            "transcript": doc.get("transcript") or "",
-            "windows": [{"start": w["start"], "end": w["end"], "wpm": w["wpm"]}
-                        for w in doc.get("windows") or []],
+            "suggested_probes": list(doc.probes or ()),
+            "transcript": doc.transcript,
+            "windows": [{"start": w.start, "end": w.end, "wpm": w.wpm}
+                        for w in (doc.pacing.windows if doc.pacing else ())],
         })
     # Each probe belongs to the answer it followed.
     for p in probes:
@@ -108,9 +97,10 @@ def build_report(data: SessionData) -> dict:
         p["after_answer"] = answers[before[-1]]["index"] if before else None
     for ans in answers:
         ans["probes_after"] = [p for p in probes if p["after_answer"] == ans["index"]]
-    raw = [(a.get("analysis") or {}).get("metrics") or {} for a in data.answers]
-    span_total = sum(m.get("speech_span_s") or 0 for m in raw if m.get("word_count"))
-    words_total = sum(m.get("word_count") or 0 for m in raw)
+    raw = [m for a in data.answers
+           if (m := AnswerAnalysis.from_json(a.get("analysis")).metrics) is not None]
+    span_total = sum(m.speech_span_s or 0 for m in raw if m.word_count)
+    words_total = sum(m.word_count or 0 for m in raw)
     return {
         "report_version": REPORT_VERSION,
         "session": {**data.info.to_json(), "voice": data.meta.get("voice"),

@@ -16,19 +16,18 @@ offers the feedback gathered so far. No traceback reaches the screen.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 
 from voice_interview.errors import VoiceInterviewError
 from voice_interview.events import (
@@ -40,12 +39,15 @@ from voice_interview.events import (
     QuestionAsked,
     SessionEnded,
 )
+from voice_interview.tui.rubric import UiRubric, load_ui_rubric
 from voice_interview.tui.screens import ErrorModal, FeedbackScreen, PracticeScreen
-from voice_interview.tui.widgets import Bands, PaceBands
+from voice_interview.tui.terminal import terminal_guard
 
 log = logging.getLogger(__name__)
 
-NOTICE_SEVERITY = {
+__all__ = ["PracticeApp", "UiRubric", "load_ui_rubric", "run_practice", "wound_down"]
+
+NOTICE_SEVERITY: dict[str, SeverityLevel] = {
     "info": "information",
     "information": "information",
     "warn": "warning",
@@ -379,107 +381,6 @@ class PracticeApp(App[int]):
         self.exit(self.exit_code, return_code=self.exit_code)
 
 
-@dataclass(frozen=True)
-class UiRubric:
-    """What the practice screen needs from rubrics/ and prompts/formats.toml."""
-
-    question_bands: Bands = Bands()
-    probe_bands: Bands = Bands(30.0, 100.0, 120.0)
-    pace: PaceBands = PaceBands()
-    long_pause_s: float = 1.0
-    window_s: float = 30.0
-
-
-def load_ui_rubric(config) -> UiRubric:
-    """Timer bands for the opening answer and for follow-ups, and the pace bands.
-
-    Mirrors the session: the opening answer's hard budget is ``--budget`` or the
-    format's, its soft warning the format's (at most 5/6 of the hard budget), the
-    target starts where the pacing rubric's overview target starts (scaled); a
-    follow-up's budget is the top of the format's ``followup_s``. If a data file
-    is broken the built-in defaults stand in (the session reports the file).
-    """
-    ui = UiRubric()
-    try:
-        from voice_interview.pacing import load_pacing_rubric
-
-        r = load_pacing_rubric()
-        ui = replace(
-            ui,
-            question_bands=Bands(r.overview_target[0], r.overview_soft_s, r.overview_hard_s),
-            pace=PaceBands(r.pace_good, r.pace_borderline),
-            long_pause_s=r.long_pause_s,
-            window_s=r.window_s,
-        )
-    except VoiceInterviewError:
-        pass
-    try:
-        from voice_interview.interviewer.banks import load_formats
-
-        fmt = load_formats().get(getattr(config, "format_id", None) or "conversational")
-    except VoiceInterviewError:
-        fmt = None
-    base = ui.question_bands
-    hard = getattr(config, "budget_s", None) or (fmt.hard_budget_s if fmt else base.hard_s)
-    hard = float(hard)
-    soft = min(float(fmt.soft_budget_s), hard * 5 / 6) if fmt else base.soft_s * hard / base.hard_s
-    target = min(base.target_s * hard / base.hard_s, soft)
-    ui = replace(ui, question_bands=Bands(target, soft, hard))
-    if fmt is not None:
-        lo, hi = (float(x) for x in fmt.followup_s)
-        ui = replace(ui, probe_bands=Bands(min(lo, hi * 5 / 6), hi * 5 / 6, hi))
-    return ui
-
-
-def _open_log(path: Path | None) -> tuple[int, Path] | None:
-    try:
-        if path is None:
-            from voice_interview.paths import cache_dir
-
-            path = cache_dir() / "practice.log"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-        return os.open(path, flags, 0o600), path
-    except (OSError, VoiceInterviewError):
-        return None
-
-
-@contextlib.contextmanager
-def terminal_guard(log_path: Path | None = None):
-    """Keep C libraries from writing over the screen while the TUI runs.
-
-    PortAudio/ALSA (e.g. when a microphone disappears), onnxruntime and
-    CTranslate2 write straight to file descriptor 2, which is also where Textual
-    draws. Inside this block fd 2 goes to a log file (with the package's Python
-    warnings), and Textual draws on its own handle to the terminal. Yields the
-    log's path, or None where nothing was redirected (not a terminal, no POSIX).
-    """
-    opened = _open_log(log_path) if os.name == "posix" and os.isatty(2) else None
-    if opened is None:
-        yield None
-        return
-    log_fd, path = opened
-    saved_fd = os.dup(2)
-    terminal = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="replace")
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setLevel(logging.WARNING)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    package_log = logging.getLogger("voice_interview")
-    package_log.addHandler(handler)
-    original = sys.__stderr__
-    os.dup2(log_fd, 2)
-    os.close(log_fd)
-    sys.__stderr__ = terminal  # Textual's driver draws on sys.__stderr__
-    try:
-        yield path
-    finally:
-        sys.__stderr__ = original
-        os.dup2(saved_fd, 2)
-        os.close(saved_fd)
-        package_log.removeHandler(handler)
-        handler.close()
-        terminal.close()
-
-
 def run_practice(config, session_factory: Callable | None = None) -> int:
     """Run the practice TUI until the user quits; return the process exit code.
 
@@ -494,7 +395,7 @@ def run_practice(config, session_factory: Callable | None = None) -> int:
     # A quit while the models load lets the load finish, even after ctrl+q: it
     # then closes the microphone and the recorder instead of starting.
     loading = not app.loaded
-    if not _wound_down(app, FORCED_GRACE_S if app.forced and not loading else QUIT_GRACE_S):
+    if not wound_down(app, FORCED_GRACE_S if app.forced and not loading else QUIT_GRACE_S):
         if loading:
             print("voice-interview: quit while the models were still loading",
                   file=sys.stderr)
@@ -516,7 +417,7 @@ QUIT_GRACE_S = 15.0  # after q: scoring and saving normally take well under a se
 FORCED_GRACE_S = 2.0  # after ctrl+q
 
 
-def _wound_down(app: PracticeApp, grace_s: float) -> bool:
+def wound_down(app: PracticeApp, grace_s: float) -> bool:
     """Wait for the session thread: still loading (it then closes the devices
     and the recorder instead of starting), running, or scoring and saving."""
     deadline = time.monotonic() + grace_s

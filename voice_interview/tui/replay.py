@@ -22,7 +22,7 @@ import bisect
 import time
 from collections.abc import Callable
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 from textual import work
@@ -40,6 +40,7 @@ from voice_interview.session.replay_model import (
 )
 from voice_interview.session.report import plural
 from voice_interview.session.store import SessionData
+from voice_interview.timefmt import mmss
 
 TICK_S = 0.1
 # The way out that works here (replay's own option); tests/test_messages.py checks it.
@@ -49,13 +50,6 @@ LABEL_W = 8
 
 LANE_STYLE = {"█": "green", "▒": "blue", "_": "yellow", "!": "bold red", "Q": "bold cyan",
               "P": "bold magenta", "f": "yellow"}
-
-
-def mmss(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 def _lane(label: str, cells: str) -> Text:
@@ -127,10 +121,10 @@ class BlockView(Static):
         self.tokens += [("p", p) for p in pauses[k:]]
         self.current: int | None = None
 
-    def header(self) -> list[Text]:
+    def header(self) -> list[RenderableType]:
         """The prompt's title line, the prompt, and the answer's facts line."""
         b = self.block
-        out = []
+        out: list[RenderableType] = []
         who = "Question" if b.prompt_kind == "question" else "Probe"
         when = "" if b.prompt_t is None else f" · {mmss(b.prompt_t)}"
         if b.prompt:
@@ -242,7 +236,7 @@ class ReplayApp(App):
     CSS_PATH = "replay.tcss"
     TITLE = "voice-interview replay"
     BINDINGS = [
-        Binding("space", "toggle", "play/pause", priority=True),
+        Binding("space", "play_pause", "play/pause", priority=True),
         Binding("left", "seek(-1)", "-5 s", priority=True),
         Binding("right", "seek(1)", "+5 s", priority=True),
         Binding("s", "speed", "speed", priority=True),
@@ -338,7 +332,7 @@ class ReplayApp(App):
 
     # -- keys ------------------------------------------------------------------------
 
-    def action_toggle(self) -> None:
+    def action_play_pause(self) -> None:
         self.clock.toggle()
         self._restart_audio()
         self.tick()
@@ -371,6 +365,7 @@ class ReplayApp(App):
             self.clock.pause()
         self.query_one("#lanes", Lanes).show(pos)
         word = self.timeline.word_at(pos)
+        current: int | None
         if word is not None and pos > self.timeline.words[word].end + 1.0:
             current = word + 1  # in a pause or a prompt: everything before is spoken
         else:

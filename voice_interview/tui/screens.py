@@ -6,6 +6,8 @@ only); it never talks to the session itself: its key actions go to the app.
 
 from __future__ import annotations
 
+from typing import Protocol, cast
+
 from rich.console import Group
 from rich.padding import Padding
 from rich.text import Text
@@ -16,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Static
 
 from voice_interview import events
+from voice_interview.analysis import AnswerAnalysis
 from voice_interview.tui.widgets import (
     AnswerModel,
     AnswerTimer,
@@ -31,6 +34,22 @@ from voice_interview.tui.widgets import (
 
 SEVERITY_STYLE = {"info": "green", "warn": "yellow", "flag": "bold red"}
 SEVERITY_MARK = {"info": "✓", "warn": "!", "flag": "✗"}
+
+
+class _Controls(Protocol):
+    """What the screens ask of the practice app (``tui.app.PracticeApp``)."""
+
+    def press_hold(self) -> None: ...
+
+    def press_end_turn(self) -> None: ...
+
+    def press_next_question(self) -> None: ...
+
+    def press_stop(self) -> None: ...
+
+
+def _count(value: int | None) -> str:
+    return "—" if value is None else str(value)
 
 
 def _f(value, default=None):
@@ -67,7 +86,7 @@ class PracticeScreen(Screen):
         self.followup = ""
         self.questions = 0
         self.probes: list[dict] = []
-        self.last_scored: dict | None = None
+        self.last_scored: AnswerAnalysis | None = None
         self.holding = False
 
     def compose(self) -> ComposeResult:
@@ -130,17 +149,16 @@ class PracticeScreen(Screen):
         depth = summarize_depth(self.probes)
         if depth:
             out.append(f" · deepest {max(depth.values())}")
-        if self.last_scored:
-            metrics = self.last_scored.get("metrics") or {}
-            parts = (self.last_scored.get("structure") or {}).get("parts") or []
+        scored = self.last_scored
+        if scored is not None:
+            metrics, parts = scored.metrics, scored.parts
             out.append("\nlast answer ", style="bold")
-            wpm = _f(metrics.get("wpm"))
-            bits = [mmss(_f(metrics.get("monologue_s"), 0.0))]
+            wpm = _f(metrics.wpm if metrics else None)
+            bits = [mmss(_f(metrics.monologue_s if metrics else None, 0.0))]
             if wpm is not None:
                 bits.append(f"{wpm:.0f} wpm")
             if parts:
-                covered = sum(1 for p in parts if p.get("covered"))
-                bits.append(f"structure {covered}/{len(parts)}")
+                bits.append(f"structure {len(scored.covered())}/{len(parts)}")
             out.append(" · ".join(bits))
         if self.holding:
             out.append("\nhold on: take your time", style="yellow")
@@ -163,7 +181,7 @@ class PracticeScreen(Screen):
 
     # -- events (UI thread) ----------------------------------------------------------
     def apply_event(self, event: events.Event) -> None:
-        handler = _HANDLERS.get(type(event))
+        handler = HANDLERS.get(type(event))
         if handler is not None:
             handler(self, event)
 
@@ -175,10 +193,10 @@ class PracticeScreen(Screen):
     def _on_session_started(self, ev) -> None:
         self.query_one("#question", Static).border_title = "Starting"
 
-    def _bands_for(self, ev, default: Bands) -> Bands:
+    def _bands_for(self, ev: events.QuestionAsked | events.ProbeAsked, default: Bands) -> Bands:
         """The event's own budget if it carries one (``budget_s``, ``soft_budget_s``)."""
-        hard = _f(getattr(ev, "budget_s", None))
-        soft = _f(getattr(ev, "soft_budget_s", None))
+        hard = _f(ev.budget_s)
+        soft = _f(ev.soft_budget_s)
         if hard is None:
             return default
         bands = default.scaled_to(hard)
@@ -186,9 +204,9 @@ class PracticeScreen(Screen):
             bands = Bands(min(bands.target_s, soft), soft, hard)
         return bands
 
-    def _on_question_asked(self, ev) -> None:
-        self.questions = int(getattr(ev, "index", 0) or self.questions + 1)
-        self.question_text = str(getattr(ev, "text", "") or "")
+    def _on_question_asked(self, ev: events.QuestionAsked) -> None:
+        self.questions = int(ev.index or self.questions + 1)
+        self.question_text = ev.text or ""
         self.followup = ""
         self.question_label = f"Question {self.questions}"
         self._show_question()
@@ -196,23 +214,17 @@ class PracticeScreen(Screen):
         self._new_answer(model, self._bands_for(ev, self.bands))
         self._show_session_stats()
 
-    def _on_probe_asked(self, ev) -> None:
-        probe = {
-            "family": getattr(ev, "family", "?"),
-            "text": getattr(ev, "text", ""),
-            "reason": getattr(ev, "reason", ""),
-            "source": getattr(ev, "source", ""),
-            "depth": getattr(ev, "depth", 1),
-        }
-        self.probes.append(probe)
-        self.followup = probe["text"]
+    def _on_probe_asked(self, ev: events.ProbeAsked) -> None:
+        self.probes.append({"family": ev.family, "text": ev.text, "reason": ev.reason,
+                            "source": ev.source, "depth": ev.depth})
+        self.followup = ev.text
         self._show_question()
-        label = f"{probe['family']} · depth {probe['depth']}"
-        if probe["source"] == "llm":  # the planner's move, worded by the LLM
+        label = f"{ev.family} · depth {ev.depth}"
+        if ev.source == "llm":  # the planner's move, worded by the LLM
             label += " · worded by the LLM"
-        if getattr(ev, "cut_in", False):
+        if ev.cut_in:
             label += " · cut in"
-        model = self.transcript.add_prompt(probe["text"], ev.t, label=label)
+        model = self.transcript.add_prompt(ev.text, ev.t, label=label)
         self._new_answer(model, self._bands_for(ev, self.probe_bands))
         self._show_session_stats()
 
@@ -248,8 +260,8 @@ class PracticeScreen(Screen):
         model = self.transcript.revise(ev.start, ev.end, ev.text, ev.words)
         self._update_current(model)
 
-    def _on_answer_scored(self, ev) -> None:
-        self.last_scored = dict(getattr(ev, "analysis", None) or {})
+    def _on_answer_scored(self, ev: events.AnswerScored) -> None:
+        self.last_scored = AnswerAnalysis.from_json(ev.analysis)
         self._show_session_stats()
 
     def _on_session_ended(self, ev) -> None:
@@ -262,16 +274,16 @@ class PracticeScreen(Screen):
         self._show_session_stats()
 
     def action_hold(self) -> None:
-        self.app.press_hold()
+        cast(_Controls, self.app).press_hold()
 
     def action_end_turn(self) -> None:
-        self.app.press_end_turn()
+        cast(_Controls, self.app).press_end_turn()
 
     def action_next_question(self) -> None:
-        self.app.press_next_question()
+        cast(_Controls, self.app).press_next_question()
 
     def action_end_session(self) -> None:
-        self.app.press_stop()
+        cast(_Controls, self.app).press_stop()
 
 
 # ----------------------------------------------------------------------------- feedback
@@ -280,27 +292,26 @@ class PracticeScreen(Screen):
 def _answer_rows(answers: list[dict], pace_bands: PaceBands) -> list[tuple]:
     rows = []
     for i, ans in enumerate(answers, 1):
-        analysis = ans.get("analysis") or {}
-        m = analysis.get("metrics") or {}
-        parts = (analysis.get("structure") or {}).get("parts") or []
-        wpm = _f(m.get("wpm"))
+        analysis = AnswerAnalysis.from_json(ans.get("analysis"))
+        m, parts = analysis.metrics, analysis.parts
+        wpm = _f(m.wpm if m else None)
         grade = pace_bands.grade(wpm)
         style = {"good": "green", "borderline": "yellow", "flag": "bold red"}.get(grade, "")
         prompt = str(ans.get("prompt") or ans.get("question_id") or "")
         if len(prompt) > 44:
             prompt = prompt[:43] + "…"
         kind = "Q" if ans.get("kind", "question") == "question" else "↳"
-        longest = _f(m.get("longest_pause_s"))
+        longest = _f(m.longest_pause_s if m else None)
         rows.append((
             str(ans.get("index", i)),
             f"{kind} {prompt}",
-            mmss(_f(m.get("monologue_s"), _f(m.get("speech_span_s"), 0.0))),
+            mmss(_f(m.monologue_s, _f(m.speech_span_s, 0.0)) if m else 0.0),
             Text("—" if wpm is None else f"{wpm:.0f}", style=style),
-            str(m.get("pause_count", "—")),
-            str(m.get("long_pause_count", "—")),
+            _count(m.pause_count if m else None),
+            _count(m.long_pause_count if m else None),
             "—" if longest is None else f"{longest:.1f} s",
-            str(m.get("filler_count", "—")),
-            f"{sum(1 for p in parts if p.get('covered'))}/{len(parts)}" if parts else "—",
+            _count(m.filler_count if m else None),
+            f"{len(analysis.covered())}/{len(parts)}" if parts else "—",
         ))
     return rows
 
@@ -308,17 +319,18 @@ def _answer_rows(answers: list[dict], pace_bands: PaceBands) -> list[tuple]:
 def answer_detail(ans: dict, number: int) -> Group:
     """One answer's feedback: pacing notes and structure coverage. Each note is a
     paragraph two columns in; a note that wraps keeps that indent."""
-    analysis = ans.get("analysis") or {}
+    raw = ans.get("analysis")
+    analysis = AnswerAnalysis.from_json(raw)
     kind = "Question" if ans.get("kind", "question") == "question" else "Probe"
     head = Text().append(f"{number}. {kind}: ", style="bold")
     head.append(str(ans.get("prompt") or ans.get("question_id") or ""), style="bold")
     lines: list = [head]
-    for fb in analysis.get("feedback") or []:
-        sev = str(fb.get("severity", "info"))
+    for fb in analysis.feedback:
+        sev = str(fb.severity or "info")
         note = Text(f"{SEVERITY_MARK.get(sev, '·')} ", style=SEVERITY_STYLE.get(sev, ""))
-        note.append(str(fb.get("message", "")))
+        note.append(str(fb.message or ""))
         lines.append(Padding(note, (0, 0, 0, 2)))
-    parts = (analysis.get("structure") or {}).get("parts") or []
+    parts = analysis.parts
     if parts:
         out = Text("structure  ", style="bold")
         for p in parts:
@@ -328,13 +340,13 @@ def answer_detail(ans: dict, number: int) -> Group:
             out.append("   ")
         lines.append(Padding(out, (0, 0, 0, 2)))
     transcript = str(ans.get("transcript") or "").strip()
-    if not transcript and not analysis:
+    if not transcript and not raw:
         lines.append(Padding(Text("(no answer recorded)", style="italic grey58"), (0, 0, 0, 2)))
     return Group(*lines)
 
 
 # Which PracticeScreen method shows which event (dispatch on the event's class).
-_HANDLERS = {
+HANDLERS = {
     events.StateChanged: PracticeScreen._on_state_changed,
     events.SessionStarted: PracticeScreen._on_session_started,
     events.QuestionAsked: PracticeScreen._on_question_asked,
