@@ -60,7 +60,7 @@ class _Matcher:
                 self._prefix[len(first)][first].append(p)
             else:
                 self._exact[first].append(p)
-        self._prefix = {k: dict(v) for k, v in self._prefix.items()}  # type: ignore[assignment]
+        self._prefix = {k: dict(v) for k, v in self._prefix.items()}
 
     def _candidates(self, norm: str) -> tuple[_Phrase, ...]:
         found = self._cache.get(norm)
