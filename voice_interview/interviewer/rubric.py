@@ -112,7 +112,7 @@ def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) ->
             s.label = current
             continue
         kinds = {c.kind for c in ans.claims[k]}
-        counts = {p.id: len(s.hits.get(f"p:{p.id}", ())) for p in cue_parts}
+        counts = {p.id: _cue_count(s, p.id) for p in cue_parts}
         served = [p.id for p in cue_parts if counts[p.id] or kinds.intersection(p.claims)]
         early = False
         if s.impact is not None:
@@ -125,7 +125,7 @@ def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) ->
                     not early or s.has("m:baseline")):
                 served.append(rubric.result_part)
                 counts[rubric.result_part] = counts.get(rubric.result_part, 0) + 1
-        if early:
+        if early and rubric.early_impact_part:
             early_found = True
             s.label = current = rubric.early_impact_part
             s.serves, s.evidence = (rubric.early_impact_part, *served), True
@@ -140,6 +140,15 @@ def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) ->
         s.evidence = True
         current = s.label
     return early_found
+
+
+def _cue_count(s: Any, pid: str) -> int:
+    """The part's cues in a sentence; its weak cues only beside a number, a
+    baseline or one of its cues ("one dashboard" is what was built)."""
+    strong = len(s.hits.get(f"p:{pid}", ()))
+    if strong or s.numbers or s.has("m:baseline"):
+        return strong + len(s.hits.get(f"w:{pid}", ()))
+    return 0
 
 
 def _durations(ans: _Answer) -> list[float | None]:
@@ -163,7 +172,7 @@ def _part_evidence(ans: _Answer, rubric: Rubric, part: RubricPart, k: int) -> Ev
     s = ans.sentences[k]
     if part.id == rubric.early_impact_part:
         return s.impact
-    cue = next(iter(s.hits.get(f"p:{part.id}", [])), None)
+    cue = next(iter(s.hits.get(f"p:{part.id}", []) or s.hits.get(f"w:{part.id}", [])), None)
     if cue is not None:
         return ans.evidence(cue.i, cue.j, s.lo, s.hi)
     for c in ans.claims[k]:
@@ -248,8 +257,10 @@ def _requirements(ans: _Answer, part: RubricPart, mine: list[int]) -> list[str]:
     for req in part.require:
         found: Evidence | None = None
         # a quantified result is the number worth quoting ("52%", not "three hundred")
-        order = sorted(mine, key=lambda k: ans.sentences[k].impact is None) \
-            if req == "number" else mine
+        # from the part's own sentences first ("52%" under evaluation, not the
+        # hook's); a quantified result is the number worth quoting
+        order = sorted(mine, key=lambda k: (ans.sentences[k].label != part.id,
+                                            req == "number" and ans.sentences[k].impact is None))
         for k in order:
             s = ans.sentences[k]
             if req == "number":

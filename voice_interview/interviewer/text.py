@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from voice_interview.errors import UsageError
 
@@ -60,7 +60,7 @@ class _Matcher:
                 self._prefix[len(first)][first].append(p)
             else:
                 self._exact[first].append(p)
-        self._prefix = {k: dict(v) for k, v in self._prefix.items()}  # type: ignore[assignment]
+        self._prefix = {k: dict(v) for k, v in self._prefix.items()}
 
     def _candidates(self, norm: str) -> tuple[_Phrase, ...]:
         found = self._cache.get(norm)
@@ -137,7 +137,7 @@ def _tokens(words: str | Sequence[Any]) -> tuple[list[_Tok], bool]:
         if not isinstance(word, str):
             raise UsageError("each transcript word needs a 'word' text")
         if _is_time(start) and _is_time(end):
-            start, end = float(start), float(end)
+            start, end = float(cast(float, start)), float(cast(float, end))
         else:
             timed, start, end = False, None, None
         pieces = word.split()
