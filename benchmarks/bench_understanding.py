@@ -137,10 +137,10 @@ def pct(values: list[float], q: float) -> float:
 def timings(runs: int) -> dict[str, float]:
     from voice_interview.interviewer.banks import load_question_bank
     from voice_interview.interviewer.planner import ProbePlanner
-    from voice_interview.interviewer.rubric import _CACHE, score_structure
+    from voice_interview.interviewer.rubric import clear_rubric_cache, score_structure
 
     t = time.perf_counter()
-    _CACHE.clear()
+    clear_rubric_cache()
     planner = ProbePlanner()
     load_s = time.perf_counter() - t
     words = timed_answer()

@@ -1,6 +1,6 @@
 """One transcript analysed: tokens, sentences, cue and claim matches, quotable terms.
 
-``_Answer`` is shared by structure scoring (rubric.py) and the planner (via
+``ParsedAnswer`` is shared by structure scoring (rubric.py) and the planner (via
 ``read_answer``): it cuts the answer into sentences, matches the rubric's cues,
 the lexicon's markers and the claim phrases in each (fillers and stutters left
 out), finds quantified results, and lists the terms a probe may quote.
@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from voice_interview.interviewer.claims import Claim, is_silent, sentence_claims
 from voice_interview.interviewer.report import AnswerTerms, Evidence, Term
 from voice_interview.interviewer.text import (
-    _CLAUSE_END,
-    _NUMBER,
-    _RELATIVE_NUMBER,
-    _TRAILING_SMALL,
-    _YEAR,
-    _Hit,
-    _split,
-    _tokens,
+    CLAUSE_END,
+    NUMBER,
+    RELATIVE_NUMBER,
+    TRAILING_SMALL,
+    YEAR,
+    Hit,
+    split_spans,
+    tokens_of,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,7 +51,7 @@ _WEAK_AFTER_WE = frozenset({
 class _Sentence:
     lo: int
     hi: int
-    hits: dict[str, list[_Hit]]
+    hits: dict[str, list[Hit]]
     numbers: list[int]
     impact: Evidence | None = None
     figure: str = ""  # the number of the impact, as said ("40%")
@@ -79,7 +79,7 @@ _COMPARE_TWO = frozenset({"instead of", "rather than", "compared to", "compared 
 _FILLERS = frozenset({"um", "uh", "erm", "uhm", "hmm", "er", "ah", "mm", "umm", "uhh"})
 
 
-def _units(hits: dict[str, list[_Hit]]) -> None:
+def _units(hits: dict[str, list[Hit]]) -> None:
     """Technique names are units: drop tech names inside longer ones ("boosted trees"
     in "gradient boosted trees") and cue or marker hits inside a name ("regression"
     in "logistic regression")."""
@@ -99,14 +99,14 @@ def _units(hits: dict[str, list[_Hit]]) -> None:
 # Analysis
 
 
-class _Answer:
+class ParsedAnswer:
     """Tokens, sentences and matches of one transcript; shared by scoring and terms."""
 
     def __init__(self, words: str | Sequence[Any], rubrics: RubricSet, rubric_id: str = ""):
         self.rubrics = rubrics
         self.settings = rubrics.settings
         lex = rubrics.lexicon
-        self.toks, self.timed = _tokens(words)
+        self.toks, self.timed = tokens_of(words)
         self.norms = [t.norm for t in self.toks]
         self.number_words = lex.words("number_words")
         self.vague_amounts = lex.words("vague_amounts")
@@ -125,13 +125,13 @@ class _Answer:
         self.sentences: list[_Sentence] = []
         self._tech_spans: list[tuple[int, int]] = []
         c = 0
-        for lo, hi in _split(self.toks, self.settings.max_sentence_words):
+        for lo, hi in split_spans(self.toks, self.settings.max_sentence_words):
             c_lo = c
             while c < len(self.kept) and self.kept[c] < hi:
                 c += 1
-            hits: dict[str, list[_Hit]] = defaultdict(list)
+            hits: dict[str, list[Hit]] = defaultdict(list)
             for h in matcher.scan(kept_norms, c_lo, c):
-                hits[h.label].append(_Hit(h.label, self.kept[h.i], self.kept[h.j - 1] + 1))
+                hits[h.label].append(Hit(h.label, self.kept[h.i], self.kept[h.j - 1] + 1))
             _units(hits)
             self._tech_spans += [(h.i, h.j) for h in hits.get("tech", ())]
             numbers = [i for i in range(lo, hi) if self.is_number(i)]
@@ -158,7 +158,7 @@ class _Answer:
 
     def is_number(self, i: int) -> bool:
         n = self.norms[i]
-        if (_NUMBER.match(n) and not _YEAR.match(n)) or n in self.number_words:
+        if (NUMBER.match(n) and not YEAR.match(n)) or n in self.number_words:
             return True
         nxt = self.norms[i + 1] if i + 1 < len(self.norms) else ""
         if n == "one":  # "one point two seconds", not "one big instance"
@@ -217,26 +217,26 @@ class _Answer:
         """One past a figure and its unit ("two percent", "three days")."""
         unit = self._unit_at(i + 1)
         if unit is None and i + 1 < len(self.norms) and self.norms[i + 1] in _UNITS \
-                and not _CLAUSE_END.search(self.toks[i].raw):
+                and not CLAUSE_END.search(self.toks[i].raw):
             unit = i + 1
         return (unit if unit is not None else i) + 1
 
     def _mark_compare(self, s: _Sentence, a: int, b: int) -> tuple[int, int]:
-        s.hits.setdefault("m:baseline", []).append(_Hit("m:baseline", a, b))
+        s.hits.setdefault("m:baseline", []).append(Hit("m:baseline", a, b))
         return a, b
 
     def quote(self, i: int, j: int, lo: int, hi: int, before: int = 2, after: int = 3) -> str:
         """The words i..j with a little context, not crossing clause punctuation."""
         a = i
-        while a > lo and i - a < before and not _CLAUSE_END.search(self.toks[a - 1].raw):
+        while a > lo and i - a < before and not CLAUSE_END.search(self.toks[a - 1].raw):
             a -= 1
         b = j
-        if not _CLAUSE_END.search(self.toks[b - 1].raw):
+        if not CLAUSE_END.search(self.toks[b - 1].raw):
             while b < hi and b - j < after:
                 b += 1
-                if _CLAUSE_END.search(self.toks[b - 1].raw):
+                if CLAUSE_END.search(self.toks[b - 1].raw):
                     break
-        while b > j and self.norms[b - 1] in _TRAILING_SMALL:
+        while b > j and self.norms[b - 1] in TRAILING_SMALL:
             b -= 1
         return self.span_text(a, b)
 
@@ -258,7 +258,7 @@ class _Answer:
 
     def _clause_break(self, a: int, b: int) -> bool:
         """Whether clause punctuation ends one of the words a-1 .. b-1."""
-        return any(_CLAUSE_END.search(self.toks[i].raw) for i in range(max(0, a - 1), b))
+        return any(CLAUSE_END.search(self.toks[i].raw) for i in range(max(0, a - 1), b))
 
     def _impact(self, s: _Sentence) -> tuple[Evidence, str] | None:
         """The sentence's quantified result and its figure ("40%"), if it has one.
@@ -272,7 +272,7 @@ class _Answer:
         for idx in s.numbers:
             at = self._unit_at(idx + 1)
             unit = at is not None and at < s.hi
-            relative = unit or bool(_RELATIVE_NUMBER.match(self.norms[idx]))
+            relative = unit or bool(RELATIVE_NUMBER.match(self.norms[idx]))
             end = at + 1 if unit and at is not None else idx + 1
             before = [h for h in impact_hits if h.i <= idx and idx - h.i <= 10
                       and not self._clause_break(h.j, idx)]
@@ -307,7 +307,7 @@ class _Answer:
                 break
         return (best[2], best[3]) if best else None
 
-    def backing(self, k: int) -> tuple[int, _Hit] | None:
+    def backing(self, k: int) -> tuple[int, Hit] | None:
         """The reason or alternative that backs sentence k: in it, or opening the next."""
         s = self.sentences[k]
         for label in ("m:reason", "m:alternative"):
@@ -399,7 +399,7 @@ class _Answer:
             end = first.j
             for t in tech:
                 joined = t.i == end + 1 and self.norms[end] in ("and", "or")
-                listed = t.i == end and bool(_CLAUSE_END.search(self.toks[end - 1].raw))
+                listed = t.i == end and bool(CLAUSE_END.search(self.toks[end - 1].raw))
                 if joined or listed:
                     out.add(t.i)
                     end = t.j
@@ -425,7 +425,7 @@ class _Answer:
             b += 1
             if re.search(r"[,.;:!?]$", self.toks[b - 1].raw):
                 break
-        while b > i + 1 and self.norms[b - 1] in _TRAILING_SMALL:
+        while b > i + 1 and self.norms[b - 1] in TRAILING_SMALL:
             b -= 1
         if b <= i + 1:
             return None

@@ -22,7 +22,7 @@ from voice_interview.datafiles import check_cues, section
 from voice_interview.resources import data_dir, load_toml
 
 if TYPE_CHECKING:  # pragma: no cover
-    from voice_interview.interviewer.answer import _Answer
+    from voice_interview.interviewer.answer import ParsedAnswer
 
 CLAIMS_FILE = "claims.toml"
 PHRASE_KINDS = ("pain", "scene", "role", "away", "failure", "found", "vague", "hedge",
@@ -102,7 +102,7 @@ class Claim:
                 "backed": self.backed}
 
 
-def sentence_claims(ans: _Answer, k: int) -> list[Claim]:
+def sentence_claims(ans: ParsedAnswer, k: int) -> list[Claim]:
     """The claims of sentence ``k`` of an analysed answer, in word order."""
     s = ans.sentences[k]
     out: list[Claim] = []
@@ -157,7 +157,7 @@ _STOP_AFTER = frozenset({"when", "whenever", "because", "which", "that", "was", 
                          "after", "before", "so", "but", "and", "in", "on", "at"})
 
 
-def _noun_phrase(ans: _Answer, s: Any, i: int, j: int) -> tuple[int, int]:
+def _noun_phrase(ans: ParsedAnswer, s: Any, i: int, j: int) -> tuple[int, int]:
     """A failure word with the words that make it a phrase: "a caching bug",
     "full of stale listings" (two words before, one after, no small words at the
     start, never across a comma)."""
@@ -172,17 +172,17 @@ def _noun_phrase(ans: _Answer, s: Any, i: int, j: int) -> tuple[int, int]:
     return a, b
 
 
-def _ends_clause(ans: _Answer, i: int) -> bool:
+def _ends_clause(ans: ParsedAnswer, i: int) -> bool:
     return ans.toks[i].raw.rstrip("\"'”’)]")[-1:] in (",", ";", ":", ".", "?", "!", "…")
 
 
-def _found_near(ans: _Answer, k: int) -> bool:
+def _found_near(ans: ParsedAnswer, k: int) -> bool:
     """Whether sentence k (or the next) says how a failure was found."""
     return any(ans.sentences[j].has("c:found")
                for j in (k, k + 1) if j < len(ans.sentences))
 
 
-def _opening_pain(ans: _Answer, k: int) -> list[Claim]:
+def _opening_pain(ans: ParsedAnswer, k: int) -> list[Claim]:
     """Pain told by the shape of an opening sentence.
 
     "the pickers were walking huge distances" (people other than the candidate
@@ -215,7 +215,7 @@ def _opening_pain(ans: _Answer, k: int) -> list[Claim]:
     return out
 
 
-def _first_person(ans: _Answer, k: int) -> list[Claim]:
+def _first_person(ans: ParsedAnswer, k: int) -> list[Claim]:
     """What "I" says in sentence k: an action ("I froze new work", "I then
     rewrote ...") and looking back ("I'd split the slow suites next")."""
     s = ans.sentences[k]

@@ -26,7 +26,7 @@ from voice_interview.interviewer.claims import (
     ClaimRules,
     load_claim_rules,
 )
-from voice_interview.interviewer.text import _Matcher
+from voice_interview.interviewer.text import Matcher
 from voice_interview.interviewer.types import FAMILY_IDS
 from voice_interview.resources import data_dir, load_toml
 
@@ -106,18 +106,18 @@ class RubricSet:
     lexicon: Lexicon
     settings: Settings
     claim_rules: ClaimRules
-    _matchers: dict[str, _Matcher] = field(default_factory=dict, compare=False, repr=False)
+    _matchers: dict[str, Matcher] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         base = [(f"m:{k}", cue) for k in _MATCHED_MARKERS for cue in self.lexicon.markers[k]]
         base += [("tech", name) for name in self.lexicon.tech]
         base += [(f"c:{kind}", phrase) for kind, phrases in self.claim_rules.phrases.items()
                  for phrase in phrases]
-        self._matchers[""] = _Matcher(base)
+        self._matchers[""] = Matcher(base)
         for rubric in self.rubrics.values():
             cues = [(f"p:{p.id}", cue) for p in rubric.parts for cue in p.cues]
             cues += [(f"w:{p.id}", cue) for p in rubric.parts for cue in p.weak_cues]
-            self._matchers[rubric.id] = _Matcher(base + cues)
+            self._matchers[rubric.id] = Matcher(base + cues)
 
     def get(self, rubric_id: str) -> Rubric:
         try:
@@ -126,11 +126,17 @@ class RubricSet:
             raise UsageError(f"unknown rubric '{rubric_id}'; expected one of: "
                              f"{', '.join(self.rubrics)}") from None
 
-    def matcher(self, rubric_id: str = "") -> _Matcher:
+    def matcher(self, rubric_id: str = "") -> Matcher:
         return self._matchers[rubric_id]
 
 
 _CACHE: dict[tuple, RubricSet] = {}
+
+
+def clear_rubric_cache() -> None:
+    """Forget the loaded rubric sets (the benchmarks time a cold load)."""
+    _CACHE.clear()
+
 
 
 def _stamp(path: Path) -> tuple[str, int]:
