@@ -260,7 +260,7 @@ def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[f
     times in seconds from the turn's end (the end of the patience window)."""
     print(f"speculation per turn (s from the turn's end; the pause began ~{patience_s:.1f} s "
           "before it):")
-    print("  turn  began  asked  ready  audio  chosen   done  voice  rev-after-ask  "
+    print("  turn  began  asked  first  ready  audio  chosen   done  voice  rev-after-ask  "
           "last-rev  decision")
     counts: dict[str, int] = {}
     for tr in traces:
@@ -273,7 +273,8 @@ def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[f
         key = tr.decision.split(" (")[0]
         counts[key] = counts.get(key, 0) + 1
         print(f"  {tr.answer_index:4d}  {rel(tr.spec_began)}  {rel(tr.spec_asked)}  "
-              f"{rel(tr.spec_ready)}  {rel(tr.spec_synthesized)}  {rel(tr.chosen)}  "
+              f"{rel(tr.spec_first_token)}  {rel(tr.spec_ready)}  {rel(tr.spec_synthesized)}  "
+              f"{rel(tr.chosen)}  "
               f"{rel(tr.done)}  {rel(voice)}  {tr.revisions_after_ask:13d}  "
               f"{rel(tr.last_revision):>8}  {tr.decision} -> {tr.source}"
               + (f" ({tr.rejected[:60]})" if tr.rejected else ""))

@@ -76,6 +76,13 @@ class Speculation:
     revisions_at_ask: int = 0  # the answer's revisions when the LLM was asked
 
 
+def _first_token(spec: Speculation | None) -> float | None:
+    out = spec.outcome if spec is not None else None
+    if spec is None or out is None or out.first_token_s is None:
+        return None
+    return spec.asked + out.first_token_s
+
+
 @dataclass(frozen=True)
 class TurnTrace:
     """What became of the speculation at one turn's end (``ProbePreparer.traces``,
@@ -90,6 +97,7 @@ class TurnTrace:
     spec_asked: float | None = None
     spec_ready: float | None = None
     spec_synthesized: float | None = None
+    spec_first_token: float | None = None  # the reply's first text (the prompt was read)
     revisions_after_ask: int = 0  # Whisper revisions of this answer after the LLM was asked
     last_revision: float | None = None  # when the answer's last revision arrived
     rejected: str | None = None
@@ -249,6 +257,7 @@ class ProbePreparer:
             spec_began=spec.began if spec else None, spec_asked=spec.asked if spec else None,
             spec_ready=(spec.ready or None) if spec else None,
             spec_synthesized=(spec.synthesized or None) if spec else None,
+            spec_first_token=_first_token(spec),
             revisions_after_ask=after, last_revision=revised[-1] if revised else None,
             rejected=outcome.rejected)
         self.traces.append(trace)
@@ -256,9 +265,11 @@ class ProbePreparer:
         def rel(t: float | None) -> str:
             return "-" if t is None else f"{t - chosen:+.2f}"
 
-        log.info("turn %d probe: speculation %s (began %s, asked %s, ready %s, audio %s "
+        log.info("turn %d probe: speculation %s (began %s, asked %s, first token %s, ready %s, "
+                 "audio %s "
                  "s from choosing the probe; %d revision(s) after the ask, last %s); %s%s",
                  answer.index, decision, rel(trace.spec_began), rel(trace.spec_asked),
+                 rel(trace.spec_first_token),
                  rel(trace.spec_ready), rel(trace.spec_synthesized),
                  trace.revisions_after_ask, rel(trace.last_revision), trace.source,
                  f" ({trace.rejected})" if trace.rejected else "")
