@@ -261,7 +261,7 @@ def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[f
     print(f"speculation per turn (s from the turn's end; the pause began ~{patience_s:.1f} s "
           "before it):")
     print("  turn  began  asked  first  ready  audio  chosen   done  voice  rev-after-ask  "
-          "last-rev  decision")
+          "last-rev  stale  prefill  decision")
     counts: dict[str, int] = {}
     for tr in traces:
         end = max((t for t in turn_ends if t <= tr.chosen), default=tr.chosen)
@@ -276,7 +276,8 @@ def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[f
               f"{rel(tr.spec_first_token)}  {rel(tr.spec_ready)}  {rel(tr.spec_synthesized)}  "
               f"{rel(tr.chosen)}  "
               f"{rel(tr.done)}  {rel(voice)}  {tr.revisions_after_ask:13d}  "
-              f"{rel(tr.last_revision):>8}  {tr.decision} -> {tr.source}"
+              f"{rel(tr.last_revision):>8}  {tr.stale_asks:5d}  "
+              f"{'busy' if tr.prefill_busy else 'idle':>7}  {tr.decision} -> {tr.source}"
               + (f" ({tr.rejected[:60]})" if tr.rejected else ""))
     print("  decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 

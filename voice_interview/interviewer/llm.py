@@ -325,6 +325,11 @@ class LLMInterviewer:
         return self._prefiller is None or self._prefiller.wait_idle(timeout)
 
     @property
+    def prefill_busy(self) -> bool:
+        """A prefill is being read (or waits): a request now queues behind it."""
+        return self._prefiller is not None and self._prefiller.busy
+
+    @property
     def prefill_stats(self) -> Any:
         return self._prefiller.stats if self._prefiller is not None else None
 

@@ -74,6 +74,7 @@ class Speculation:
     ready: float = 0.0
     synthesized: float = 0.0
     revisions_at_ask: int = 0  # the answer's revisions when the LLM was asked
+    prefill_busy: bool = False  # a prefill was being read when the LLM was asked
 
 
 def _first_token(spec: Speculation | None) -> float | None:
@@ -99,6 +100,8 @@ class TurnTrace:
     spec_synthesized: float | None = None
     spec_first_token: float | None = None  # the reply's first text (the prompt was read)
     revisions_after_ask: int = 0  # Whisper revisions of this answer after the LLM was asked
+    stale_asks: int = 0  # earlier speculations for this answer sent, then cancelled
+    prefill_busy: bool = False  # the speculation was asked behind a prefill
     last_revision: float | None = None  # when the answer's last revision arrived
     rejected: str | None = None
 
@@ -120,6 +123,7 @@ class ProbePreparer:
         self._llm_failure_told = False  # the user was told the LLM failed (and rests)
         self.traces: list[TurnTrace] = []  # one per LLM turn: what became of the speculation
         self._revised_at: dict[int, list[float]] = {}  # answer -> its revisions' arrivals
+        self._asks: dict[int, int] = {}  # answer -> speculations sent to the LLM
         if interview.llm is not None:  # its prefill worker asks the planner too
             interview.llm.planner_lock = interview.lock
 
@@ -258,7 +262,8 @@ class ProbePreparer:
             spec_ready=(spec.ready or None) if spec else None,
             spec_synthesized=(spec.synthesized or None) if spec else None,
             spec_first_token=_first_token(spec),
-            revisions_after_ask=after, last_revision=revised[-1] if revised else None,
+            revisions_after_ask=after, stale_asks=max(0, self._asks.pop(answer.index, 0) - 1),
+            prefill_busy=spec.prefill_busy if spec else False, last_revision=revised[-1] if revised else None,
             rejected=outcome.rejected)
         self.traces.append(trace)
 
@@ -267,11 +272,13 @@ class ProbePreparer:
 
         log.info("turn %d probe: speculation %s (began %s, asked %s, first token %s, ready %s, "
                  "audio %s "
-                 "s from choosing the probe; %d revision(s) after the ask, last %s); %s%s",
+                 "s from choosing the probe; %d revision(s) after the ask, last %s; %d stale "
+                 "ask(s); prefill busy at the ask: %s); %s%s",
                  answer.index, decision, rel(trace.spec_began), rel(trace.spec_asked),
                  rel(trace.spec_first_token),
                  rel(trace.spec_ready), rel(trace.spec_synthesized),
-                 trace.revisions_after_ask, rel(trace.last_revision), trace.source,
+                 trace.revisions_after_ask, rel(trace.last_revision), trace.stale_asks,
+                 trace.prefill_busy, trace.source,
                  f" ({trace.rejected})" if trace.rejected else "")
 
     def same_move(self, probe: Probe, text: str) -> bool:
@@ -321,8 +328,10 @@ class ProbePreparer:
                 old = self._speculation
                 spec = Speculation(gen, cur.index, text, threading.Event(), threading.Event(),
                                    began=began, asked=time.monotonic(),
-                                   revisions_at_ask=len(cur.revisions))
+                                   revisions_at_ask=len(cur.revisions),
+                                   prefill_busy=llm.prefill_busy)
                 self._speculation = spec
+                self._asks[cur.index] = self._asks.get(cur.index, 0) + 1
             if old is not None:
                 old.cancel.set()
             with iv.lock:
