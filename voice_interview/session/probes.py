@@ -263,7 +263,8 @@ class ProbePreparer:
             spec_synthesized=(spec.synthesized or None) if spec else None,
             spec_first_token=_first_token(spec),
             revisions_after_ask=after, stale_asks=max(0, self._asks.pop(answer.index, 0) - 1),
-            prefill_busy=spec.prefill_busy if spec else False, last_revision=revised[-1] if revised else None,
+            prefill_busy=spec.prefill_busy if spec else False,
+            last_revision=revised[-1] if revised else None,
             rejected=outcome.rejected)
         self.traces.append(trace)
 
