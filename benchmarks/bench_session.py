@@ -216,6 +216,11 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
         got = [st[name] for st in stages if name in st]
         if got:
             print(f"  turn end -> {name}: median {statistics.median(got):.3f} s")
+    preparer = getattr(session, "_preparer", None)
+    traces = list(getattr(preparer, "traces", []))
+    if traces:
+        print_speculation(traces, [w for w, e in arrivals if e.type == "turn_ended"],
+                          [w for w, e in arrivals if e.type == "voice_started"], patience_s)
     if v2v:
         med = statistics.median(v2v)
         p90 = float(np.percentile(v2v, 90))
@@ -247,6 +252,34 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
     if server_pid is not None:
         checks.append(("server gone <= 2 s after the end", gone_s is not None and gone_s <= 2))
     return checks
+
+
+def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[float],
+                      patience_s: float) -> None:
+    """Per LLM turn, what became of the speculative probe (session.probes.TurnTrace),
+    times in seconds from the turn's end (the end of the patience window)."""
+    print(f"speculation per turn (s from the turn's end; the pause began ~{patience_s:.1f} s "
+          "before it):")
+    print("  turn  began  asked  first  ready  audio  chosen   done  voice  rev-after-ask  "
+          "last-rev  stale  prefill  decision")
+    counts: dict[str, int] = {}
+    for tr in traces:
+        end = max((t for t in turn_ends if t <= tr.chosen), default=tr.chosen)
+        voice = next((t for t in voice_starts if t >= tr.chosen), None)
+
+        def rel(t: float | None, end: float = end) -> str:
+            return "    -" if t is None else f"{t - end:+5.2f}"
+
+        key = tr.decision.split(" (")[0]
+        counts[key] = counts.get(key, 0) + 1
+        print(f"  {tr.answer_index:4d}  {rel(tr.spec_began)}  {rel(tr.spec_asked)}  "
+              f"{rel(tr.spec_first_token)}  {rel(tr.spec_ready)}  {rel(tr.spec_synthesized)}  "
+              f"{rel(tr.chosen)}  "
+              f"{rel(tr.done)}  {rel(voice)}  {tr.revisions_after_ask:13d}  "
+              f"{rel(tr.last_revision):>8}  {tr.stale_asks:5d}  "
+              f"{'busy' if tr.prefill_busy else 'idle':>7}  {tr.decision} -> {tr.source}"
+              + (f" ({tr.rejected[:60]})" if tr.rejected else ""))
+    print("  decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
 
 def rss_mb() -> float:

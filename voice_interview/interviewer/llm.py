@@ -121,6 +121,7 @@ class LLMOutcome:
     elapsed_s: float
     first_sentence_s: float | None = None  # when on_first_sentence was called
     skipped: bool = False  # the LLM was resting after a failure and was not asked
+    first_token_s: float | None = None  # the reply's first text, from the ask (reading)
 
 
 # ---------------------------------------------------------------------------
@@ -246,6 +247,8 @@ class LLMInterviewer:
                 prefiller.release()
         stream.cancel.set()
         self._note_health(stream, why)
+        first_token = (stream.first_text_at - start if stream.first_text_at is not None
+                       else None)
 
         reply = clean_reply(raw)
         if why is None:
@@ -253,14 +256,16 @@ class LLMInterviewer:
             if why is not None:
                 why = f"LLM reply refused ({why})"
         if why is not None:
-            return self._fall_back(move, transcript, why, reply, start, first_at, tell)
+            return replace(self._fall_back(move, transcript, why, reply, start, first_at, tell),
+                           first_token_s=first_token)
         reason = f"{move.reason}; worded by {self.model}" if move.reason else \
             f"LLM follow-up from {self.model}"
         probe = Probe(family=move.family if planned else guess_family(reply),
                       text=reply, reason=reason, source="llm", target=move.target)
         if tell:
             self._tell_planner(transcript, probe)
-        return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at)
+        return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at,
+                          first_token_s=first_token)
 
     def prefill(self, question: Any, transcript: str, asked: Sequence[Probe] = (),
                 gaps: Sequence[str] = (), *, plan: bool = True) -> bool:
@@ -318,6 +323,11 @@ class LLMInterviewer:
     def wait_prefilled(self, timeout: float) -> bool:
         """Wait until the server has read what was fed (benchmarks, tests)."""
         return self._prefiller is None or self._prefiller.wait_idle(timeout)
+
+    @property
+    def prefill_busy(self) -> bool:
+        """A prefill is being read (or waits): a request now queues behind it."""
+        return self._prefiller is not None and self._prefiller.busy
 
     @property
     def prefill_stats(self) -> Any:

@@ -37,6 +37,7 @@ class Stream:
     cancel: threading.Event = field(default_factory=threading.Event)
     lasting: bool = False  # the worker's error will not clear up by itself soon
     timed_out: bool = False
+    first_text_at: float | None = None  # time.monotonic() of the reply's first text
 
 
 def pump(response: Any, stream: Stream) -> None:
@@ -48,6 +49,8 @@ def pump(response: Any, stream: Stream) -> None:
         delta = getattr(choices[0], "delta", None) if choices else None
         content = getattr(delta, "content", None) if delta is not None else None
         if content:
+            if stream.first_text_at is None:
+                stream.first_text_at = time.monotonic()
             stream.events.put(("text", content))
     stream.events.put(("end", None))
 

@@ -93,6 +93,12 @@ class Prefiller:
             self._last = None  # the real request changed what the server holds
             self._cond.notify()
 
+    @property
+    def busy(self) -> bool:
+        """A prefill is being read by the server now (or waits to be sent)."""
+        with self._cond:
+            return self._busy or self._pending is not None
+
     def wait_idle(self, timeout: float) -> bool:
         """Wait until nothing is pending or being read (for tests and benchmarks)."""
         end = time.monotonic() + timeout

@@ -67,6 +67,43 @@ class Speculation:
     done: threading.Event
     outcome: LLMOutcome | None = None
     audio: np.ndarray | None = None  # the probe's first sentence, synthesized
+    # When (time.monotonic()) it went: the pause began, the LLM was asked (after the
+    # last transcript and SPECULATE_AFTER_S), its reply was ready, its audio was.
+    began: float = 0.0
+    asked: float = 0.0
+    ready: float = 0.0
+    synthesized: float = 0.0
+    revisions_at_ask: int = 0  # the answer's revisions when the LLM was asked
+    prefill_busy: bool = False  # a prefill was being read when the LLM was asked
+
+
+def _first_token(spec: Speculation | None) -> float | None:
+    out = spec.outcome if spec is not None else None
+    if spec is None or out is None or out.first_token_s is None:
+        return None
+    return spec.asked + out.first_token_s
+
+
+@dataclass(frozen=True)
+class TurnTrace:
+    """What became of the speculation at one turn's end (``ProbePreparer.traces``,
+    logged and printed by bench_session): times are ``time.monotonic()``."""
+
+    answer_index: int
+    decision: str  # used | used-same-move | discarded: ... | none
+    chosen: float  # the turn loop asked for the probe
+    done: float  # the probe (and its first audio, if prepared) was ready
+    source: str
+    spec_began: float | None = None
+    spec_asked: float | None = None
+    spec_ready: float | None = None
+    spec_synthesized: float | None = None
+    spec_first_token: float | None = None  # the reply's first text (the prompt was read)
+    revisions_after_ask: int = 0  # Whisper revisions of this answer after the LLM was asked
+    stale_asks: int = 0  # earlier speculations for this answer sent, then cancelled
+    prefill_busy: bool = False  # the speculation was asked behind a prefill
+    last_revision: float | None = None  # when the answer's last revision arrived
+    rejected: str | None = None
 
 
 class ProbePreparer:
@@ -84,6 +121,9 @@ class ProbePreparer:
         self._speculation: Speculation | None = None
         self._workers: list[threading.Thread] = []  # joined at the end
         self._llm_failure_told = False  # the user was told the LLM failed (and rests)
+        self.traces: list[TurnTrace] = []  # one per LLM turn: what became of the speculation
+        self._revised_at: dict[int, list[float]] = {}  # answer -> its revisions' arrivals
+        self._asks: dict[int, int] = {}  # answer -> speculations sent to the LLM
         if interview.llm is not None:  # its prefill worker asks the planner too
             interview.llm.planner_lock = interview.lock
 
@@ -103,6 +143,9 @@ class ProbePreparer:
         llm = self.interview.llm
         if llm is None:
             return
+        arrivals = self._revised_at.setdefault(cur.index, [])
+        if len(cur.revisions) > len(arrivals):
+            arrivals.append(time.monotonic())
         _words, text = cur.said()
         # The answer only, not the planner's move for it: measured live, a move that
         # changes from segment to segment had the server re-read the move's ~80
@@ -114,8 +157,8 @@ class ProbePreparer:
         if self.interview.llm is not None:
             self.interview.llm.cancel_prefill()  # the speculation reads these words itself
         target = self._prepare if self.interview.llm is None else self._speculate
-        worker = threading.Thread(target=target, args=(self.floor.gen,), name="prepare",
-                                  daemon=True)
+        worker = threading.Thread(target=target, args=(self.floor.gen, time.monotonic()),
+                                  name="prepare", daemon=True)
         with self.floor.lock:
             self._workers = [w for w in self._workers if w.is_alive()] + [worker]
         worker.start()
@@ -166,14 +209,26 @@ class ProbePreparer:
         pause when it was for the same words (waited for, within the LLM's timeout),
         else asked now. Returns (outcome, prepared first audio or None)."""
         iv = self.interview
+        chosen = time.monotonic()
         with self.floor.lock:
             spec, self._speculation = self._speculation, None
+        decision = "none: no speculation for this answer"
         if spec is not None and spec.answer_index == answer.index:
-            spec.done.wait(self.llm_timeout_s + 1.0)
+            if not spec.done.wait(self.llm_timeout_s + 1.0):
+                decision = "discarded: not done in time"
             outcome = spec.outcome
-            if outcome is not None and not (outcome.rejected or "").startswith(
-                    ("cancelled", CLOSED)) and (spec.text == text
-                                                or self.same_move(outcome.probe, text)):
+            rejected = outcome.rejected if outcome is not None else None
+            if outcome is None:
+                decision = "discarded: no outcome (failed)"
+            elif (rejected or "").startswith(("cancelled", CLOSED)):
+                decision = f"discarded: {rejected}"
+            elif spec.text == text:
+                decision = "used"
+            elif self.same_move(outcome.probe, text):
+                decision = "used-same-move"
+            else:
+                decision = "discarded: text revised and the move changed"
+            if outcome is not None and decision.startswith("used"):
                 # The LLM's probe, or the planner's wording when the LLM failed: either
                 # way this turn's probe, without asking a second time.
                 with iv.lock:
@@ -182,14 +237,50 @@ class ProbePreparer:
                 if spec.audio is not None:
                     prepared = Prepared(spec.gen, answer.index, len(answer.finals),
                                         outcome.probe.text, spec.audio, "")
+                self._trace(answer, decision, chosen, outcome, spec)
                 return outcome, prepared
         elif spec is not None:
             spec.cancel.set()
+            decision = "none: the speculation was for another answer"
         with iv.lock:  # the gaps must count this answer too; the LLM and its
             iv.planner.add_answer(text)  # fallback add the same text again,
             # which the planner skips as a repeat of the last answer
             gaps = iv.gaps()
-        return llm.ask_detailed(iv.question, text, gaps, iv.planner.asked), None
+        outcome = llm.ask_detailed(iv.question, text, gaps, iv.planner.asked)
+        self._trace(answer, decision, chosen, outcome, spec)
+        return outcome, None
+
+    def _trace(self, answer: LiveAnswer, decision: str, chosen: float, outcome: LLMOutcome,
+               spec: Speculation | None) -> None:
+        revised = self._revised_at.pop(answer.index, [])
+        if spec is not None and spec.answer_index != answer.index:
+            spec = None
+        after = len(answer.revisions) - spec.revisions_at_ask if spec is not None else 0
+        trace = TurnTrace(
+            answer.index, decision, chosen, time.monotonic(), outcome.probe.source,
+            spec_began=spec.began if spec else None, spec_asked=spec.asked if spec else None,
+            spec_ready=(spec.ready or None) if spec else None,
+            spec_synthesized=(spec.synthesized or None) if spec else None,
+            spec_first_token=_first_token(spec),
+            revisions_after_ask=after, stale_asks=max(0, self._asks.pop(answer.index, 0) - 1),
+            prefill_busy=spec.prefill_busy if spec else False,
+            last_revision=revised[-1] if revised else None,
+            rejected=outcome.rejected)
+        self.traces.append(trace)
+
+        def rel(t: float | None) -> str:
+            return "-" if t is None else f"{t - chosen:+.2f}"
+
+        log.info("turn %d probe: speculation %s (began %s, asked %s, first token %s, ready %s, "
+                 "audio %s "
+                 "s from choosing the probe; %d revision(s) after the ask, last %s; %d stale "
+                 "ask(s); prefill busy at the ask: %s); %s%s",
+                 answer.index, decision, rel(trace.spec_began), rel(trace.spec_asked),
+                 rel(trace.spec_first_token),
+                 rel(trace.spec_ready), rel(trace.spec_synthesized),
+                 trace.revisions_after_ask, rel(trace.last_revision), trace.stale_asks,
+                 trace.prefill_busy, trace.source,
+                 f" ({trace.rejected})" if trace.rejected else "")
 
     def same_move(self, probe: Probe, text: str) -> bool:
         """A revision came in after the speculation: is the planner's decision for the
@@ -213,7 +304,7 @@ class ProbePreparer:
 
     # -- the workers ---------------------------------------------------------------------
 
-    def _speculate(self, gen: int) -> None:
+    def _speculate(self, gen: int, began: float) -> None:
         """When a pause begins: ask the LLM now (nothing recorded), so the probe is
         ready, and its first sentence synthesized, when the patience window ends."""
         spec = None
@@ -222,7 +313,6 @@ class ProbePreparer:
             llm = iv.llm
             if llm is None:
                 return
-            began = time.monotonic()
             self.listener.wait_idle(FINALS_WAIT_S)  # the last segment's words first
             # Not on every breath: a request cancelled while the server still reads
             # its prompt (which llama.cpp cannot interrupt) would delay the real one.
@@ -237,8 +327,12 @@ class ProbePreparer:
                 if not text.strip():
                     return
                 old = self._speculation
-                spec = Speculation(gen, cur.index, text, threading.Event(), threading.Event())
+                spec = Speculation(gen, cur.index, text, threading.Event(), threading.Event(),
+                                   began=began, asked=time.monotonic(),
+                                   revisions_at_ask=len(cur.revisions),
+                                   prefill_busy=llm.prefill_busy)
                 self._speculation = spec
+                self._asks[cur.index] = self._asks.get(cur.index, 0) + 1
             if old is not None:
                 old.cancel.set()
             with iv.lock:
@@ -246,6 +340,7 @@ class ProbePreparer:
                 asked = iv.planner.asked
             spec.outcome = outcome = llm.ask_detailed(iv.question, text, gaps, asked,
                                                       record=False, cancel=spec.cancel)
+            spec.ready = time.monotonic()
             if (outcome.rejected is None and self.voice.speaks
                     and not spec.cancel.is_set()):
                 from voice_interview.speech.voices import split_sentences
@@ -254,13 +349,14 @@ class ProbePreparer:
                     cancel = spec.cancel
                     spec.audio = self.voice.synthesize(outcome.probe.text,
                                                        lambda: not cancel.is_set())
+                    spec.synthesized = time.monotonic()
         except Exception:  # speculation is an optimisation: never let it break a session
             log.exception("speculative LLM probe failed")
         finally:
             if spec is not None:
                 spec.done.set()
 
-    def _prepare(self, gen: int) -> None:
+    def _prepare(self, gen: int, began: float = 0.0) -> None:
         """Plan the probe and synthesize its first sentence while the patience window runs.
 
         Dropped as soon as the candidate speaks again (the floor's generation moves on);
