@@ -206,7 +206,7 @@ def analyze_path(path: str, model: str, overview: bool = True,
     finally:
         if bar is not None:
             bar.close()
-    timings = {"model_load_s": transcriber.load_s, **answer.extra["timings"]}
+    timings = {"model_load_s": round(transcriber.load_s, 3), **answer.extra["timings"]}
     return answer.with_view({"timings": timings})
 
 
