@@ -103,9 +103,9 @@ def load_answers(path: Path | None) -> list[tuple[str, str, list[str]]]:
 
 
 def _content(text: str) -> set[str]:
-    from voice_interview.interviewer.validate import _content_words
+    from voice_interview.interviewer.validate import content_words
 
-    return {w for w in _content_words(text) if len(w) > 2}
+    return {w for w in content_words(text) if len(w) > 2}
 
 
 def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,

@@ -33,7 +33,7 @@ from voice_interview.interviewer.banks import (  # noqa: E402
     load_question_bank,
 )
 from voice_interview.interviewer.planner import PlannerSession, ProbePlanner  # noqa: E402
-from voice_interview.interviewer.rubric import _CACHE, score_structure  # noqa: E402
+from voice_interview.interviewer.rubric import clear_rubric_cache, score_structure  # noqa: E402
 
 OVERVIEW = """At my last company I built a retrieval system for our support team that cut the
 average time to answer a ticket by 40%, from about nine minutes to just over five. The
@@ -116,7 +116,7 @@ def main() -> int:
     question = load_question_bank().default()
 
     def load() -> None:
-        _CACHE.clear()
+        clear_rubric_cache()
         load_probe_families()
 
     load_ms = measure(load, max(5, runs // 20))

@@ -132,7 +132,7 @@ def _in_tmux(tmp_path, home, command: str, height: int) -> tuple[str, str]:
     import shlex
     import sys
 
-    from tests.test_tui_tmux import ROOT, Tmux, _exit_code
+    from tests.test_tui_tmux import ROOT, Tmux, exit_code
 
     exit_file = tmp_path / f"exit-{command}"
     line = (f"cd {shlex.quote(str(ROOT))} && env TERM=xterm-256color "
@@ -140,7 +140,7 @@ def _in_tmux(tmp_path, home, command: str, height: int) -> tuple[str, str]:
             f"-m voice_interview {command}; echo $? > {shlex.quote(str(exit_file))}; sleep 60")
     tmux = Tmux(f"vi-{command}-{os.getpid()}", line, width=80, height=height)
     try:
-        code = _exit_code(tmux, exit_file, within_s=60)
+        code = exit_code(tmux, exit_file, within_s=60)
         return tmux.screen(), code
     finally:
         tmux.close()

@@ -121,7 +121,7 @@ def test_good_answer_covers_every_part_in_order_with_times():
     # a sentence may serve several parts: the opening one touches four
     first_end = GOOD.split().index("five.")
     opening = [p.id for p in report.parts if p.evidences and p.evidences[0].index <= first_end]
-    assert opening == ["hook", "problem", "approach"]
+    assert opening == ["hook", "problem", "approach", "evaluation"]  # "from nine to five"
     assert report.part("reflection").start == time_of(words, "Looking back")
     total = sum(p.seconds for p in report.parts) + report.unassigned_s
     assert total == pytest.approx(report.duration_s, abs=0.05)
@@ -208,7 +208,7 @@ def test_result_that_comes_late_is_not_a_hook():
     assert late > 30
     assert hook.findings[0] == (
         f"no number in the first 30 s; the first quantified result comes at {late:.1f} s: "
-        f'"went from twelve percent"'
+        f'"went from twelve percent of runs to under two percent"'
     )
     assert report.part("evaluation").covered
     assert "baseline at" in findings_of(report, "evaluation")

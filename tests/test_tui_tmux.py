@@ -114,7 +114,7 @@ def test_practice_command_in_a_terminal(tmp_path, sentences):
         assert "Probes asked" in screen and "Depth reached" in screen
         assert "Traceback" not in screen
         tmux.press("q")
-        assert _exit_code(tmux, exit_file, within_s=30) == "0"
+        assert exit_code(tmux, exit_file, within_s=30) == "0"
         assert "Traceback" not in tmux.screen()
     finally:
         tmux.close()
@@ -134,7 +134,7 @@ def _stuck_session(tmp_path, name: str, *args: str) -> tuple[Tmux, Path]:
     return Tmux(f"vi-{name}-{os.getpid()}", command), exit_file
 
 
-def _exit_code(tmux: Tmux, exit_file: Path, within_s: float) -> str:
+def exit_code(tmux: Tmux, exit_file: Path, within_s: float) -> str:
     deadline = time.monotonic() + within_s
     while not exit_file.exists() or not exit_file.read_text().strip():
         assert time.monotonic() < deadline, tmux.screen()
@@ -154,7 +154,7 @@ def test_ctrl_q_leaves_even_when_the_session_does_not_wind_down(tmp_path):
         tmux.press("q")
         tmux.wait_for("Still finishing")
         tmux.press("C-q")
-        assert _exit_code(tmux, exit_file, within_s=15) == "1"
+        assert exit_code(tmux, exit_file, within_s=15) == "1"
         screen = tmux.screen()
         assert "quit before the session finished winding down" in screen, screen
         assert "Traceback" not in screen
@@ -171,7 +171,7 @@ def test_ctrl_q_while_the_models_load_waits_for_the_load_and_closes(tmp_path):
     try:
         tmux.wait_for("Loading the speech model", timeout=60)
         tmux.press("C-q")
-        assert _exit_code(tmux, exit_file, within_s=30) == "0"
+        assert exit_code(tmux, exit_file, within_s=30) == "0"
         assert closed.read_text() == "aborted"
         screen = tmux.screen()
         assert "recorded so far" not in screen and "Traceback" not in screen, screen

@@ -27,11 +27,12 @@ WHY_KAFKA = "You mentioned Kafka. Why that over the other options you had?"
 
 
 def test_labelled_sets_are_well_formed_and_apart():
-    dev, holdout = load_set("dev"), load_set("holdout")
-    assert len(dev) + len(holdout) >= 40 and len(holdout) >= 12
-    assert not {i["id"] for i in dev} & {i["id"] for i in holdout}
-    assert not {i["text"].strip() for i in dev} & {i["text"].strip() for i in holdout}
-    for item in dev + holdout:
+    dev, holdout, holdout2 = load_set("dev"), load_set("holdout"), load_set("holdout2")
+    assert len(dev) + len(holdout) >= 40 and len(holdout) >= 12 and len(holdout2) >= 15
+    for a, b in ((dev, holdout), (dev, holdout2), (holdout, holdout2)):
+        assert not {i["id"] for i in a} & {i["id"] for i in b}
+        assert not {i["text"].strip() for i in a} & {i["text"].strip() for i in b}
+    for item in dev + holdout + holdout2:
         question = BANK.get(item["question"])  # a real question id
         rubric = score_structure("", question.rubric).parts
         assert set(item.get("covered", ())) <= {p.id for p in rubric}, item["id"]
@@ -71,14 +72,92 @@ def test_a_tool_being_left_is_never_a_choice():
     assert [t.text for t in terms.of_kind("choice")] == ["GitHub Actions"]
 
 
+def test_tools_left_behind_in_other_phrasings():
+    for text, left, kept in (
+        ("We switched from Jenkins to GitHub Actions.", "Jenkins", "GitHub Actions"),
+        ("We ditched MongoDB for Postgres because we needed joins.", "MongoDB", "Postgres"),
+        ("We were on Jenkins before, now it is GitHub Actions.", "Jenkins", "GitHub Actions"),
+    ):
+        away = {t.text: t.away for t in find_terms(text).tech}
+        assert away == {left: True, kept: False}, text
+    off = find_terms("We moved off MySQL and Cassandra onto DynamoDB.").tech
+    assert {t.text: t.away for t in off} == {"MySQL": True, "Cassandra": True,
+                                            "DynamoDB": False}
+
+
+@pytest.mark.parametrize("text", [
+    "The error rate dropped from two percent to almost zero.",
+    "Refunds are answered in two hours instead of two days.",
+    "It caught thirty percent more fraud than the rules.",
+    "Margin rose by a few points against matched control stores.",
+    "We took the page from one point two seconds to about three hundred milliseconds.",
+])
+def test_a_figure_against_a_figure_is_a_result_with_its_baseline(text):
+    (result,) = [c for c in read_answer(text, rubric_id="deep_dive")[1] if c.kind == "result"]
+    assert result.backed is True, text
+    assert score_structure(text).part("evaluation").covered, text
+    assert "alternative" not in kinds(text) and "failure" not in kinds(text), text
+
+
+def test_a_bare_figure_is_no_baseline_and_no_failure():
+    (result,) = [c for c in read_answer("Latency went down by 30 percent.")[1]
+                 if c.kind == "result"]
+    assert result.backed is False
+    assert "failure" not in kinds("Latency went down by 30 percent.")
+    assert "result" not in kinds("We had more than ten services.")
+
+
+def test_problem_told_as_a_bad_event_and_reflection_in_any_form():
+    report = score_structure("One night the billing job sent every invoice twice. "
+                             "I added an idempotency key.")
+    assert report.part("problem").covered
+    for text in ("If I could go back I would test on a smaller slice.",
+                 "Next I'd split the slow suites.", "In hindsight the labels came first.",
+                 "The lesson was to ship the check with the job."):
+        assert score_structure("I built a queue. " + text).part("reflection").covered, text
+    for text in ("I'd like to work on search next.", "I'd have to check the numbers."):
+        assert not score_structure("I built a queue. " + text).part("reflection").covered
+
+
+def test_vague_praise_covers_nothing():
+    text = ("It was a hit, the feedback was amazing and management was thrilled. "
+            "It made a huge difference.")
+    assert score_structure(text).covered == ()
+    built = "I built a dashboard that shows data from our systems in one view."
+    assert score_structure(built).covered == ("approach",)  # not data, not evaluation
+
+
+def test_a_covered_branch_is_not_asked_for_again_in_plain_words():
+    text = ("Last spring I ran the connector migration. I rewrote the connectors and moved "
+            "the reports one team at a time. We finished a month early. If I could go back "
+            "I would list every integration from day one.")
+    doc = analyze_answer(text, BANK.get("bh-off-plan"))
+    assert {p["id"] for p in doc["structure"]["parts"] if p["covered"]} >= {"learning"}
+    assert not [p for p in doc["probes"] if p["family"] == "reflection" and not p["target"]]
+
+
+def test_a_reply_giving_the_baseline_moves_on():
+    asked = ["You gave a figure, thirty percent. What was that compared with?"]
+    reply = "Against the same eight weeks the year before, and a control group stayed flat."
+    doc = analyze_answer(reply, DEEP, asked=asked)
+    assert doc["probes"][0]["family"] != "evaluation"
+    dodge = "The managers were really pleased with it, so it obviously helped."
+    doc = analyze_answer(dodge, DEEP, asked=["How did you measure that it helped?"])
+    assert doc["probes"][0]["family"] == "evaluation"
+    assert PRESS_MARK in doc["probes"][0]["reason"]
+
+
 def test_a_result_is_quoted_as_a_phrase_with_its_baseline_noted():
     text = "It dropped the rollbacks a month from around thirty to under ten."
     (metric,) = find_terms(text, rubric_id="deep_dive").metric
     assert "dropped the rollbacks" in metric.text and metric.text.endswith("under ten")
-    assert metric.justified is False  # "from ... to" without a baseline word
+    assert metric.justified is True  # "from thirty to under ten" is its own baseline
     (based,) = find_terms("Builds now take nine minutes, down from forty.",
                           rubric_id="deep_dive").metric
     assert based.justified is True
+    (alone,) = find_terms("It dropped the rollbacks to under ten a month.",
+                          rubric_id="deep_dive").metric
+    assert alone.justified is False  # no figure it is compared with
 
 
 def test_a_fragment_is_quoted_with_the_clause_after_it():
@@ -178,7 +257,7 @@ def test_analyze_asked_via_the_real_command(tmp_path):
     assert_clean_failure(run_cli("analyze", "--text", str(answer), "--asked", " "), "--asked")
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout"])
+@pytest.mark.parametrize("name", ["dev", "holdout", "holdout2"])
 def test_data_files_parse(name):
     with open(DATA / f"{name}.toml", "rb") as f:
         assert tomllib.load(f)["answer"]

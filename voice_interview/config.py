@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from voice_interview.datafiles import section
 from voice_interview.errors import ConfigError
 from voice_interview.resources import load_toml
 
@@ -64,22 +65,21 @@ def load_config(path: Path | None = None) -> Config:
     if not path.exists():
         return Config()
     data = load_toml(path)
-    for section, values in data.items():
-        if section not in _SCHEMA or not isinstance(values, dict):
-            raise ConfigError(f"{path}: unknown section [{section}] "
+    for name, values in data.items():
+        if name not in _SCHEMA or not isinstance(values, dict):
+            raise ConfigError(f"{path}: unknown section [{name}] "
                               f"(known: {', '.join('[' + s + ']' for s in _SCHEMA)})")
+        e = section(path, data, name)
+        assert e is not None  # present
         for key, value in values.items():
-            if key not in _SCHEMA[section]:
-                raise ConfigError(f"{path}: unknown setting '{key}' in [{section}] "
-                                  f"(known: {', '.join(_SCHEMA[section])})")
-            if not isinstance(value, _SCHEMA[section][key]) or isinstance(value, bool):
-                raise ConfigError(f"{path}: [{section}] {key} has the wrong type "
-                                  f"({type(value).__name__})")
+            if key not in _SCHEMA[name]:
+                raise e.error(f"unknown setting '{key}' (known: {', '.join(_SCHEMA[name])})")
+            if not isinstance(value, _SCHEMA[name][key]) or isinstance(value, bool):
+                raise e.error(f"{key} has the wrong type ({type(value).__name__})")
+            if key in ("timeout_s", "patience_s") and isinstance(value, int | float) \
+                    and value <= 0:
+                raise e.error(f"{key} must be more than 0 (got {value})")
     llm, voice, session = data.get("llm", {}), data.get("voice", {}), data.get("session", {})
-    for section, key in (("llm", "timeout_s"), ("session", "patience_s")):
-        value = data.get(section, {}).get(key)
-        if value is not None and value <= 0:
-            raise ConfigError(f"{path}: [{section}] {key} must be more than 0 (got {value})")
     voice_name = voice.get("name", "piper")
     return Config(
         llm_model=llm.get("model") or None,

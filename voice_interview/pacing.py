@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from voice_interview.audio.vad import Segment
-from voice_interview.errors import ConfigError
+from voice_interview.datafiles import Entry, section
 from voice_interview.resources import data_dir, load_toml
 from voice_interview.speech.transcriber import Word
 from voice_interview.timefmt import mmss
@@ -47,40 +47,50 @@ class PacingRubric:
 
 
 def load_pacing_rubric(path: str | Path | None = None) -> PacingRubric:
+    """Load rubrics/pacing.toml; a bad value names the file, the line of its
+    table and the setting (datafiles.Entry)."""
     path = Path(path) if path else data_dir("rubrics") / "pacing.toml"
     d = load_toml(path)
-    try:
-        return PacingRubric(
-            pause_min_s=float(d["pauses"]["min_s"]),
-            long_pause_s=float(d["pauses"]["long_s"]),
-            mid_sentence_warn=int(d["pauses"]["mid_sentence_warn"]),
-            pace_good=_pair(d["pace"]["good"]),
-            pace_borderline=_pair(d["pace"]["borderline"]),
-            change_report_pct=float(d["pace"]["change_report_pct"]),
-            overview_target=_pair(d["overview"]["target"]),
-            overview_soft_s=float(d["overview"]["soft_warning_s"]),
-            overview_hard_s=float(d["overview"]["hard_stop_s"]),
-            overview_too_short_s=float(d["overview"]["too_short_s"]),
-            answer_long_s=float(d["answer"]["long_s"]),
-            filler_warn_per_min=float(d["fillers"]["warn_per_min"]),
-            filler_flag_per_min=float(d["fillers"]["flag_per_min"]),
-            hesitations=tuple(str(x).lower() for x in d["fillers"]["hesitations"]),
-            lexical_fillers=tuple(str(x).lower() for x in d["fillers"]["lexical"]),
-            window_s=float(d["windows"]["length_s"]),
-            window_step_s=float(d["windows"]["step_s"]),
-            patience_s=float(d["turn"]["patience_s"]),
-        )
-    except KeyError as exc:
-        raise ConfigError(f"{path}: missing setting {exc.args[0]!r}") from None
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{path}: bad value ({exc})") from None
+    t = {name: _table(path, d, name) for name in
+         ("pauses", "pace", "overview", "answer", "fillers", "windows", "turn")}
+
+    def num(table: str, key: str, lo: float = 0.0) -> float:
+        value = t[table].number(key, lo=lo)
+        assert value is not None  # required
+        return float(value)
+
+    def pair(table: str, key: str, unit: str) -> tuple[float, float]:
+        value = t[table].span(key, unit=unit)
+        assert value is not None  # required
+        return value
+
+    return PacingRubric(
+        pause_min_s=num("pauses", "min_s"),
+        long_pause_s=num("pauses", "long_s"),
+        mid_sentence_warn=t["pauses"].integer("mid_sentence_warn", 0, 1000),
+        pace_good=pair("pace", "good", "words per minute"),
+        pace_borderline=pair("pace", "borderline", "words per minute"),
+        change_report_pct=num("pace", "change_report_pct"),
+        overview_target=pair("overview", "target", "seconds"),
+        overview_soft_s=num("overview", "soft_warning_s"),
+        overview_hard_s=num("overview", "hard_stop_s"),
+        overview_too_short_s=num("overview", "too_short_s"),
+        answer_long_s=num("answer", "long_s"),
+        filler_warn_per_min=num("fillers", "warn_per_min"),
+        filler_flag_per_min=num("fillers", "flag_per_min"),
+        hesitations=tuple(x.lower() for x in t["fillers"].texts("hesitations")),
+        lexical_fillers=tuple(x.lower() for x in t["fillers"].texts("lexical")),
+        window_s=num("windows", "length_s"),
+        window_step_s=num("windows", "step_s"),
+        patience_s=num("turn", "patience_s"),
+    )
 
 
-def _pair(v) -> tuple[float, float]:
-    lo, hi = (float(x) for x in v)
-    if lo > hi:
-        raise ValueError(f"range {v} runs backwards")
-    return lo, hi
+def _table(path: Path, data: dict, name: str) -> Entry:
+    e = section(path, data, name, missing="missing setting '[{name}]'")
+    assert e is not None  # required
+    return e
+
 
 
 # ----------------------------------------------------------------------------- metrics

@@ -185,15 +185,17 @@ class Segmenter:
             self._levels.append((t, level_dbfs, prob))
             self._recent.clear()
             return None
-        if (self.start is not None and self._soft_edge(level_dbfs, prob)
-                and abs(t - self.last_speech_end) < 1e-6
+        last = self.last_speech_end
+        if (self.start is not None and last is not None and self._soft_edge(level_dbfs, prob)
+                and abs(t - last) < 1e-6
                 and frame_end - self._levels[-1][0] - BLOCK_S <= self.s.edge_reach_s):
             self.last_speech_end = frame_end  # a soft word ending: still the segment
             return None
         self._recent.append((t, level_dbfs, prob))
         if level_dbfs > -150.0:  # digital silence (a muted mic) says nothing about the room
             self._noise.append(level_dbfs)
-        if self.start is not None and frame_end - self.last_speech_end >= self.s.min_gap_s:
+        if (self.start is not None and last is not None
+                and frame_end - last >= self.s.min_gap_s):
             return self._close()
         return None
 
@@ -208,6 +210,8 @@ class Segmenter:
     def _soft_onset(self) -> None:
         """Take the soft frames just before a segment's first speech frame into it."""
         t = self.start
+        if t is None:
+            return
         for ft, level, prob in reversed(self._recent):
             # Onset frames are often loud with a middling probability (under the
             # start threshold): those count whatever the noise floor says.
@@ -233,6 +237,8 @@ class Segmenter:
 
     def _trimmed(self) -> tuple[float, float]:
         start, end = self.start, self.last_speech_end
+        if start is None or end is None:  # only called on an open segment
+            raise RuntimeError("no segment in progress")
         if len(self._levels) < 4:
             return start, end
         levels = self._levels

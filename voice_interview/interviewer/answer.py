@@ -1,6 +1,6 @@
 """One transcript analysed: tokens, sentences, cue and claim matches, quotable terms.
 
-``_Answer`` is shared by structure scoring (rubric.py) and the planner (via
+``ParsedAnswer`` is shared by structure scoring (rubric.py) and the planner (via
 ``read_answer``): it cuts the answer into sentences, matches the rubric's cues,
 the lexicon's markers and the claim phrases in each (fillers and stutters left
 out), finds quantified results, and lists the terms a probe may quote.
@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 from voice_interview.interviewer.claims import Claim, is_silent, sentence_claims
 from voice_interview.interviewer.report import AnswerTerms, Evidence, Term
 from voice_interview.interviewer.text import (
-    _CLAUSE_END,
-    _NUMBER,
-    _RELATIVE_NUMBER,
-    _TRAILING_SMALL,
-    _YEAR,
-    _Hit,
-    _split,
-    _tokens,
+    CLAUSE_END,
+    NUMBER,
+    RELATIVE_NUMBER,
+    TRAILING_SMALL,
+    YEAR,
+    Hit,
+    split_spans,
+    tokens_of,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,7 +51,7 @@ _WEAK_AFTER_WE = frozenset({
 class _Sentence:
     lo: int
     hi: int
-    hits: dict[str, list[_Hit]]
+    hits: dict[str, list[Hit]]
     numbers: list[int]
     impact: Evidence | None = None
     figure: str = ""  # the number of the impact, as said ("40%")
@@ -60,6 +60,7 @@ class _Sentence:
     c_lo: int = 0  # the sentence in Answer.kept (words without fillers)
     c_hi: int = 0
     silent: bool = False  # an injection, or vague: covers no part
+    compare: tuple[int, int] | None = None  # a figure against a figure ("from 2% to 0")
     serves: tuple[str, ...] = ()  # the rubric parts it covers
 
     def has(self, label: str) -> bool:
@@ -67,10 +68,18 @@ class _Sentence:
 
 
 _RESULT_PARTS = ("evaluation", "result", "impact", "highlight")
+_UNITS = frozenset({
+    "ms", "milliseconds", "seconds", "secs", "minutes", "mins", "hours", "days", "weeks",
+    "months", "years", "dollars", "euros", "pounds", "tickets", "errors", "incidents",
+})
+_ONE_BEFORE = frozenset({"point", "percent", "hundred", "thousand", "million"})
+# Words that set one figure against another ("two hours instead of two days").
+_COMPARE_ONE = frozenset({"versus", "vs", "against", "than"})
+_COMPARE_TWO = frozenset({"instead of", "rather than", "compared to", "compared with"})
 _FILLERS = frozenset({"um", "uh", "erm", "uhm", "hmm", "er", "ah", "mm", "umm", "uhh"})
 
 
-def _units(hits: dict[str, list[_Hit]]) -> None:
+def _units(hits: dict[str, list[Hit]]) -> None:
     """Technique names are units: drop tech names inside longer ones ("boosted trees"
     in "gradient boosted trees") and cue or marker hits inside a name ("regression"
     in "logistic regression")."""
@@ -90,16 +99,18 @@ def _units(hits: dict[str, list[_Hit]]) -> None:
 # Analysis
 
 
-class _Answer:
+class ParsedAnswer:
     """Tokens, sentences and matches of one transcript; shared by scoring and terms."""
 
     def __init__(self, words: str | Sequence[Any], rubrics: RubricSet, rubric_id: str = ""):
         self.rubrics = rubrics
         self.settings = rubrics.settings
         lex = rubrics.lexicon
-        self.toks, self.timed = _tokens(words)
+        self.toks, self.timed = tokens_of(words)
         self.norms = [t.norm for t in self.toks]
         self.number_words = lex.words("number_words")
+        self.vague_amounts = lex.words("vague_amounts")
+        self.comparative = lex.words("comparative")
         self.relative_units = lex.words("relative_units")
         self.first_person = lex.words("first_person")
         self.team = lex.words("team")
@@ -114,17 +125,18 @@ class _Answer:
         self.sentences: list[_Sentence] = []
         self._tech_spans: list[tuple[int, int]] = []
         c = 0
-        for lo, hi in _split(self.toks, self.settings.max_sentence_words):
+        for lo, hi in split_spans(self.toks, self.settings.max_sentence_words):
             c_lo = c
             while c < len(self.kept) and self.kept[c] < hi:
                 c += 1
-            hits: dict[str, list[_Hit]] = defaultdict(list)
+            hits: dict[str, list[Hit]] = defaultdict(list)
             for h in matcher.scan(kept_norms, c_lo, c):
-                hits[h.label].append(_Hit(h.label, self.kept[h.i], self.kept[h.j - 1] + 1))
+                hits[h.label].append(Hit(h.label, self.kept[h.i], self.kept[h.j - 1] + 1))
             _units(hits)
             self._tech_spans += [(h.i, h.j) for h in hits.get("tech", ())]
             numbers = [i for i in range(lo, hi) if self.is_number(i)]
             s = _Sentence(lo, hi, hits, numbers, c_lo=c_lo, c_hi=c)
+            s.compare = self._comparison(s)
             found = self._impact(s)
             if found is not None:
                 s.impact, s.figure = found
@@ -146,20 +158,85 @@ class _Answer:
 
     def is_number(self, i: int) -> bool:
         n = self.norms[i]
-        return (bool(_NUMBER.match(n)) and not _YEAR.match(n)) or n in self.number_words
+        if (NUMBER.match(n) and not YEAR.match(n)) or n in self.number_words:
+            return True
+        nxt = self.norms[i + 1] if i + 1 < len(self.norms) else ""
+        if n == "one":  # "one point two seconds", not "one big instance"
+            return nxt in _ONE_BEFORE
+        if n in self.vague_amounts:  # "a few points", "a couple of percent"
+            return self._unit_at(i + 1) is not None
+        return False
+
+    def _unit_at(self, i: int) -> int | None:
+        """The index of a relative unit at i (or after an "of" at i), if there is one."""
+        if i < len(self.norms) and self.norms[i] == "of":
+            i += 1
+        if i < len(self.norms) and self.norms[i] in self.relative_units:
+            return i
+        return None
+
+    def _comparison(self, s: _Sentence) -> tuple[int, int] | None:
+        """A figure set against another in the sentence: "from two percent to almost
+        zero", "two hours instead of two days", "six weeks versus twelve".
+
+        The span counts as a baseline (a synthetic ``m:baseline`` hit), and the
+        comparing words are not an alternative the candidate weighed.
+        """
+        if len(s.numbers) < 2:
+            return None
+        nums = s.numbers
+
+        def num_in(a: int, b: int) -> int | None:
+            return next((i for i in nums if a <= i < b), None)
+
+        words = self.cnorms_of(s)
+        for n, (i, w) in enumerate(words):
+            if w == "from":
+                n1 = num_in(i + 1, min(s.hi, i + 4))
+                if n1 is None:
+                    continue
+                to = next((k for k in range(n1 + 1, min(s.hi, n1 + 6))
+                           if self.norms[k] in ("to", "under", "below")), None)
+                n2 = num_in(to + 1, min(s.hi, to + 4)) if to is not None else None
+                if n2 is not None:
+                    return self._mark_compare(s, i, self._past_unit(n2))
+            two = " ".join(x for _, x in words[n:n + 2])
+            if w in _COMPARE_ONE or two in _COMPARE_TWO:
+                end = i + (1 if w in _COMPARE_ONE else 2)
+                n1 = next((k for k in reversed(nums) if i - 4 <= k < i), None)
+                n2 = num_in(end, min(s.hi, end + 4))
+                if n1 is not None and n2 is not None:
+                    for label in ("m:alternative", "c:away", "p:approach", "p:tradeoffs"):
+                        if label in s.hits:
+                            s.hits[label] = [h for h in s.hits[label]
+                                             if not (i <= h.i < end)]
+                    return self._mark_compare(s, n1, self._past_unit(n2))
+        return None
+
+    def _past_unit(self, i: int) -> int:
+        """One past a figure and its unit ("two percent", "three days")."""
+        unit = self._unit_at(i + 1)
+        if unit is None and i + 1 < len(self.norms) and self.norms[i + 1] in _UNITS \
+                and not CLAUSE_END.search(self.toks[i].raw):
+            unit = i + 1
+        return (unit if unit is not None else i) + 1
+
+    def _mark_compare(self, s: _Sentence, a: int, b: int) -> tuple[int, int]:
+        s.hits.setdefault("m:baseline", []).append(Hit("m:baseline", a, b))
+        return a, b
 
     def quote(self, i: int, j: int, lo: int, hi: int, before: int = 2, after: int = 3) -> str:
         """The words i..j with a little context, not crossing clause punctuation."""
         a = i
-        while a > lo and i - a < before and not _CLAUSE_END.search(self.toks[a - 1].raw):
+        while a > lo and i - a < before and not CLAUSE_END.search(self.toks[a - 1].raw):
             a -= 1
         b = j
-        if not _CLAUSE_END.search(self.toks[b - 1].raw):
+        if not CLAUSE_END.search(self.toks[b - 1].raw):
             while b < hi and b - j < after:
                 b += 1
-                if _CLAUSE_END.search(self.toks[b - 1].raw):
+                if CLAUSE_END.search(self.toks[b - 1].raw):
                     break
-        while b > j and self.norms[b - 1] in _TRAILING_SMALL:
+        while b > j and self.norms[b - 1] in TRAILING_SMALL:
             b -= 1
         return self.span_text(a, b)
 
@@ -181,7 +258,7 @@ class _Answer:
 
     def _clause_break(self, a: int, b: int) -> bool:
         """Whether clause punctuation ends one of the words a-1 .. b-1."""
-        return any(_CLAUSE_END.search(self.toks[i].raw) for i in range(max(0, a - 1), b))
+        return any(CLAUSE_END.search(self.toks[i].raw) for i in range(max(0, a - 1), b))
 
     def _impact(self, s: _Sentence) -> tuple[Evidence, str] | None:
         """The sentence's quantified result and its figure ("40%"), if it has one.
@@ -193,16 +270,25 @@ class _Answer:
         impact_hits = s.hits.get("m:impact", [])
         best: tuple[int, int, Evidence, str] | None = None
         for idx in s.numbers:
-            unit = idx + 1 < s.hi and self.norms[idx + 1] in self.relative_units
-            relative = unit or bool(_RELATIVE_NUMBER.match(self.norms[idx]))
-            end = idx + 2 if unit else idx + 1
+            at = self._unit_at(idx + 1)
+            unit = at is not None and at < s.hi
+            relative = unit or bool(RELATIVE_NUMBER.match(self.norms[idx]))
+            end = at + 1 if unit and at is not None else idx + 1
             before = [h for h in impact_hits if h.i <= idx and idx - h.i <= 10
                       and not self._clause_break(h.j, idx)]
             after = [h for h in impact_hits if h.i >= end and h.i - end <= 2]
+            # "thirty percent more fraud": a comparative right after a relative figure
+            more = relative and any(end + d < s.hi and self.norms[end + d] in self.comparative
+                                    for d in (0, 1))
             if before:
                 rank, a, b = 0, before[-1].i, end
+                if s.compare is not None and s.compare[0] <= idx < s.compare[1]:
+                    b = max(b, s.compare[1])  # "dropped from two percent to almost zero"
             elif after:
                 rank, a, b = 0, idx, min(s.hi, after[0].j + 1)
+            elif more or (s.compare is not None and s.compare[0] <= idx < s.compare[1]):
+                a, b = (idx, min(s.hi, end + 2)) if more else s.compare  # type: ignore[misc]
+                rank = 0
             elif relative and (s.has("m:baseline") or any(
                     s.has(f"p:{pid}") for pid in _RESULT_PARTS)):
                 # "81%" alone is a result in a sentence about results or with a
@@ -221,7 +307,7 @@ class _Answer:
                 break
         return (best[2], best[3]) if best else None
 
-    def backing(self, k: int) -> tuple[int, _Hit] | None:
+    def backing(self, k: int) -> tuple[int, Hit] | None:
         """The reason or alternative that backs sentence k: in it, or opening the next."""
         s = self.sentences[k]
         for label in ("m:reason", "m:alternative"):
@@ -282,13 +368,13 @@ class _Answer:
     def _tech_terms(self, k: int, tech: dict[str, Term], plumbing: frozenset[str]) -> None:
         s = self.sentences[k]
         window = self.claim_rules.away_window
-        away_ends = [h.j for h in s.hits.get("c:away", ())]
+        left = self._left_tools(s, window)
         backed = None
         for h in s.hits.get("tech", []):
             if backed is None:
                 backed = self.backed(k)
             key = " ".join(self.norms[h.i:h.j])
-            away = any(0 <= h.i - j < window for j in away_ends)
+            away = h.i in left
             ev = self.evidence(h.i, h.j, s.lo, s.hi, before=4, after=3)
             old = tech.get(key)
             if old is None:
@@ -297,6 +383,30 @@ class _Answer:
             elif (backed and not old.justified) or (away and not old.away):
                 tech[key] = Term("tech", old.text, old.evidence, bool(backed or old.justified),
                                  away or old.away, old.plumbing)
+
+    def _left_tools(self, s: _Sentence, window: int) -> set[int]:
+        """Where the tools being left behind start: the first tool within ``window``
+        words after an `away` phrase, and tools joined to it by "and"/"or"/","
+        ("off MySQL and Oracle"), not the one it is left for ("for Postgres");
+        also a tool said with "before" ("we were on Jenkins before")."""
+        tech = sorted(s.hits.get("tech", []), key=lambda h: h.i)
+        out: set[int] = set()
+        for a in s.hits.get("c:away", ()):
+            first = next((t for t in tech if 0 <= t.i - a.j < window), None)
+            if first is None:
+                continue
+            out.add(first.i)
+            end = first.j
+            for t in tech:
+                joined = t.i == end + 1 and self.norms[end] in ("and", "or")
+                listed = t.i == end and bool(CLAUSE_END.search(self.toks[end - 1].raw))
+                if joined or listed:
+                    out.add(t.i)
+                    end = t.j
+        for t in tech:
+            if t.j < s.hi and self.norms[t.j] in ("before", "previously"):
+                out.add(t.i)
+        return out
 
     def _fragment_phrase(self, k: int, c: Claim) -> str:
         """A failure's phrase; a one- or two-word sentence ("Duplicates.") takes the
@@ -315,7 +425,7 @@ class _Answer:
             b += 1
             if re.search(r"[,.;:!?]$", self.toks[b - 1].raw):
                 break
-        while b > i + 1 and self.norms[b - 1] in _TRAILING_SMALL:
+        while b > i + 1 and self.norms[b - 1] in TRAILING_SMALL:
             b -= 1
         if b <= i + 1:
             return None

@@ -15,8 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voice_interview.errors import ConfigError, UsageError
-from voice_interview.interviewer.datafiles import (  # noqa: F401 (re-exported)
+from voice_interview.datafiles import (  # noqa: F401 (re-exported)
     Entry,
     check_unique,
     choices_text,
@@ -24,6 +23,7 @@ from voice_interview.interviewer.datafiles import (  # noqa: F401 (re-exported)
     header_lines,
     table_line,
 )
+from voice_interview.errors import ConfigError, UsageError
 from voice_interview.interviewer.types import FAMILY_IDS
 from voice_interview.resources import data_dir, load_toml
 

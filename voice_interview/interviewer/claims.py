@@ -18,18 +18,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from voice_interview.errors import ConfigError
-from voice_interview.interviewer.datafiles import Entry, check_cues, table_line
+from voice_interview.datafiles import check_cues, section
 from voice_interview.resources import data_dir, load_toml
 
 if TYPE_CHECKING:  # pragma: no cover
-    from voice_interview.interviewer.answer import _Answer
+    from voice_interview.interviewer.answer import ParsedAnswer
 
 CLAIMS_FILE = "claims.toml"
 PHRASE_KINDS = ("pain", "scene", "role", "away", "failure", "found", "vague", "hedge",
-                "evasive", "injection")
+                "evasive", "injection", "outcome", "reflection")
 # Kinds a rubric part may list under `claims` (the phrase kinds and the derived ones).
-COVERING_KINDS = ("pain", "purpose", "scene", "role", "alternative", "failure", "result")
+COVERING_KINDS = ("pain", "purpose", "scene", "role", "alternative", "failure", "result",
+                  "outcome", "reflection", "action")
+# "I'd / I would" + these is not looking back ("I'd like to", "I'd have to check").
+_NOT_REFLECTION = frozenset({
+    "like", "love", "want", "say", "be", "need", "guess", "think", "imagine", "prefer",
+    "rather", "hope", "expect", "argue",
+})
+# "I" + these is not an action ("I was", "I needed to", "I learned").
+_NOT_ACTION = frozenset({
+    "needed", "wanted", "liked", "loved", "learned", "realized", "realised", "joined",
+    "used", "hated", "enjoyed", "believed", "supposed", "assumed", "expected", "guessed",
+    "figured", "worked", "preferred", "felt", "thought", "had", "was", "did",
+})
+_IRREGULAR = frozenset({
+    "wrote", "rewrote", "built", "rebuilt", "made", "ran", "put", "got", "set", "took", "sat",
+    "told", "gave", "sent", "found", "led", "drove", "went", "met", "brought", "spoke", "chose",
+    "cut", "froze", "kept", "began", "split", "shut", "fixed", "dug", "held", "paid", "sold",
+})
+_ADVERBS = frozenset({"then", "also", "first", "just", "finally", "quickly", "immediately",
+                      "personally", "myself", "actually", "basically"})
 # Subjects after which "were ...ing" tells the candidate's own action, not a pain.
 _SELF = frozenset({"i", "we", "i'm", "we're"})
 _PURPOSE_SUBJECT_SKIP = frozenset({"we", "i", "that"})
@@ -47,21 +65,14 @@ def load_claim_rules(path: Path | None = None) -> ClaimRules:
     """Load rubrics/claims.toml (phrases per claim kind, and the plumbing tools)."""
     path = Path(path) if path else data_dir("rubrics") / CLAIMS_FILE
     data = load_toml(path)
-    for key in ("rules", "phrases", "tech"):
-        if not isinstance(data.get(key), dict):
-            raise ConfigError(f"{path}: needs a [{key}] table")
-    r = Entry(path, "rules", 0, table_line(path, "rules"), data["rules"])
-    r.label = "[rules]"
+    r, p, t = (section(path, data, key) for key in ("rules", "phrases", "tech"))
+    assert r is not None and p is not None and t is not None  # required sections
     r.allow(("opening_sentences", "away_window"))
-    p = Entry(path, "phrases", 0, table_line(path, "phrases"), data["phrases"])
-    p.label = "[phrases]"
     p.allow(PHRASE_KINDS)
     phrases = {}
     for kind in PHRASE_KINDS:
         phrases[kind] = p.texts(kind)
         check_cues(p, kind, phrases[kind])
-    t = Entry(path, "tech", 0, table_line(path, "tech"), data["tech"])
-    t.label = "[tech]"
     t.allow(("plumbing",))
     plumbing = t.texts("plumbing")
     check_cues(t, "plumbing", plumbing)
@@ -91,7 +102,7 @@ class Claim:
                 "backed": self.backed}
 
 
-def sentence_claims(ans: _Answer, k: int) -> list[Claim]:
+def sentence_claims(ans: ParsedAnswer, k: int) -> list[Claim]:
     """The claims of sentence ``k`` of an analysed answer, in word order."""
     s = ans.sentences[k]
     out: list[Claim] = []
@@ -121,6 +132,15 @@ def sentence_claims(ans: _Answer, k: int) -> list[Claim]:
                          s.has("m:baseline")))
     if k < ans.claim_rules.opening_sentences:
         out.extend(_opening_pain(ans, k))
+        # the problem told as a bad event: "the job sent every invoice twice"
+        out.extend(Claim("pain", c.text, c.start, c.index, k)
+                   for c in list(out) if c.kind == "failure")
+    if k == 0:  # a story's first sentence sets it up; it does not end it
+        out = [c for c in out if c.kind != "outcome"]
+    if s.numbers:  # what a figure was compared with ("the same eight weeks before")
+        for h in s.hits.get("m:baseline", ())[:1]:
+            add("baseline", h.i, h.j)
+    out.extend(_first_person(ans, k))
     out.sort(key=lambda c: c.index)
     kept: list[Claim] = []
     for c in out:  # one claim per kind and place ("paged", "getting paged")
@@ -137,7 +157,7 @@ _STOP_AFTER = frozenset({"when", "whenever", "because", "which", "that", "was", 
                          "after", "before", "so", "but", "and", "in", "on", "at"})
 
 
-def _noun_phrase(ans: _Answer, s: Any, i: int, j: int) -> tuple[int, int]:
+def _noun_phrase(ans: ParsedAnswer, s: Any, i: int, j: int) -> tuple[int, int]:
     """A failure word with the words that make it a phrase: "a caching bug",
     "full of stale listings" (two words before, one after, no small words at the
     start, never across a comma)."""
@@ -152,17 +172,17 @@ def _noun_phrase(ans: _Answer, s: Any, i: int, j: int) -> tuple[int, int]:
     return a, b
 
 
-def _ends_clause(ans: _Answer, i: int) -> bool:
+def _ends_clause(ans: ParsedAnswer, i: int) -> bool:
     return ans.toks[i].raw.rstrip("\"'”’)]")[-1:] in (",", ";", ":", ".", "?", "!", "…")
 
 
-def _found_near(ans: _Answer, k: int) -> bool:
+def _found_near(ans: ParsedAnswer, k: int) -> bool:
     """Whether sentence k (or the next) says how a failure was found."""
     return any(ans.sentences[j].has("c:found")
                for j in (k, k + 1) if j < len(ans.sentences))
 
 
-def _opening_pain(ans: _Answer, k: int) -> list[Claim]:
+def _opening_pain(ans: ParsedAnswer, k: int) -> list[Claim]:
     """Pain told by the shape of an opening sentence.
 
     "the pickers were walking huge distances" (people other than the candidate
@@ -192,6 +212,34 @@ def _opening_pain(ans: _Answer, k: int) -> list[Claim]:
                                   before=0, after=3)
                 out.append(Claim("purpose", ev.text, ev.start, ev.index, k))
                 break
+    return out
+
+
+def _first_person(ans: ParsedAnswer, k: int) -> list[Claim]:
+    """What "I" says in sentence k: an action ("I froze new work", "I then
+    rewrote ...") and looking back ("I'd split the slow suites next")."""
+    s = ans.sentences[k]
+    norms = ans.cnorms_of(s)
+    out: list[Claim] = []
+    for n, (i, word) in enumerate(norms):
+        if word in ("i'd", "i") and n + 1 < len(norms):
+            rest = [w for _, w in norms[n + 1:n + 4]]
+            if word == "i" and rest[0] == "would":
+                rest = rest[1:]
+                word = "i'd"
+            if word == "i'd" and rest and rest[0] not in _NOT_REFLECTION and not (
+                    rest[0] == "have" and rest[1:2] == ["to"]) and not any(
+                    c.kind == "reflection" for c in out):
+                ev = ans.evidence(i, norms[min(len(norms) - 1, n + 2)][0] + 1, s.lo, s.hi,
+                                  before=0, after=3)
+                out.append(Claim("reflection", ev.text, ev.start, i, k))
+                continue
+            verbs = [w for w in rest if w not in _ADVERBS][:1]
+            if word == "i" and verbs and verbs[0] not in _NOT_ACTION and (
+                    verbs[0] in _IRREGULAR or (verbs[0].endswith("ed") and len(verbs[0]) > 4)) \
+                    and not any(c.kind == "action" for c in out):
+                ev = ans.evidence(i, i + 2, s.lo, s.hi, before=0, after=3)
+                out.append(Claim("action", ev.text, ev.start, i, k))
     return out
 
 

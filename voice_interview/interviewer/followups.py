@@ -25,7 +25,7 @@ _GUESS = (
     ("ownership", ("yourself", "your role", "you personally", "which part", "responsib")),
     ("debugging", ("wrong", "bug", "debug", "find out", "broke", "fail", "harder than")),
     ("evaluation", ("measure", "know it", "know the", "metric", "worked", "baseline",
-                    "number", "better")),
+                    "number", "better", "compare", "against", "helped")),
     ("reflection", ("differently", "again", "learn", "looking back")),
     ("decisions", ("why", "choose", "chose", "instead", "trade", "alternative", "go with",
                    "rather than")),
@@ -46,21 +46,21 @@ def first_start(transcript: str | Sequence[Any]) -> float | None:
     return float(start) if isinstance(start, int | float) else None
 
 
-def _rel(start: float | None, start0: float | None) -> float | None:
+def rel_time(start: float | None, start0: float | None) -> float | None:
     """A time in the answer, counted from its first word."""
     if start is None or start0 is None:
         return None
     return round(max(0.0, start - start0), 2)
 
 
-def _target(claim: Claim | None, start0: float | None) -> ProbeTarget | None:
-    return None if claim is None else ProbeTarget(claim.text, _rel(claim.start, start0))
+def claim_target(claim: Claim | None, start0: float | None) -> ProbeTarget | None:
+    return None if claim is None else ProbeTarget(claim.text, rel_time(claim.start, start0))
 
 
 # What a reply must hold to answer a probe of each family.
 _ANSWERS = {
     "decisions": ("reason", "alternative"),
-    "evaluation": ("result",),
+    "evaluation": ("result", "baseline"),
     "debugging": ("found", "failure"),
     "reflection": (),
     "ownership": (),
@@ -87,26 +87,26 @@ def reply_kind(probe: Probe, claims: Sequence[Claim], terms: AnswerTerms,
         return "dodged", dodge
     if probe.family != "debugging" and any(c.kind == "failure" for c in claims):
         return "failure", next(c for c in claims if c.kind == "failure")
-    substantive = kinds - {"hedge", "evasive", "vague", "injection", "scene"}
+    substantive = kinds - {"hedge", "evasive", "vague", "injection", "scene", "baseline"}
     if kinds.intersection(wanted) or (words >= ANSWERED_MIN_WORDS and substantive) \
             or (probe.family == "ownership" and words >= ANSWERED_MIN_WORDS):
         return "answered", None
     return None
 
 
-def _said(term: Term, history: str) -> bool:
+def said(term: Term, history: str) -> bool:
     return term.text.lower() in history
 
 
-def _first_new(terms: AnswerTerms, kinds: Sequence[str], history: str) -> Term | None:
+def first_new(terms: AnswerTerms, kinds: Sequence[str], history: str) -> Term | None:
     for kind in kinds:
         for t in terms.of_kind(kind):
-            if not _said(t, history):
+            if not said(t, history):
                 return t
     return None
 
 
-def _term_for(kind: str | None, preferred: Term | None, terms: AnswerTerms,
+def term_for(kind: str | None, preferred: Term | None, terms: AnswerTerms,
               history: str, opening: bool = False) -> Term | None:
     """A term of ``kind`` not quoted before, the candidate's own term first.
 
@@ -120,9 +120,9 @@ def _term_for(kind: str | None, preferred: Term | None, terms: AnswerTerms,
     def fits(t: Term) -> bool:
         return not (opening and t.kind in ("metric", "problem") and t.justified)
 
-    if preferred is not None and not _said(preferred, history) and fits(preferred) and (
+    if preferred is not None and not said(preferred, history) and fits(preferred) and (
         kind in ("topic", preferred.kind)
         or (kind == "choice" and preferred.kind == "tech" and not preferred.justified)
     ):
         return preferred
-    return next((t for t in terms.of_kind(kind) if not _said(t, history) and fits(t)), None)
+    return next((t for t in terms.of_kind(kind) if not said(t, history) and fits(t)), None)

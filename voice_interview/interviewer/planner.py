@@ -32,10 +32,8 @@ wordings.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from voice_interview.interviewer.banks import (
@@ -50,43 +48,49 @@ from voice_interview.interviewer.banks import (
 from voice_interview.interviewer.claims import Claim
 from voice_interview.interviewer.followups import (
     PRESS_MARK,
-    _first_new,
-    _rel,
-    _said,
-    _target,
-    _term_for,
+    first_new,
     first_start,
     guess_family,
     reply_kind,
+    said,
+)
+from voice_interview.interviewer.moves import (
+    ANSWERED_FLOOR,
+    ANSWERED_PENALTY,
+    DEEPER,
+    DEEPER_STEP,
+    FALLBACK,
+    FOLLOW,
+    GAP,
+    PLUMBING_PENALTY,
+    SCORE_DEEPER,
+    SCORE_FALLBACK,
+    SCORE_FOLLOW,
+    SCORE_FOLLOW_METRIC,
+    SCORE_NEW_FAILURE,
+    SCORE_NO_NUMBERS,
+    SCORE_PRESS,
+    SCORE_QUOTABLE,
+    SCORE_TECH_WITHOUT_WHY,
+    SCORE_WE_HEAVY,
+    SIGNAL,
+    Candidate,
+    quotable,
+    realize,
+    squash,
 )
 from voice_interview.interviewer.rubric import (
     AnswerTerms,
     Rubric,
     RubricSet,
     StructureReport,
-    Term,
     load_rubrics,
     read_answer,
     score_structure,
 )
-from voice_interview.interviewer.types import Probe, ProbeTarget
+from voice_interview.interviewer.types import Probe
 
 DEFAULT_RUBRIC = "deep_dive"
-
-# Candidate scores: the larger wins. Gaps score 10 x the part's weight (10-50).
-SCORE_TECH_WITHOUT_WHY = 40.0  # a technology named without a reason
-SCORE_WE_HEAVY = 38.0  # "we" far outnumbers "I"
-SCORE_DEEPER = 36.0  # first step deeper on the current branch ...
-DEEPER_STEP = 8.0  # ... each further level costs this much
-SCORE_QUOTABLE = 6.0  # bonus when the next wording can quote the last answer
-SCORE_NO_NUMBERS = 34.0  # no numbers anywhere
-SCORE_FOLLOW = 30.0  # the last answer raised a new problem or unexplained choice
-SCORE_FOLLOW_METRIC = 18.0  # ... or a new figure (below a missing weight-2 part)
-SCORE_FALLBACK = 5.0  # a family the rubric suggests exploring (its `explore` list)
-SCORE_PRESS = 60.0  # the reply dodged the probe it answers: press once more
-SCORE_NEW_FAILURE = 55.0  # the reply revealed a new failure: move to debugging
-ANSWERED_PENALTY = 24.0  # the reply answered its probe: move on rather than dig there
-PLUMBING_PENALTY = 22.0  # a framework named without a reason, while better claims exist
 
 CLOSING = Probe(
     family="reflection",
@@ -114,23 +118,6 @@ _POLICY = {  # probe_policy -> (deepen bonus, max depth cap)
 }
 
 
-# At equal scores: deeper, then a clear signal, then a gap, then a new thread.
-DEEPER, SIGNAL, GAP, FOLLOW, FALLBACK = range(5)
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    score: float
-    kind: int  # DEEPER, SIGNAL, GAP, FOLLOW or FALLBACK
-    family: str
-    level: int
-    reason: str
-    part: str | None = None  # rubric part to open
-    term: Term | None = None  # the term that motivated it (quoted if a wording fits)
-    press: bool = False  # use a wording made for pressing an evasive reply
-    target: Claim | None = None  # the claim it is aimed at when no term is quoted
-
-
 def _question_text(question: Any) -> str:
     if isinstance(question, Question):
         return question.text
@@ -139,10 +126,6 @@ def _question_text(question: Any) -> str:
 
 def _rubric_of(question: Any, default: str = DEFAULT_RUBRIC) -> str:
     return question.rubric if isinstance(question, Question) else default
-
-
-def _squash(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 class ProbePlanner:
@@ -217,8 +200,8 @@ class ProbePlanner:
         start0 = first_start(transcript)
         depth = self.depth(asked)
         used = self.used_wordings(asked)
-        spoken = {_squash(p.text) for p in asked}
-        spoken.add(_squash(_question_text(question)))
+        spoken = {squash(p.text) for p in asked}
+        spoken.add(squash(_question_text(question)))
         history = " ".join(spoken)
         rubric = self.rubrics.get(report.rubric)
         candidates = self._candidates(rubric, report, terms, depth, asked, history, used,
@@ -233,8 +216,8 @@ class ProbePlanner:
                     return out
                 if distinct and any(p.family == c.family for p in out):
                     continue
-                probe = self._realize(c, terms, used, spoken, history, rubric, len(asked),
-                                      start0, covered)
+                probe = realize(self.families, self.seed, c, terms, used, spoken, history,
+                                rubric, len(asked), start0, covered)
                 if probe is not None:
                     out.append(probe)
         return out
@@ -244,9 +227,9 @@ class ProbePlanner:
     def _candidates(self, rubric: Rubric, report: StructureReport, terms: AnswerTerms,
                     depth: dict[str, int], asked: Sequence[Probe], history: str,
                     used: set[str], claims: Sequence[Claim] = (),
-                    gaps: bool = True) -> list[_Candidate]:
+                    gaps: bool = True) -> list[Candidate]:
         open_ = [f for f in FAMILY_IDS if depth[f] < self.max_depth]
-        out: list[_Candidate] = []
+        out: list[Candidate] = []
 
         def title(family: str) -> str:
             return self.families[family].title.lower()
@@ -254,20 +237,21 @@ class ProbePlanner:
         # The latest answer as a reply to the last probe.
         current = asked[-1].family if asked else None
         reply = reply_kind(asked[-1], claims, terms, report.words) if asked else None
-        if reply is not None and reply[0] == "dodged" and current in open_ \
+        dodge = reply[1] if reply is not None and reply[0] == "dodged" else None
+        if dodge is not None and current in open_ \
                 and PRESS_MARK not in self.probe_for(asked[-1].text).reason \
                 and PRESS_MARK not in asked[-1].reason:
             d = depth[current]
-            out.append(_Candidate(
+            out.append(Candidate(
                 SCORE_PRESS, DEEPER, current, d + 1,
                 f"one level deeper on {title(current)} (level {d + 1} of {self.max_depth}); "
                 f'{PRESS_MARK}: the reply to "{asked[-1].text}" gave no real answer '
-                f'("{reply[1].text}")', press=True, target=reply[1]))
+                f'("{dodge.text}")', press=True, target=dodge))
         if reply is not None and reply[0] == "failure" and "debugging" in open_ \
                 and "debugging" in rubric.explore:
-            t = next((t for t in terms.problem if not _said(t, history)), None)
+            t = next((t for t in terms.problem if not said(t, history)), None)
             if t is not None:
-                out.append(_Candidate(SCORE_NEW_FAILURE, FOLLOW, "debugging",
+                out.append(Candidate(SCORE_NEW_FAILURE, FOLLOW, "debugging",
                                       depth["debugging"] + 1,
                                       f'the reply brought up a new failure: "{t.text}"',
                                       term=t))
@@ -275,33 +259,34 @@ class ProbePlanner:
         # Go one level deeper on the current branch.
         if current in open_:
             d = depth[current]
-            term = self._quotable(current, d + 1, rubric.id, terms, history, used)
+            term = quotable(self.families, current, d + 1, rubric.id, terms, history, used)
             score = SCORE_DEEPER - DEEPER_STEP * (d - 1) + self.deepen_bonus
             score += SCORE_QUOTABLE if term is not None else 0.0
             why = ""
             if reply is not None and reply[0] == "answered":
-                score -= ANSWERED_PENALTY
+                # below every untold branch: a real answer moves on
+                score = min(score - ANSWERED_PENALTY, ANSWERED_FLOOR)
                 why = "; the reply answered it, so other branches come first"
-            out.append(_Candidate(score, DEEPER, current, d + 1,
+            out.append(Candidate(score, DEEPER, current, d + 1,
                                   f"one level deeper on {title(current)} "
                                   f"(level {d + 1} of {self.max_depth}){why}", term=term))
 
         # Clear signals, each opening a new branch.
-        unbacked = [t for t in terms.of_kind("choice") if not _said(t, history)]
+        unbacked = [t for t in terms.of_kind("choice") if not said(t, history)]
         unbacked.sort(key=lambda t: t.plumbing)  # a framework last
         if unbacked and depth["decisions"] == 0:
             t = unbacked[0]
             weighty = any(c.kind in ("decision", "failure", "result") for c in claims)
             score = SCORE_TECH_WITHOUT_WHY - (PLUMBING_PENALTY if t.plumbing and weighty else 0)
-            out.append(_Candidate(score, SIGNAL, "decisions", 1,
+            out.append(Candidate(score, SIGNAL, "decisions", 1,
                                   f'"{t.text}" was named without a reason', term=t))
         if report.ownership_flag and depth["ownership"] == 0:
-            out.append(_Candidate(
+            out.append(Candidate(
                 SCORE_WE_HEAVY, SIGNAL, "ownership", 1,
                 f'"we" {report.we_count} times against "I" {report.i_count} times',
-                term=_first_new(terms, ("team",), history)))
+                term=first_new(terms, ("team",), history)))
         if not report.has_numbers and depth["evaluation"] == 0:
-            out.append(_Candidate(SCORE_NO_NUMBERS, SIGNAL, "evaluation", 1,
+            out.append(Candidate(SCORE_NO_NUMBERS, SIGNAL, "evaluation", 1,
                                   "no numbers anywhere in the answer so far"))
 
         # Something new in the last answer that another branch can follow.
@@ -310,11 +295,11 @@ class ProbePlanner:
                 continue
             # a failure already traced, a result with its baseline: nothing to ask
             t = next((t for t in terms.of_kind(kind)
-                      if not _said(t, history) and not (kind != "choice" and t.justified)),
+                      if not said(t, history) and not (kind != "choice" and t.justified)),
                      None)
             if t is not None:
                 d = depth[family]
-                out.append(_Candidate(base - DEEPER_STEP * d, FOLLOW, family, d + 1,
+                out.append(Candidate(base - DEEPER_STEP * d, FOLLOW, family, d + 1,
                                       f'the last answer brought up "{t.text}"', term=t))
 
         # The biggest uncovered parts of the rubric.
@@ -324,92 +309,28 @@ class ProbePlanner:
             if part.id == rubric.early_impact_part and report.impact is not None:
                 continue  # a result was given later: asking for it again helps nobody
             d = depth[part.probe]
-            out.append(_Candidate(
+            out.append(Candidate(
                 10.0 * part.weight, GAP, part.probe, d + 1,
                 f"{part.title.lower()} not covered yet (weight {part.weight}): "
                 f"{rubric.part(part.id).missing}", part=part.id))
 
         # Branches this kind of answer deserves, in the rubric's order; a branch
         # whose parts the candidate already covered comes after the others.
+        # A told branch is asked again only about a claim of its own (a quoting
+        # wording): its plain wordings would ask for what was said.
         told = {p.probe for p in rubric.parts} - {p.probe for p in report.gaps()}
         for rank, family in enumerate(rubric.explore):
             if family in open_:
                 d = depth[family]
                 why = "not explored yet" if d == 0 else f"back to it at level {d + 1}"
                 late = len(rubric.explore) if family in told and d == 0 else 0
-                out.append(_Candidate(SCORE_FALLBACK - 0.5 * (rank + late) - d, FALLBACK,
-                                      family, d + 1,
-                                      f"{title(family)}: {why}",
-                                      term=self._quotable(family, d + 1, rubric.id, terms,
-                                                          history, used)))
-        return out
-
-    def _quotable(self, family: str, level: int, rubric_id: str, terms: AnswerTerms,
-                  history: str, used: set[str]) -> Term | None:
-        """A new term that an unused wording of ``family`` at ``level`` can quote."""
-        for w in self.families[family].wordings:
-            if (w.level == level and w.quotes and w.part is None and w.key not in used
-                    and w.fits(rubric_id)):
-                term = _term_for(w.term, None, terms, history, level == 1)
-                if term is not None:
-                    return term
-        return None
-
-    # -- wording -------------------------------------------------------------
-
-    def _realize(self, c: _Candidate, terms: AnswerTerms, used: set[str], spoken: set[str],
-                 history: str, rubric: Rubric, n_asked: int,
-                 start0: float | None = None, covered: set[str] = frozenset()) -> Probe | None:
-        """Pick an unused wording for a candidate: part-specific, quoting, then plain."""
-        family = self.families[c.family]
-        parts = {p.id for p in rubric.parts}
-        levels = [c.level, *range(c.level + 1, MAX_LEVEL + 1), *range(c.level - 1, 0, -1)]
-        if c.press:
-            press = [w for w in family.wordings if w.press and w.key not in used]
-            pool = [w for w in press if _squash(w.text) not in spoken]
-            if pool:
-                rng = random.Random(f"{self.seed}:{c.family}:press:{n_asked}")
-                wording = rng.choice(sorted(pool, key=lambda w: w.key))
-                used.add(wording.key)
-                return Probe(c.family, wording.text, c.reason,
-                             target=_target(c.target, start0))
-        for lv in levels:
-            # never a wording made to ask for a part the candidate already covered
-            pool = [w for w in family.wordings
-                    if w.level == lv and w.key not in used and w.fits(rubric.id) and not w.press
-                    and (w.part is None or w.part == c.part or w.part not in covered)]
-            if not pool:
-                continue
-            quotable: list[tuple[Wording, Term]] = []
-            for w in pool:
-                if w.quotes and (c.part is None or w.part in (None, c.part)):
-                    term = _term_for(w.term, c.term, terms, history, lv == 1)
-                    if term is not None:
-                        quotable.append((w, term))
-            targeted = [(w, None) for w in pool if c.part and w.part == c.part and not w.quotes]
-            plain = [(w, None) for w in pool if w.part is None and not w.quotes]
-            # wordings made for another part of this rubric still fit, as a last resort
-            other = [(w, None) for w in pool
-                     if w.part in parts and w.part != c.part and not w.quotes]
-            tiers = [targeted, quotable, plain, other] if c.part else [quotable, plain, other]
-            for tier in tiers:
-                tier = [(w, t) for w, t in tier if _squash(w.render(
-                    t.text if t else None)) not in spoken]
-                if not tier:
+                term = quotable(self.families, family, d + 1, rubric.id, terms, history, used)
+                if late and term is None:
                     continue
-                rng = random.Random(f"{self.seed}:{c.family}:{lv}:{n_asked}")
-                wording, term = rng.choice(sorted(tier, key=lambda wt: wt[0].key))
-                used.add(wording.key)
-                reason = c.reason
-                if term is not None and f'"{term.text}"' not in reason:
-                    reason += f'; quoting "{term.text}" from the answer'
-                aim = term or c.term
-                target = (ProbeTarget(aim.text, _rel(aim.evidence.start, start0))
-                          if aim is not None else _target(c.target, start0))
-                return Probe(c.family, wording.render(term.text if term else None), reason,
-                             target=target)
-        return None
-
+                out.append(Candidate(SCORE_FALLBACK - 0.5 * (rank + late) - d, FALLBACK,
+                                      family, d + 1, f"{title(family)}: {why}", term=term,
+                                      quote_only=bool(late)))
+        return out
 
 # ---------------------------------------------------------------------------
 # A session that remembers

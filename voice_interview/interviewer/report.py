@@ -22,7 +22,7 @@ class Evidence:
         return f" at {self.start:.1f} s" if self.start is not None else ""
 
     def to_json(self) -> dict:
-        return {"text": self.text, "start": _r(self.start), "index": self.index}
+        return {"text": self.text, "start": round2(self.start), "index": self.index}
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,9 @@ class PartReport:
     def to_json(self) -> dict:
         return {
             "id": self.id, "title": self.title, "covered": self.covered,
-            "start": _r(self.start), "seconds": _r(self.seconds),
+            "start": round2(self.start), "seconds": round2(self.seconds),
             "findings": list(self.findings),
-            "evidence": [{"text": e.text, "start": _r(e.start)} for e in self.evidences],
+            "evidence": [{"text": e.text, "start": round2(e.start)} for e in self.evidences],
         }
 
 
@@ -123,14 +123,14 @@ class StructureReport:
                           "flagged": self.ownership_flag},
             "quantified_impact": self.impact.to_json() if self.impact else None,
             "technologies": [
-                {"term": t.text, "justified": bool(t.justified), "start": _r(t.evidence.start)}
+                {"term": t.text, "justified": bool(t.justified), "start": round2(t.evidence.start)}
                 for t in self.tech
             ],
             "words": self.words,
-            "duration_s": _r(self.duration_s),
+            "duration_s": round2(self.duration_s),
             "claims": [c.to_json() for c in self.claims],
         }
 
 
-def _r(value: float | None) -> float | None:
+def round2(value: float | None) -> float | None:
     return None if value is None else round(value, 2)

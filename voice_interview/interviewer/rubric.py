@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from voice_interview.interviewer.answer import _Answer
+from voice_interview.interviewer.answer import ParsedAnswer
 from voice_interview.interviewer.claims import Claim
 from voice_interview.interviewer.report import (  # noqa: F401 (the public names)
     AnswerTerms,
@@ -34,10 +34,9 @@ from voice_interview.interviewer.report import (  # noqa: F401 (the public names
     PartReport,
     StructureReport,
     Term,
-    _r,
+    round2,
 )
 from voice_interview.interviewer.rubricset import (  # noqa: F401 (the public names)
-    _CACHE,
     DEFAULT_EXPLORE,
     REQUIREMENTS,
     Lexicon,
@@ -45,6 +44,7 @@ from voice_interview.interviewer.rubricset import (  # noqa: F401 (the public na
     RubricPart,
     RubricSet,
     Settings,
+    clear_rubric_cache,
     load_rubrics,
 )
 
@@ -65,13 +65,13 @@ _REQUIRE_TEXT = {
 def find_terms(words: str | Sequence[Any], rubrics: RubricSet | None = None,
                rubric_id: str = "") -> AnswerTerms:
     """Concrete things said in an answer (tools, numbers, failures, "we ..." phrases)."""
-    return _Answer(words, rubrics or load_rubrics(), rubric_id).terms()
+    return ParsedAnswer(words, rubrics or load_rubrics(), rubric_id).terms()
 
 
 def read_answer(words: str | Sequence[Any], rubrics: RubricSet | None = None,
                 rubric_id: str = "") -> tuple[AnswerTerms, tuple[Claim, ...]]:
     """The terms a probe may quote and every claim, sentence by sentence."""
-    ans = _Answer(words, rubrics or load_rubrics(), rubric_id)
+    ans = ParsedAnswer(words, rubrics or load_rubrics(), rubric_id)
     return ans.terms(), tuple(c for cs in ans.claims for c in cs)
 
 
@@ -85,14 +85,14 @@ def score_structure(words: str | Sequence[Any], rubric_id: str = "deep_dive", *,
     """
     rubrics = rubrics or load_rubrics()
     rubric = rubrics.get(rubric_id)
-    ans = _Answer(words, rubrics, rubric.id)
+    ans = ParsedAnswer(words, rubrics, rubric.id)
     early = _label_sentences(ans, rubric, opening_words)
     durations = _durations(ans)
     parts = [_part_report(ans, rubric, p, durations, early) for p in rubric.parts]
     return _report(ans, rubric, parts, durations, early)
 
 
-def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) -> bool:
+def _label_sentences(ans: ParsedAnswer, rubric: Rubric, opening_words: int | None) -> bool:
     """Mark the parts each sentence serves (several may) and its main part.
 
     A sentence serves a part when it matches one of the part's cues or carries
@@ -112,7 +112,7 @@ def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) ->
             s.label = current
             continue
         kinds = {c.kind for c in ans.claims[k]}
-        counts = {p.id: len(s.hits.get(f"p:{p.id}", ())) for p in cue_parts}
+        counts = {p.id: _cue_count(s, p.id) for p in cue_parts}
         served = [p.id for p in cue_parts if counts[p.id] or kinds.intersection(p.claims)]
         early = False
         if s.impact is not None:
@@ -125,7 +125,7 @@ def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) ->
                     not early or s.has("m:baseline")):
                 served.append(rubric.result_part)
                 counts[rubric.result_part] = counts.get(rubric.result_part, 0) + 1
-        if early:
+        if early and rubric.early_impact_part:
             early_found = True
             s.label = current = rubric.early_impact_part
             s.serves, s.evidence = (rubric.early_impact_part, *served), True
@@ -142,7 +142,16 @@ def _label_sentences(ans: _Answer, rubric: Rubric, opening_words: int | None) ->
     return early_found
 
 
-def _durations(ans: _Answer) -> list[float | None]:
+def _cue_count(s: Any, pid: str) -> int:
+    """The part's cues in a sentence; its weak cues only beside a number, a
+    baseline or one of its cues ("one dashboard" is what was built)."""
+    strong = len(s.hits.get(f"p:{pid}", ()))
+    if strong or s.numbers or s.has("m:baseline"):
+        return strong + len(s.hits.get(f"w:{pid}", ()))
+    return 0
+
+
+def _durations(ans: ParsedAnswer) -> list[float | None]:
     """Time per sentence (the pause after a sentence counts toward it)."""
     out: list[float | None] = []
     for k, s in enumerate(ans.sentences):
@@ -158,12 +167,12 @@ def _durations(ans: _Answer) -> list[float | None]:
     return out
 
 
-def _part_evidence(ans: _Answer, rubric: Rubric, part: RubricPart, k: int) -> Evidence | None:
+def _part_evidence(ans: ParsedAnswer, rubric: Rubric, part: RubricPart, k: int) -> Evidence | None:
     """The words of sentence k that show it serves ``part``."""
     s = ans.sentences[k]
     if part.id == rubric.early_impact_part:
         return s.impact
-    cue = next(iter(s.hits.get(f"p:{part.id}", [])), None)
+    cue = next(iter(s.hits.get(f"p:{part.id}", []) or s.hits.get(f"w:{part.id}", [])), None)
     if cue is not None:
         return ans.evidence(cue.i, cue.j, s.lo, s.hi)
     for c in ans.claims[k]:
@@ -172,7 +181,7 @@ def _part_evidence(ans: _Answer, rubric: Rubric, part: RubricPart, k: int) -> Ev
     return s.impact  # a result sentence recognised by its number
 
 
-def _part_report(ans: _Answer, rubric: Rubric, p: RubricPart, durations: list[float | None],
+def _part_report(ans: ParsedAnswer, rubric: Rubric, p: RubricPart, durations: list[float | None],
                  early_found: bool) -> PartReport:
     mine = [k for k, s in enumerate(ans.sentences) if s.label == p.id]
     serving = [k for k, s in enumerate(ans.sentences) if p.id in s.serves]
@@ -202,11 +211,11 @@ def _part_report(ans: _Answer, rubric: Rubric, p: RubricPart, durations: list[fl
     # it starts where it is the main thread (else where it is first touched)
     lead = next((k for k in mine if ans.sentences[k].evidence), serving[0] if covered else None)
     start = ans.start_of(ans.sentences[lead]) if lead is not None else None
-    return PartReport(p.id, p.title, p.weight, p.probe, covered, start, _r(seconds),
+    return PartReport(p.id, p.title, p.weight, p.probe, covered, start, round2(seconds),
                       tuple(findings), evidence[0] if evidence else None, tuple(evidence))
 
 
-def _report(ans: _Answer, rubric: Rubric, parts: list[PartReport],
+def _report(ans: ParsedAnswer, rubric: Rubric, parts: list[PartReport],
             durations: list[float | None], early_found: bool) -> StructureReport:
     """The whole-answer figures and findings around the parts."""
     settings = ans.settings
@@ -229,7 +238,7 @@ def _report(ans: _Answer, rubric: Rubric, parts: list[PartReport],
         parts=tuple(parts),
         findings=tuple(findings),
         words=len(ans.toks),
-        duration_s=_r(duration),
+        duration_s=round2(duration),
         i_count=i_count,
         we_count=we_count,
         ownership_flag=flag,
@@ -237,19 +246,21 @@ def _report(ans: _Answer, rubric: Rubric, parts: list[PartReport],
         impact=next((s.impact for s in ans.sentences if s.impact and not s.silent), None),
         early_impact=early_found,
         tech=terms.tech,
-        unassigned_s=_r(unassigned),
+        unassigned_s=round2(unassigned),
         claims=tuple(c for cs in ans.claims for c in cs),
     )
 
 
-def _requirements(ans: _Answer, part: RubricPart, mine: list[int]) -> list[str]:
+def _requirements(ans: ParsedAnswer, part: RubricPart, mine: list[int]) -> list[str]:
     """Check the part's requirements (numbers, baseline, reasons, alternatives)."""
     out = []
     for req in part.require:
         found: Evidence | None = None
         # a quantified result is the number worth quoting ("52%", not "three hundred")
-        order = sorted(mine, key=lambda k: ans.sentences[k].impact is None) \
-            if req == "number" else mine
+        # from the part's own sentences first ("52%" under evaluation, not the
+        # hook's); a quantified result is the number worth quoting
+        order = sorted(mine, key=lambda k: (ans.sentences[k].label != part.id,
+                                            req == "number" and ans.sentences[k].impact is None))
         for k in order:
             s = ans.sentences[k]
             if req == "number":
@@ -274,7 +285,7 @@ def _requirements(ans: _Answer, part: RubricPart, mine: list[int]) -> list[str]:
     return out
 
 
-def _overall(ans: _Answer, rubric: Rubric, parts: list[PartReport], terms: AnswerTerms,
+def _overall(ans: ParsedAnswer, rubric: Rubric, parts: list[PartReport], terms: AnswerTerms,
              i_count: int, we_count: int, flag: bool, has_numbers: bool,
              duration: float | None, settings: Settings) -> list[str]:
     out: list[str] = []

@@ -11,22 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voice_interview.errors import ConfigError, UsageError
+from voice_interview.datafiles import (
+    Entry,
+    check_cues,
+    check_unique,
+    entries,
+    header_lines,
+    section,
+)
+from voice_interview.errors import UsageError
 from voice_interview.interviewer.claims import (
     CLAIMS_FILE,
     COVERING_KINDS,
     ClaimRules,
     load_claim_rules,
 )
-from voice_interview.interviewer.datafiles import (
-    Entry,
-    check_cues,
-    check_unique,
-    entries,
-    header_lines,
-    table_line,
-)
-from voice_interview.interviewer.text import _Matcher
+from voice_interview.interviewer.text import Matcher
 from voice_interview.interviewer.types import FAMILY_IDS
 from voice_interview.resources import data_dir, load_toml
 
@@ -37,7 +37,8 @@ REQUIREMENTS = ("number", "baseline", "reason", "alternative")
 DEFAULT_EXPLORE = ("decisions", "debugging", "evaluation", "reflection", "ownership", "context")
 MARKER_KEYS = (
     "reason", "alternative", "alternative_after_decision", "decision", "impact", "baseline",
-    "relative_units", "number_words", "first_person", "team", "problem",
+    "relative_units", "number_words", "first_person", "team", "problem", "comparative",
+    "vague_amounts",
 )
 _MATCHED_MARKERS = (
     "reason", "alternative", "alternative_after_decision", "decision", "impact", "baseline",
@@ -58,6 +59,7 @@ class RubricPart:
     missing: str  # advice when the part is absent
     require: tuple[str, ...] = ()
     claims: tuple[str, ...] = ()  # claim kinds that also cover it (claims.py)
+    weak_cues: tuple[str, ...] = ()  # cues that count only beside a number, baseline or cue
 
 
 @dataclass(frozen=True)
@@ -104,17 +106,18 @@ class RubricSet:
     lexicon: Lexicon
     settings: Settings
     claim_rules: ClaimRules
-    _matchers: dict[str, _Matcher] = field(default_factory=dict, compare=False, repr=False)
+    _matchers: dict[str, Matcher] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         base = [(f"m:{k}", cue) for k in _MATCHED_MARKERS for cue in self.lexicon.markers[k]]
         base += [("tech", name) for name in self.lexicon.tech]
         base += [(f"c:{kind}", phrase) for kind, phrases in self.claim_rules.phrases.items()
                  for phrase in phrases]
-        self._matchers[""] = _Matcher(base)
+        self._matchers[""] = Matcher(base)
         for rubric in self.rubrics.values():
             cues = [(f"p:{p.id}", cue) for p in rubric.parts for cue in p.cues]
-            self._matchers[rubric.id] = _Matcher(base + cues)
+            cues += [(f"w:{p.id}", cue) for p in rubric.parts for cue in p.weak_cues]
+            self._matchers[rubric.id] = Matcher(base + cues)
 
     def get(self, rubric_id: str) -> Rubric:
         try:
@@ -123,11 +126,17 @@ class RubricSet:
             raise UsageError(f"unknown rubric '{rubric_id}'; expected one of: "
                              f"{', '.join(self.rubrics)}") from None
 
-    def matcher(self, rubric_id: str = "") -> _Matcher:
+    def matcher(self, rubric_id: str = "") -> Matcher:
         return self._matchers[rubric_id]
 
 
 _CACHE: dict[tuple, RubricSet] = {}
+
+
+def clear_rubric_cache() -> None:
+    """Forget the loaded rubric sets (the benchmarks time a cold load)."""
+    _CACHE.clear()
+
 
 
 def _stamp(path: Path) -> tuple[str, int]:
@@ -166,9 +175,7 @@ def load_rubrics(path: Path | None = None, lexicon_path: Path | None = None,
 
 def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
     data = load_toml(path)
-    raw_settings = data.get("settings", {})
-    s = Entry(path, "settings", 0, table_line(path, "settings"), raw_settings)
-    s.label = "[settings]"
+    s = section(path, data, "settings", required=False) or Entry(path, "settings", 0, None, {})
     s.allow(Settings.__dataclass_fields__)
     d = Settings()
 
@@ -207,10 +214,13 @@ def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
         early = e.text("early_impact_part", required=False)
         parts = []
         for pe in part_entries:
-            pe.allow(("id", "title", "weight", "probe", "cues", "missing", "require", "claims"))
+            pe.allow(("id", "title", "weight", "probe", "cues", "weak_cues", "missing",
+                      "require", "claims"))
             pid = pe.text("id", ident=True)
             cues = pe.texts("cues", nonempty=pid != early)
             check_cues(pe, "cues", cues)
+            weak = pe.texts("weak_cues", required=False)
+            check_cues(pe, "weak_cues", weak)
             parts.append(RubricPart(
                 id=pid,
                 title=pe.text("title"),
@@ -220,6 +230,7 @@ def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
                 missing=" ".join(pe.text("missing").split()),
                 require=pe.texts("require", required=False, choices=REQUIREMENTS),
                 claims=pe.texts("claims", required=False, choices=COVERING_KINDS),
+                weak_cues=tuple(c.lower() for c in weak),
             ))
         ids = tuple(p.id for p in parts)
         result = e.text("result_part", required=False)
@@ -233,19 +244,14 @@ def _load_structure(path: Path) -> tuple[Settings, dict[str, Rubric]]:
 
 def _load_lexicon(path: Path) -> Lexicon:
     data = load_toml(path)
-    for key in ("markers", "tech"):
-        if not isinstance(data.get(key), dict):
-            raise ConfigError(f"{path}: needs a [{key}] table")
-    m = Entry(path, "markers", 0, table_line(path, "markers"), data["markers"])
-    m.label = "[markers]"
+    m, t = section(path, data, "markers"), section(path, data, "tech")
+    assert m is not None and t is not None  # required sections
     m.allow(MARKER_KEYS)
     markers = {}
     for key in MARKER_KEYS:
         words = m.texts(key)
         check_cues(m, key, words)
         markers[key] = words
-    t = Entry(path, "tech", 0, table_line(path, "tech"), data["tech"])
-    t.label = "[tech]"
     t.allow(("names",))
     names = t.texts("names")
     check_cues(t, "names", names)

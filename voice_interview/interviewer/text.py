@@ -1,7 +1,7 @@
 """Words and phrases: transcript tokens, sentences, and cue-phrase matching.
 
 Plain text or Whisper-style timed words become normalised tokens; a
-``_Matcher`` finds cue phrases ("*" at the end of a word matches any ending)
+``Matcher`` finds cue phrases ("*" at the end of a word matches any ending)
 in them. Shared by the answer analysis (answer.py) and the rubric set.
 """
 
@@ -13,11 +13,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from voice_interview.errors import UsageError
 
-_TRAILING_SMALL = frozenset({
+TRAILING_SMALL = frozenset({
     "the", "a", "an", "to", "and", "of", "in", "on", "for", "with", "that", "it", "our",
     "this", "so", "but", "or", "at", "by", "from",
 })
@@ -33,7 +33,7 @@ class _Phrase:
 
 
 @dataclass(frozen=True)
-class _Hit:
+class Hit:
     label: str
     i: int  # first token
     j: int  # one past the last token
@@ -44,7 +44,7 @@ def _word_ok(norm: str, word: tuple[str, bool]) -> bool:
     return norm.startswith(text) if prefix else norm == text
 
 
-class _Matcher:
+class Matcher:
     """Finds cue phrases in normalised tokens; "*" ends a word as a prefix match."""
 
     def __init__(self, pairs: Iterable[tuple[str, str]]):
@@ -60,7 +60,7 @@ class _Matcher:
                 self._prefix[len(first)][first].append(p)
             else:
                 self._exact[first].append(p)
-        self._prefix = {k: dict(v) for k, v in self._prefix.items()}  # type: ignore[assignment]
+        self._prefix = {k: dict(v) for k, v in self._prefix.items()}
 
     def _candidates(self, norm: str) -> tuple[_Phrase, ...]:
         found = self._cache.get(norm)
@@ -72,8 +72,8 @@ class _Matcher:
             found = self._cache[norm] = tuple(items)
         return found
 
-    def scan(self, norms: Sequence[str], lo: int, hi: int) -> list[_Hit]:
-        best: dict[tuple[str, int], _Hit] = {}
+    def scan(self, norms: Sequence[str], lo: int, hi: int) -> list[Hit]:
+        best: dict[tuple[str, int], Hit] = {}
         for i in range(lo, hi):
             for p in self._candidates(norms[i]):
                 n = len(p.words)
@@ -83,7 +83,7 @@ class _Matcher:
                     key = (p.label, i)
                     old = best.get(key)
                     if old is None or old.j < i + n:
-                        best[key] = _Hit(p.label, i, i + n)
+                        best[key] = Hit(p.label, i, i + n)
         return sorted(best.values(), key=lambda h: (h.i, h.label))
 
 
@@ -100,11 +100,11 @@ class _Tok:
 
 
 _EDGE = "\"'“”‘’()[]{}<>.,;:!?…—–-*"
-_NUMBER = re.compile(r"^[$€£]?\d+(?:[.,]\d+)*(?:%|x|k|m|b|ms|s|h)?$")
-_RELATIVE_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:%|x)$")
-_YEAR = re.compile(r"^(?:19|20)\d\d$")
+NUMBER = re.compile(r"^[$€£]?\d+(?:[.,]\d+)*(?:%|x|k|m|b|ms|s|h)?$")
+RELATIVE_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*(?:%|x)$")
+YEAR = re.compile(r"^(?:19|20)\d\d$")
 _SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
-_CLAUSE_END = re.compile(r"[,;:.?!…][\"'”’)\]]*$")
+CLAUSE_END = re.compile(r"[,;:.?!…][\"'”’)\]]*$")
 
 
 @lru_cache(maxsize=16384)
@@ -120,7 +120,7 @@ def _is_time(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _tokens(words: str | Sequence[Any]) -> tuple[list[_Tok], bool]:
+def tokens_of(words: str | Sequence[Any]) -> tuple[list[_Tok], bool]:
     """Normalise plain text or timed words; timed only if every word has times."""
     if isinstance(words, str):
         return [_Tok(w, _norm(w), None, None) for w in words.split()], False
@@ -137,7 +137,7 @@ def _tokens(words: str | Sequence[Any]) -> tuple[list[_Tok], bool]:
         if not isinstance(word, str):
             raise UsageError("each transcript word needs a 'word' text")
         if _is_time(start) and _is_time(end):
-            start, end = float(start), float(end)
+            start, end = float(cast(float, start)), float(cast(float, end))
         else:
             timed, start, end = False, None, None
         pieces = word.split()
@@ -151,7 +151,7 @@ def _tokens(words: str | Sequence[Any]) -> tuple[list[_Tok], bool]:
 
 
 
-def _split(toks: list[_Tok], max_words: int) -> list[tuple[int, int]]:
+def split_spans(toks: list[_Tok], max_words: int) -> list[tuple[int, int]]:
     spans, lo = [], 0
     for i, t in enumerate(toks):
         if _SENTENCE_END.search(t.raw) or i + 1 - lo >= max_words:

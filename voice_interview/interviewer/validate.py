@@ -153,7 +153,7 @@ def injected_requests(transcript: str) -> list[str]:
     return found
 
 
-def _content_words(text: str) -> list[str]:
+def content_words(text: str) -> list[str]:
     return [w.lower() for w in words(text) if w.lower() not in _STOPWORDS]
 
 
@@ -167,12 +167,12 @@ def _shared_run(a: list[str], b: list[str], n: int) -> bool:
 def _echoes_injection(text: str, transcript: str) -> bool:
     if _INJECTION_IN_PROBE.search(text):
         return True
-    probe_words = set(_content_words(text))
+    probe_words = set(content_words(text))
     for request in injected_requests(transcript):
         trigger = _INJECTION_TRIGGER.match(request)
         payload = request[trigger.end():] if trigger else request
         payload = re.sub(r"^\W*(?:and|then|instead)?\b", "", payload, flags=re.IGNORECASE)
-        payload_words = _content_words(payload)
+        payload_words = content_words(payload)
         if not payload_words:
             continue
         shared = sum(1 for w in set(payload_words) if w in probe_words)

@@ -20,10 +20,7 @@ then revisions, then partials; a revision the worker cannot start within
 ``revise_behind_s`` of its window's end is skipped (the segment finals stay) and
 the user is told once per turn.
 
-Guards: a decode cannot return more words than its speech can hold
-(``word_cap``), and a final that is only a stock phrase ("Thank you.") over
-seconds of speech is decoded again without the prompt; each such fabrication is
-counted (``fabrications``) and logged.
+Guards against inventions on short audio live in ``decoding.SegmentDecoder``.
 
 Events go to ``on_event`` from either thread; ``t`` is the audio timeline.
 Half-duplex: ``mute()`` makes the listener treat incoming audio as silence
@@ -42,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice_interview.audio.sources import BLOCK, BLOCK_S, SAMPLE_RATE, AudioSource
+from voice_interview.audio.sources import BLOCK, BLOCK_S, AudioSource
 from voice_interview.audio.vad import (
     Segment,
     Segmenter,
@@ -61,15 +58,8 @@ from voice_interview.events import (
     TranscriptRevised,
     TurnEnded,
 )
-from voice_interview.speech.transcriber import (
-    FILLER_PROMPT,
-    Transcriber,
-    Word,
-    is_stock_phrase,
-    keep_within_cap,
-    over_cap,
-    words_to_text,
-)
+from voice_interview.listener.decoding import SegmentDecoder
+from voice_interview.speech.transcriber import Transcriber, words_to_text
 from voice_interview.turns import TurnManager, TurnSettings
 
 log = logging.getLogger(__name__)
@@ -90,9 +80,13 @@ class ListenerSettings:
     window_min_s: float = 8.0  # a window closes at a segment's end once it spans this
     window_max_s: float = 25.0  # ... and never spans more (one Whisper window)
     window_pause_s: float = 0.8  # ... or once a silence this long follows it
+    window_pause_min_s: float = 0.0  # ... when the window spans at least this
+    revise_filler_all: bool = False  # the filler prompt on every window, not the first only
     revise_behind_s: float = 8.0  # a revision not started by then is skipped
     revise_context: bool = False  # True: the revised text before a window as its prompt
     context_chars: int = 200  # ... this much of it
+    revise_overlap_s: float = 0.0  # audio before a window decoded with it, as context
+    revise_beam: int = 1  # beam width of the revision decodes (the finals stay greedy)
 
 
 # Worker priorities: finals first (the live transcript), then revisions, then partials.
@@ -111,7 +105,9 @@ class Listener:
         reviser: Transcriber | None = None,
     ):
         self.source = source
-        self.reviser = reviser or transcriber  # decodes the revision windows
+        if reviser is None and settings.revise_beam > 1 and hasattr(transcriber, "variant"):
+            reviser = transcriber.variant(beam_size=settings.revise_beam)
+        self.decoder = SegmentDecoder(transcriber, reviser or transcriber, settings)
         self.tap = tap  # sees every raw block and its time first (the session recorder)
         self.transcriber = transcriber
         self.on_event = on_event
@@ -130,11 +126,9 @@ class Listener:
         self._jobs: queue.PriorityQueue = queue.PriorityQueue()
         self._seq = 0  # submission order within a priority
         self._window: list[Segment] = []  # segments of this turn not yet revised
+        self._revised: list[Segment] = []  # this turn's segments sent for revision
         self._turn_id = 0
-        self._context: dict[int, str] = {}  # turn -> its revised text so far
         self._behind_noticed: set[int] = set()
-        self.fabrications = 0  # inventions caught by the guards
-        self.revisions = 0  # windows revised
         self.revisions_skipped = 0  # windows left as segment finals (fell behind)
         self._partial_cost = 0.0  # wall seconds the last partial took
         self._closing = False
@@ -150,6 +144,16 @@ class Listener:
     # -- control (any thread) ----------------------------------------------------------
 
     @property
+    def fabrications(self) -> int:
+        """Inventions caught by the guards (the session summary counts them)."""
+        return self.decoder.fabrications
+
+    @property
+    def revisions(self) -> int:
+        """Windows revised."""
+        return self.decoder.revisions
+
+    @property
     def position(self) -> float:
         return self.frames * BLOCK_S
 
@@ -163,10 +167,7 @@ class Listener:
 
     def end_turn(self, reason: str = "user") -> None:
         with self._lock:
-            seg = self.segmenter.flush()  # the words said so far belong to this turn
-            if seg is not None:
-                self._submit_final(seg)
-            self._close_window()
+            self._close_open()  # the words said so far belong to this turn
             events = self.turns.end_turn(reason)
         self._emit_all(events)
 
@@ -176,7 +177,8 @@ class Listener:
             self.turns = TurnManager(settings or self.s.turn)
             self.turns.now = self.position
             self._turn_id += 1
-            self._context = {k: v for k, v in self._context.items() if k >= self._turn_id - 1}
+            self._revised = []
+            self.decoder.forget_before(self._turn_id - 1)
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every submitted transcription has been delivered (or timeout)."""
@@ -241,7 +243,7 @@ class Listener:
         self.dropped_blocks = dropped
         with self._lock:  # silence in their place, so history stays aligned with the clock
             silence = np.zeros(BLOCK, dtype=np.float32)
-            self._history.extend([silence] * min(new, self._history.maxlen))
+            self._history.extend([silence] * min(new, self._history.maxlen or new))
             self.frames += new
         if self.position - self._drop_noticed_at >= DROP_NOTICE_EVERY_S:
             self._drop_noticed_at = self.position
@@ -251,10 +253,15 @@ class Listener:
 
     def _flush_segment(self) -> None:
         with self._lock:
-            seg = self.segmenter.flush()
-            if seg is not None:
-                self._submit_final(seg)
-            self._close_window()
+            self._close_open()
+
+    def _close_open(self) -> None:
+        """The segment in progress as a final, and the open window to revise
+        (called with ``_lock`` held)."""
+        seg = self.segmenter.flush()
+        if seg is not None:
+            self._submit_final(seg)
+        self._close_window()
 
     def _frame(self, block: np.ndarray) -> None:
         t = self.position
@@ -277,7 +284,8 @@ class Listener:
             if seg is not None:  # before the turn events, so waiting on it always works
                 self._submit_final(seg)
             elif (self._window and not self.segmenter.in_segment
-                  and t + BLOCK_S - self._window[-1].end >= self.s.window_pause_s):
+                  and t + BLOCK_S - self._window[-1].end >= self.s.window_pause_s
+                  and self._window[-1].end - self._window[0].start >= self.s.window_pause_min_s):
                 self._close_window()  # a long pause: revise what came before it
             events = self.turns.on_frame(t, speech)
             if any(isinstance(e, TurnEnded) for e in events):
@@ -308,10 +316,7 @@ class Listener:
 
     def _finish(self) -> None:
         with self._lock:
-            seg = self.segmenter.flush()
-            if seg is not None:
-                self._submit_final(seg)
-            self._close_window()
+            self._close_open()
             events = self.turns.end_turn("source_ended")
         self._emit_all(events)
 
@@ -333,18 +338,26 @@ class Listener:
         if not self._window:
             return
         segs, self._window = tuple(self._window), []
-        audio = self._audio(segs[0].start - PRE_ROLL_S, segs[-1].end + POST_ROLL_S)
-        self._submit("revise", segs[0].start, segs[-1].end, audio, segs)
+        begin = segs[0].start - PRE_ROLL_S
+        ctx: tuple[Segment, ...] = ()
+        if self.s.revise_overlap_s > 0:  # the speech before it in this turn, as context
+            ctx = tuple(g for g in self._revised
+                        if g.end > segs[0].start - self.s.revise_overlap_s)
+            if ctx:
+                begin = max(ctx[0].start, segs[0].start - self.s.revise_overlap_s) - PRE_ROLL_S
+        self._revised = [*self._revised[-20:], *segs]
+        audio = self._audio(begin, segs[-1].end + POST_ROLL_S)
+        self._submit("revise", segs[0].start, segs[-1].end, audio, segs, ctx)
 
     def _submit(self, kind: str, start: float, end: float, audio,
-                segs: tuple[Segment, ...] = ()) -> None:
+                segs: tuple[Segment, ...] = (), ctx: tuple[Segment, ...] = ()) -> None:
         if self._closing:
             return
         with self._pending_lock:
             self._pending += 1
             self._seq += 1
             seq = self._seq
-        self._jobs.put((_PRIORITY[kind], seq, (kind, start, end, audio, segs, self._turn_id)))
+        self._jobs.put((_PRIORITY[kind], seq, (kind, start, end, audio, segs, self._turn_id, ctx)))
 
     def _audio(self, start: float, end: float) -> tuple[float, np.ndarray]:
         """Audio between two timeline points, from the bounded history."""
@@ -371,14 +384,14 @@ class Listener:
                     self._pending -= 1
 
     def _run_job(self, kind: str, seg_start: float, seg_end: float, audio,
-                 segs: tuple[Segment, ...], turn: int) -> None:
+                 segs: tuple[Segment, ...], turn: int, ctx: tuple[Segment, ...]) -> None:
         offset, samples = audio
         words, text = [], ""
         try:
             if kind == "final":
-                words = self._final_words(samples, offset, seg_start, seg_end)
+                words = self.decoder.final(samples, offset, seg_start, seg_end)
             elif kind == "revise":
-                self._revise(samples, offset, segs, turn)
+                self._revise(samples, offset, segs, turn, ctx)
                 return
             else:
                 t0 = time.monotonic()
@@ -401,53 +414,8 @@ class Listener:
         elif text:
             self._emit(TranscriptPartial(self.position, segment_start=seg_start, text=text))
 
-    def _final_words(self, samples, offset: float, seg_start: float,
-                     seg_end: float) -> list[Word]:
-        speech_s = seg_end - seg_start
-
-        def mine(ws: list[Word]) -> list[Word]:  # words over the pre-roll are the last segment's
-            return [w for w in ws if w.end > seg_start - 0.1]
-
-        words = mine(self.transcriber.transcribe(samples, offset=offset))
-        last = words[-1].end if words else seg_start
-        stock = is_stock_phrase(words, speech_s)
-        settings = getattr(self.transcriber, "settings", None)
-        if not getattr(settings, "filler_prompt", True):  # nothing to retry without
-            if stock:
-                self._caught("a stock phrase, left to the revision", seg_start, seg_end,
-                             words, words)
-            return self._capped(words, speech_s, seg_start, seg_end)
-        if seg_end - last > 1.0 or stock or over_cap(words, speech_s):
-            # Stopped early, a stock phrase, or more words than the audio holds:
-            # once more without the prompt that provokes all three.
-            again = mine(self.transcriber.transcribe(samples, offset=offset, prompt=False))
-            if stock and not is_stock_phrase(again, speech_s):
-                self._caught("a stock phrase", seg_start, seg_end, words, again)
-                words = again
-            elif over_cap(words, speech_s) and len(again) < len(words):
-                self._caught("too many words", seg_start, seg_end, words, again)
-                words = again
-            elif len(again) > len(words) and not over_cap(again, speech_s):
-                words = again
-        return self._capped(words, speech_s, seg_start, seg_end)
-
-    def _capped(self, words: list[Word], speech_s: float, start: float,
-                end: float) -> list[Word]:
-        if not over_cap(words, speech_s):
-            return words
-        kept = keep_within_cap(words, speech_s)
-        self._caught("too many words", start, end, words, kept)
-        return kept
-
-    def _caught(self, what: str, start: float, end: float, said: list[Word],
-                kept: list[Word]) -> None:
-        self.fabrications += 1
-        log.warning("transcript guard (%s) at %.2f-%.2f s: %r -> %r", what, start, end,
-                    words_to_text(said), words_to_text(kept))
-
-    def _revise(self, samples, offset: float, segs: tuple[Segment, ...], turn: int) -> None:
-        from voice_interview.analysis import transcribe_group
-
+    def _revise(self, samples, offset: float, segs: tuple[Segment, ...], turn: int,
+                ctx: tuple[Segment, ...] = ()) -> None:
         start, end = segs[0].start, segs[-1].end
         late = self.position - end
         if late > self.s.revise_behind_s:  # fell behind: the segment finals stay
@@ -459,25 +427,8 @@ class Listener:
                     "the computer is too busy to re-check the transcript in context; "
                     "the first-pass words stand for part of this answer")))
             return
-        before = self._context.get(turn, "")
-        # As the offline chunker: the filler prompt on a turn's first window only (it
-        # keeps hesitations for the filler count and costs no accuracy there), no prompt
-        # after. The text before as the prompt was measured worse: Whisper skips words
-        # it finds in the prompt (benchmarks/README.md).
-        prompt: bool | str = FILLER_PROMPT if not before else False
-        if self.s.revise_context and before:
-            prompt = before[-self.s.context_chars:]
-        words = transcribe_group(samples, offset, list(segs), self.reviser, prompt=prompt)
-        speech_s = sum(s.duration for s in segs)
-        words = self._capped(words, speech_s, start, end)
-        # Words over the pre-roll belong to the window before; words that start after
-        # the speech ended were invented over the post-roll (and would lead the next
-        # window's prompt astray).
-        kept = tuple(w for w in words if w.end > start - 0.1 and w.start < end)
-        text = words_to_text(list(kept))
-        self._context[turn] = f"{before} {text}".strip()
-        self.revisions += 1
-        self._emit(TranscriptRevised(self.position, start=start, end=end, words=kept,
+        words, text = self.decoder.revise(samples, offset, segs, turn, ctx)
+        self._emit(TranscriptRevised(self.position, start=start, end=end, words=words,
                                      text=text))
 
     # -- output ----------------------------------------------------------------------------
@@ -493,21 +444,6 @@ class Listener:
             self._emit(e)
 
 
-def covers(revision: TranscriptRevised, final: TranscriptFinal, slack: float = 0.05) -> bool:
-    """Whether ``revision`` replaces ``final`` (its segment lies inside the window)."""
-    return (revision.start - slack <= final.segment_start
-            and final.segment_end <= revision.end + slack)
-
-
-def settled(finals: list, revisions: list) -> list[tuple[float, str, tuple]]:
-    """The answer as (start, text, words) pieces in time order: each revision in
-    place of the finals it covers, the finals no revision covers as they are."""
-    pieces = [(r.start, r.text, tuple(r.words)) for r in revisions]
-    pieces += [(f.segment_start, f.text, tuple(f.words)) for f in finals
-               if not any(covers(r, f) for r in revisions)]
-    return sorted(pieces, key=lambda p: p[0])
-
-
 def listen_to_end(source: AudioSource, transcriber: Transcriber,
                   settings: ListenerSettings = ListenerSettings()) -> list[Event]:
     """Run a whole source through the listener and return every event (tests, demos)."""
@@ -520,7 +456,3 @@ def listen_to_end(source: AudioSource, transcriber: Transcriber,
 
     Listener(source, transcriber, collect, settings).run()
     return events
-
-
-__all__ = ["Listener", "ListenerSettings", "listen_to_end", "settled", "covers", "TurnEnded",
-           "SAMPLE_RATE"]

@@ -1,8 +1,11 @@
-"""Reading the TOML data files in prompts/ and rubrics/, entry by entry.
+"""Reading the TOML data files (prompts/, rubrics/, the user's config), entry by entry.
 
 Every problem becomes a ``ConfigError`` naming the file, the line of the entry
-and the entry itself. Shared by banks.py (prompts/) and rubric.py (rubrics/),
-so neither imports the other to read its files.
+and the entry itself. One helper for every loader: the question and probe
+banks (interviewer/banks.py), the structure rubrics and claims
+(interviewer/rubricset.py, claims.py), the pacing rubric (pacing.py) and the
+user's config.toml (config.py). It sits below them all (it needs only errors.py),
+so no loader imports another to read its file.
 """
 
 from __future__ import annotations
@@ -138,8 +141,8 @@ class Entry:
                                      f"{choices_text(choices)})")
         return items
 
-    def span(self, key: str, *, required: bool = True) -> Any:
-        """``[min, max]`` seconds with 0 < min <= max, as a tuple."""
+    def span(self, key: str, *, required: bool = True, unit: str = "seconds") -> Any:
+        """``[min, max]`` with 0 < min <= max, as a tuple."""
         value = self._get(key, required)
         if value is None:
             return None
@@ -150,8 +153,22 @@ class Entry:
             and 0 < value[0] <= value[1]
         )
         if not ok:
-            raise self.error(f"'{key}' must be [min, max] seconds with 0 < min <= max")
+            raise self.error(f"'{key}' must be [min, max] {unit} with 0 < min <= max")
         return (float(value[0]), float(value[1]))
+
+
+def section(path: Path, data: dict, name: str, *, missing: str = "needs a [{name}] table",
+            required: bool = True) -> Entry | None:
+    """The ``[name]`` table of a parsed file as an ``Entry`` labelled ``[name]``
+    (None when optional and absent)."""
+    raw = data.get(name)
+    if raw is None and not required:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: {missing.format(name=name)}")
+    e = Entry(path, name, 0, table_line(path, name), raw)
+    e.label = f"[{name}]"
+    return e
 
 
 
@@ -172,7 +189,7 @@ def entries(path: Path, data: dict, key: str, table: str | None = None,
 
 
 def check_unique(items: Iterable[Entry], field_name: str = "id") -> None:
-    seen: dict[str, Entry] = {}
+    seen: dict[Any, Entry] = {}
     for item in items:
         value = item.raw.get(field_name)
         if value in seen:
