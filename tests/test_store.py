@@ -313,9 +313,18 @@ def test_damaged_or_lost_index_is_rebuilt_from_the_folders(store):
 
 
 def test_shift_analysis_moves_every_time():
+    from voice_interview.analysis import measure_answer
+    from voice_interview.audio.vad import Segment
+
+    # The layout analyze writes (pauses and windows come with metrics, in full).
+    metrics = measure_answer([{"word": "a", "start": 1.0, "end": 1.2}],
+                             [Segment(0.9, 2.0)]).to_json()["metrics"]
     doc = {"audio": {"duration_s": 10.0}, "words": [{"word": "a", "start": 1.0, "end": 1.2}],
-           "speech_segments": [{"start": 0.9, "end": 2.0}],
-           "pauses": [{"start": 2.0, "end": 3.0}], "windows": [{"start": 0.9, "end": 9.0}],
+           "speech_segments": [{"start": 0.9, "end": 2.0}], "metrics": metrics,
+           "pauses": [{"start": 2.0, "end": 3.0, "duration_s": 1.0, "long": True,
+                       "mid_sentence": False}],
+           "windows": [{"start": 0.9, "end": 9.0, "word_count": 1, "wpm": 6.7,
+                        "pause_count": 1}],
            "structure": {"parts": [{"id": "hook", "start": 1.0}, {"id": "x", "start": None}]}}
     out = shift_analysis(doc, 5.0)
     assert out["words"][0]["start"] == 6.0 and out["speech_segments"][0]["end"] == 7.0

@@ -10,7 +10,7 @@ transcription would, while pauses come from the VAD timeline.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -35,45 +35,6 @@ _T = TypeVar("_T")
 
 PRE_ROLL_S = 0.4
 POST_ROLL_S = 0.2
-
-
-@dataclass
-class Analysis:
-    path: str | None
-    duration_s: float | None
-    sample_rate: int | None
-    words: list[Word]
-    segments: list[Segment]
-    pauses: list[Pause]
-    metrics: Metrics
-    windows: list[Window]
-    feedback: list[Feedback]
-    timings: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)  # structure, probes, ... (interviewer's view)
-
-    @property
-    def transcript(self) -> str:
-        return words_to_text(self.words)
-
-    def to_json(self) -> dict:
-        out = {
-            "audio": {
-                "path": self.path,
-                "duration_s": None if self.duration_s is None else round(self.duration_s, 3),
-                "sample_rate": self.sample_rate,
-            },
-            "transcript": self.transcript,
-            "words": [w.to_json() for w in self.words],
-            "speech_segments": [s.to_json() for s in self.segments],
-            "pauses": [p.to_json() for p in self.pauses],
-            "metrics": self.metrics.to_json(),
-            "windows": [w.to_json() for w in self.windows],
-            "feedback": [f.to_json() for f in self.feedback],
-            "timings": {k: round(v, 3) if isinstance(v, float) else v
-                        for k, v in self.timings.items()},
-        }
-        out.update(self.extra)
-        return out
 
 
 def group_segments(segments: list[Segment], max_chunk_s: float = 30.0) -> list[list[Segment]]:
@@ -162,8 +123,18 @@ def analyze_samples(
     overview: bool = True,
     on_progress: Callable[[float], None] | None = None,
     on_segments: Callable[[list[Segment]], None] | None = None,
-) -> Analysis:
-    rubric = rubric or load_pacing_rubric()
+) -> AnswerAnalysis:
+    """One answer's audio (16 kHz) transcribed and paced (``extra``: audio, timings)."""
+    return _analyze(audio, transcriber, rubric, vad, vad_settings, overview,
+                    on_progress, on_segments)
+
+
+def _analyze(audio: np.ndarray, transcriber: Transcriber, rubric: PacingRubric | None,
+             vad: SileroVAD | None, vad_settings: VadSettings, overview: bool,
+             on_progress: Callable[[float], None] | None,
+             on_segments: Callable[[list[Segment]], None] | None,
+             decode_s: float = 0.0, path: str | None = None,
+             sample_rate: int = SAMPLE_RATE) -> AnswerAnalysis:
     t0 = time.perf_counter()
     segments = detect_segments(audio, vad, vad_settings)
     if on_segments:
@@ -171,25 +142,19 @@ def analyze_samples(
     t1 = time.perf_counter()
     words = transcribe_segments(audio, segments, transcriber, on_progress)
     t2 = time.perf_counter()
-    pacing = assess(segments, words, rubric, overview=overview)
+    pacing = assess(segments, words, rubric or load_pacing_rubric(), overview=overview)
     t3 = time.perf_counter()
     duration = audio.size / SAMPLE_RATE
-    return Analysis(
-        path=None,
-        duration_s=duration,
-        sample_rate=SAMPLE_RATE,
-        words=words,
-        segments=segments,
-        pauses=pacing.pauses,
-        metrics=pacing.metrics,
-        windows=pacing.windows,
-        feedback=pacing.feedback,
-        timings={
-            "vad_s": t1 - t0,
-            "transcribe_s": t2 - t1,
-            "analyze_s": (t1 - t0) + (t3 - t2),
-        },
-    )
+    times: dict[str, float | None] = {
+        "vad_s": t1 - t0, "transcribe_s": t2 - t1, "analyze_s": decode_s + (t1 - t0) + (t3 - t2)}
+    if path is not None:  # a whole file: how long it took against how long it lasts
+        total = decode_s + (t1 - t0) + (t2 - t1)
+        times.update(decode_s=decode_s, total_s=total, rtf=total / duration if duration else None)
+    extra = {"audio": {"path": path, "duration_s": round(duration, 3),
+                       "sample_rate": sample_rate},
+             "timings": {k: round(v, 3) if isinstance(v, float) else v
+                         for k, v in times.items()}}
+    return measure_answer(words, segments, pacing=pacing, extra=extra)
 
 
 def analyze_file(
@@ -199,24 +164,35 @@ def analyze_file(
     overview: bool = True,
     on_progress: Callable[[float], None] | None = None,
     on_segments: Callable[[list[Segment]], None] | None = None,
-) -> Analysis:
+) -> AnswerAnalysis:
+    """A recording (any format FFmpeg reads) transcribed and paced; ``extra`` holds its
+    audio (path, duration, native rate) and timings (decode, VAD, Whisper, rtf)."""
     t0 = time.perf_counter()
     _duration, native_rate = probe_file(path)
     audio = decode_file(path)
     decode_s = time.perf_counter() - t0
-    result = analyze_samples(
-        audio, transcriber, rubric, overview=overview,
-        on_progress=on_progress, on_segments=on_segments,
-    )
-    result.path = str(path)
-    result.sample_rate = native_rate
-    result.timings["decode_s"] = decode_s
-    result.timings["analyze_s"] += decode_s
-    parts = ("decode_s", "vad_s", "transcribe_s")
-    total = sum(v for k, v in result.timings.items() if k in parts)
-    result.timings["total_s"] = total
-    result.timings["rtf"] = total / result.duration_s if result.duration_s else None
-    return result
+    return _analyze(audio, transcriber, rubric, None, VadSettings(), overview, on_progress,
+                    on_segments, decode_s=decode_s, path=str(path),
+                    sample_rate=native_rate)
+
+
+def measure_answer(words: Sequence[Word | dict | str], segments: Sequence[Segment], *,
+                   transcript: str | None = None, rubric: PacingRubric | None = None,
+                   overview: bool = True, pacing: Pacing | None = None, timed: bool = True,
+                   extra: Mapping[str, Any] | None = None) -> AnswerAnalysis:
+    """An answer's pacing over its speech segments and words (``pacing`` when already
+    measured); ``transcript`` defaults to the words' text. ``timed=False``: a plain-text
+    answer, no words and no pacing. ``session.scoring.score_answer`` adds the
+    interviewer's view; both ways make an ``AnswerAnalysis`` here."""
+    if not timed:
+        return AnswerAnalysis(transcript or "", pacing=None, extra=dict(extra or {}),
+                              has_words=False)
+    timed_words = tuple(as_word(w) for w in words)
+    if pacing is None:
+        pacing = assess(list(segments), list(timed_words), rubric or load_pacing_rubric(),
+                        overview=overview)
+    text = transcript if transcript is not None else words_to_text(list(timed_words))
+    return AnswerAnalysis(text, timed_words, tuple(segments), pacing, extra=dict(extra or {}))
 
 
 # ---------------------------------------------------------------------------
@@ -278,6 +254,15 @@ class AnswerAnalysis:
         return [] if self.pacing is None else self.pacing.feedback
 
     @property
+    def pauses(self) -> list[Pause]:
+        return [] if self.pacing is None else self.pacing.pauses
+
+    @property
+    def duration_s(self) -> float | None:
+        """The analysed audio's length (None: not known, or a plain-text answer)."""
+        return (self.extra.get("audio") or {}).get("duration_s")
+
+    @property
     def parts(self) -> list[dict[str, Any]]:
         """The structure's parts (id, covered, start...), [] when not scored."""
         return list((self.structure or {}).get("parts") or [])
@@ -318,8 +303,7 @@ class AnswerAnalysis:
             structure = {**structure, "parts": [
                 {**p, "start": mv(p["start"])} if isinstance(p.get("start"), int | float)
                 else p for p in structure["parts"]]}
-        duration = (self.extra.get("audio") or {}).get("duration_s") or 0.0
-        end = span_end if span_end is not None else offset + duration
+        end = span_end if span_end is not None else offset + (self.duration_s or 0.0)
         return replace(
             self,
             words=tuple(replace(w, start=mv(w.start), end=mv(w.end)) for w in self.words),

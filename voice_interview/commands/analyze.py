@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from voice_interview.commands.options import add_whisper_argument
 from voice_interview.speech import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from voice_interview.analysis import AnswerAnalysis
 
 
 def register(sub) -> None:
@@ -72,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             "analyze needs either an AUDIO file or --text FILE (see voice-interview analyze --help)"
         )
-    from voice_interview.session.scoring import interviewer_view, question_for
+    from voice_interview.session.scoring import question_for, score_recording, score_text
 
     question = question_for(args.question)
     asked = [a for a in args.asked if a.strip()]
@@ -84,27 +87,27 @@ def run(args: argparse.Namespace) -> int:
 
         check_whisper_model(whisper)  # before the file is opened
     if args.text:
-        doc = analyze_text(args.text, question, asked)
-        doc.update(llm_view(args, doc["transcript"], question))
+        answer = score_text(read_text(args.text), question, asked=asked)
+        answer = answer.with_view(llm_view(args, answer.transcript, question))
         if args.json:
-            _dump(doc)
+            _dump(answer.to_json())
         else:
-            sys.stdout.write(format_text_report(doc))
+            sys.stdout.write(format_text_report(answer))
         return 0
-    result = analyze_path(args.audio, whisper, overview=args.overview, show_progress=True)
-    result.extra.update(interviewer_view(result.words, question, asked=asked))
-    result.extra.update(llm_view(args, result.transcript, question))
+    answer = analyze_path(args.audio, whisper, overview=args.overview, show_progress=True)
+    answer = score_recording(answer, question, asked=asked)
+    answer = answer.with_view(llm_view(args, answer.transcript, question))
     if args.save:
         from voice_interview.session.store import save_analysis
 
-        sid = save_analysis(args.audio, result, question, model=whisper)
-        result.extra["session_id"] = sid
+        sid = save_analysis(args.audio, answer, question, model=whisper)
+        answer = answer.with_view({"session_id": sid})
         print(f"voice-interview: saved as session {sid} "
               f"(voice-interview replay {sid})", file=sys.stderr)
     if args.json:
-        _dump(result.to_json())
+        _dump(answer.to_json())
     else:
-        sys.stdout.write(format_report(result))
+        sys.stdout.write(format_report(answer))
     return 0
 
 
@@ -144,51 +147,34 @@ def llm_view(args: argparse.Namespace, transcript: str, question) -> dict:
             server.stop()
 
 
-def analyze_text(path: str, question, asked=()) -> dict:
-    """The analyze JSON for a plain-text transcript: audio, words and pacing are null."""
+def read_text(path: str) -> str:
+    """A plain-text transcript, stripped; a missing or unreadable file is a UsageError."""
     from pathlib import Path
 
     from voice_interview.errors import UsageError
 
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8").strip()
+        return p.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         raise UsageError(f"{p}: no such file") from None
     except UnicodeDecodeError:
         raise UsageError(f"{p}: not a UTF-8 text file") from None
     except OSError as exc:
         raise UsageError(f"{p}: cannot read ({exc.strerror})") from None
-    feedback: list[dict[str, str]] = []
-    doc: dict[str, Any] = {
-        "audio": None,
-        "transcript": text,
-        "words": None,
-        "speech_segments": None,
-        "pauses": None,
-        "metrics": None,
-        "feedback": feedback,
-        "timings": None,
-        "question": question.to_json() if hasattr(question, "to_json") else None,
-    }
-    if not text:
-        feedback.append(
-            {"kind": "no_speech", "severity": "flag", "message": "The transcript is empty."}
-        )
-    from voice_interview.session.scoring import interviewer_view
-
-    doc.update(interviewer_view(text, question, asked=asked))
-    return doc
 
 
-def format_text_report(doc: dict) -> str:
-    lines = [f"Transcript: {len(doc['transcript'].split())} words (no audio: pacing not measured)"]
-    lines += interviewer_lines(doc)
+def format_text_report(answer: AnswerAnalysis) -> str:
+    lines = [f"Transcript: {len(answer.transcript.split())} words "
+             f"(no audio: pacing not measured)"]
+    lines += interviewer_lines(answer.to_json())
     return "\n".join(lines) + "\n"
 
 
-def analyze_path(path: str, model: str, overview: bool = True, show_progress: bool = True):
-    """Load the model, analyse ``path`` with a progress bar on a terminal, return Analysis."""
+def analyze_path(path: str, model: str, overview: bool = True,
+                 show_progress: bool = True) -> AnswerAnalysis:
+    """Load the model, analyse ``path`` with a progress bar on a terminal (its timings
+    begin with the model's load time)."""
     from tqdm import tqdm
 
     from voice_interview.analysis import analyze_file
@@ -215,13 +201,13 @@ def analyze_path(path: str, model: str, overview: bool = True, show_progress: bo
             bar.update(round(seconds, 1))
 
     try:
-        result = analyze_file(path, transcriber, rubric, overview=overview,
+        answer = analyze_file(path, transcriber, rubric, overview=overview,
                               on_progress=on_progress, on_segments=on_segments)
     finally:
         if bar is not None:
             bar.close()
-    result.timings = {"model_load_s": transcriber.load_s, **result.timings}
-    return result
+    timings = {"model_load_s": round(transcriber.load_s, 3), **answer.extra["timings"]}
+    return answer.with_view({"timings": timings})
 
 
 def interviewer_lines(doc: dict) -> list[str]:
@@ -253,12 +239,14 @@ def _fmt(v, unit="", nd=1) -> str:
     return "n/a" if v is None else f"{v:.{nd}f}{unit}"
 
 
-def format_report(result) -> str:
-    m = result.metrics
+def format_report(answer: AnswerAnalysis) -> str:
+    m = answer.metrics
+    assert m is not None  # a recording is always paced
     mins, secs = divmod(int(round(m.speech_span_s)), 60)
     lines = []
-    if result.path:
-        lines.append(f"{result.path}  ({_fmt(result.duration_s, ' s')} of audio)")
+    audio = answer.extra.get("audio") or {}
+    if audio.get("path"):
+        lines.append(f"{audio['path']}  ({_fmt(answer.duration_s, ' s')} of audio)")
     lines += [
         "",
         f"  Answer length    {mins}:{secs:02d}  (first to last word)",
@@ -274,18 +262,18 @@ def format_report(result) -> str:
         "Feedback",
     ]
     marks = {"info": "  ·", "warn": "  !", "flag": "  ‼"}
-    for f in result.feedback:
+    for f in answer.feedback:
         lines.append(f"{marks.get(f.severity, '  -')} {f.message}")
-    long_pauses = [p for p in result.pauses if p.long]
+    long_pauses = [p for p in answer.pauses if p.long]
     if long_pauses:
         lines += ["", "Long pauses"]
         for p in long_pauses[:20]:
             where = "mid-sentence" if p.mid_sentence else "between sentences"
             lines.append(f"  {p.start:7.1f} s  {p.duration_s:4.1f} s  {where}")
-    lines += interviewer_lines(result.extra)
-    if result.transcript:
-        lines += ["", "Transcript", "  " + result.transcript]
-    t = result.timings
+    lines += interviewer_lines(answer.to_json())
+    if answer.transcript:
+        lines += ["", "Transcript", "  " + answer.transcript]
+    t = answer.extra.get("timings") or {}
     lines += ["", f"(transcribed in {_fmt(t.get('total_s'), ' s')}, "
               f"real-time factor {_fmt(t.get('rtf'), '', 2)})", ""]
     return "\n".join(lines)

@@ -376,7 +376,7 @@ class SessionWriter:
         """Store one scored answer: a line in answers.jsonl, then a row in the index.
 
         ``analysis_json`` is the analyze JSON of the answer with its times on the
-        session timeline (``store.shift_analysis`` moves a slice's times there).
+        session timeline (``AnswerAnalysis.shifted`` moves a slice's times there).
         ``kind`` says what was answered: "question" (the opening) or "probe".
         """
         row = {"index": int(index), "question_id": question_id, "prompt_text": prompt_text,

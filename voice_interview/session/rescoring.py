@@ -123,7 +123,7 @@ def _rescore_answers(data: SessionData, answers: list[dict], total_s: float,
 
             result = analyze_samples(data.candidate_audio(start, end), transcriber,
                                      overview=overview)
-            new = AnswerAnalysis.from_json(result.to_json()).shifted(start, end)
+            new = result.shifted(start, end)
         else:  # pacing recomputed from the stored segments and words (current rubric)
             new = score_answer(old.words, old.segments, transcript=old.transcript,
                                overview=overview, view=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from voice_interview.analysis import AnswerAnalysis, as_word
+from voice_interview.analysis import AnswerAnalysis, measure_answer
 
 if TYPE_CHECKING:
     from voice_interview.audio.vad import Segment
@@ -43,21 +43,40 @@ def score_answer(words: Sequence[Word | dict | str], segments: Sequence[Segment]
                  transcript: str | None = None, rubric: PacingRubric | None = None,
                  overview: bool = True, question: Any = None, view: bool = True,
                  rubric_id: str | None = None, asked: Sequence[str] = (),
-                 pacing: Pacing | None = None,
+                 pacing: Pacing | None = None, timed: bool = True,
                  extra: Mapping[str, Any] | None = None) -> AnswerAnalysis:
     """One answer scored: pacing over its speech segments and words (``pacing`` when
-    already measured), and with ``view`` the interviewer's structure and probes.
-    ``transcript`` defaults to the words' text."""
-    from voice_interview.pacing import assess, load_pacing_rubric
-    from voice_interview.speech.transcriber import words_to_text
-
-    timed = tuple(as_word(w) for w in words)
-    if pacing is None:
-        pacing = assess(list(segments), list(timed), rubric or load_pacing_rubric(),
-                        overview=overview)
-    text = transcript if transcript is not None else words_to_text(list(timed))
-    answer = AnswerAnalysis(text, timed, tuple(segments), pacing, extra=dict(extra or {}))
+    already measured; none with ``timed=False``, a plain-text answer), and with
+    ``view`` the interviewer's structure and probes. ``transcript`` defaults to the
+    words' text."""
+    answer = measure_answer(words, segments, transcript=transcript, rubric=rubric,
+                            overview=overview, pacing=pacing, timed=timed, extra=extra)
     if view:
-        answer = answer.with_view(interviewer_view(list(timed) or text, question,
-                                                   rubric_id=rubric_id, asked=asked))
+        answer = answer.with_view(interviewer_view(list(answer.words) or answer.transcript,
+                                                   question, rubric_id=rubric_id, asked=asked))
     return answer
+
+
+def score_recording(answer: AnswerAnalysis, question: Any, *,
+                    asked: Sequence[str] = ()) -> AnswerAnalysis:
+    """A recording analysed by ``analysis.analyze_file`` (words, pacing, audio and
+    timings), scored with the interviewer's view of ``question``: ``analyze AUDIO``."""
+    return score_answer(answer.words, answer.segments, transcript=answer.transcript,
+                        pacing=answer.pacing, question=question, asked=asked,
+                        extra=answer.extra)
+
+
+# ``analyze --text``: the timed sections a plain-text transcript has not, named as null.
+UNTIMED = {"audio": None, "words": None, "speech_segments": None, "pauses": None,
+           "metrics": None}
+
+
+def score_text(text: str, question: Any, *, asked: Sequence[str] = ()) -> AnswerAnalysis:
+    """A plain-text answer scored (structure and probes; no words, no pacing): the
+    layout of ``analyze --text``, whose timed sections are null."""
+    feedback = [] if text else [
+        {"kind": "no_speech", "severity": "flag", "message": "The transcript is empty."}]
+    extra = {**UNTIMED, "feedback": feedback, "timings": None,
+             "question": question.to_json() if hasattr(question, "to_json") else None}
+    return score_answer((), (), transcript=text, timed=False, question=question, asked=asked,
+                        extra=extra)

@@ -13,21 +13,23 @@ disk, drops a torn last line from its logs, writes a summary with status
 ``interrupted`` and indexes it: it is then replayable like any other.
 
 Answers (``SessionWriter.add_answer``) carry the analyze JSON of the answer with
-its times on the session timeline; ``shift_analysis`` moves the times of an
-analysis made on a slice of the audio there, and records the slice as ``span``.
+its times on the session timeline; ``AnswerAnalysis.shifted`` (``shift_analysis``
+for a stored JSON) moves the times of an analysis made on a slice of the audio
+there, and records the slice as ``span``.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import copy
 import datetime as dt
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from voice_interview.analysis import AnswerAnalysis
 from voice_interview.session.files import (
     CANDIDATE_WAV,
     EVENTS,
@@ -293,34 +295,15 @@ def wav_seconds(path: Path) -> float:
 # ----------------------------------------------------------------------------- analyses
 
 
-def shift_analysis(doc: dict, offset: float, span_end: float | None = None) -> dict:
-    """A copy of an analyze JSON with its times moved by ``offset`` seconds.
-
-    Use it when an answer was analysed on a slice of the session audio that starts
-    at ``offset``: the result lines up with the session timeline, and ``span``
-    records the slice (``span_end`` defaults to offset + the slice's duration).
-    """
-    out = copy.deepcopy(doc)
-
-    def move(items, keys=("start", "end")):
-        for item in items or ():
-            for k in keys:
-                if isinstance(item.get(k), int | float):
-                    item[k] = round(item[k] + offset, 3)
-
-    move(out.get("words"))
-    move(out.get("speech_segments"))
-    move(out.get("pauses"))
-    move(out.get("windows"))
-    move((out.get("structure") or {}).get("parts"), ("start",))
-    duration = ((out.get("audio") or {}).get("duration_s")) or 0.0
-    end = span_end if span_end is not None else offset + duration
-    out["span"] = {"start": round(offset, 3), "end": round(end, 3)}
-    return out
+def shift_analysis(doc: Mapping[str, Any], offset: float,
+                   span_end: float | None = None) -> dict[str, Any]:
+    """An analyze JSON with its times moved by ``offset`` seconds: the JSON face of
+    ``AnswerAnalysis.shifted`` (which see), for callers that hold the stored layout."""
+    return AnswerAnalysis.from_json(doc).shifted(offset, span_end).to_json()
 
 
-def save_analysis(path: str | Path, analysis, question, *, store: SessionStore | None = None,
-                  model: str | None = None) -> str:
+def save_analysis(path: str | Path, analysis: AnswerAnalysis, question: Any, *,
+                  store: SessionStore | None = None, model: str | None = None) -> str:
     """Store an outside recording and its analysis as a session; returns the session id.
 
     The hook behind ``voice-interview analyze AUDIO --save``: the audio is decoded
@@ -345,9 +328,8 @@ def save_analysis(path: str | Path, analysis, question, *, store: SessionStore |
             "format_id": None, "started_at": started, "source": "imported",
             "source_path": str(src.resolve()), "imported_at": now_iso(), "voice": None,
             "llm_model": None, "stt_model": model}
-    doc = analysis.to_json() if hasattr(analysis, "to_json") else dict(analysis)
-    doc = shift_analysis(doc, 0.0, audio.size / SAMPLE_RATE)
     end = round(audio.size / SAMPLE_RATE, 3)
+    doc = analysis.shifted(0.0, audio.size / SAMPLE_RATE).to_json()
     with store.create(meta) as writer:
         writer.log_event({"type": "session_started", "t": 0.0, "question_id": qid,
                           "source": "imported"})
