@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import verdict  # noqa: E402
-from voice_interview.session.recorder import SAMPLE_RATE  # noqa: E402
+from voice_interview.session.files import SAMPLE_RATE  # noqa: E402
 from voice_interview.session.store import SessionStore  # noqa: E402
 
 BLOCK = 512

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice_interview.session.recorder import SAMPLE_RATE
+from voice_interview.session.files import SAMPLE_RATE
 from voice_interview.session.store import SessionStore, shift_analysis
 
 BLOCK = 512

@@ -24,7 +24,7 @@ import pytest
 
 from tests.cli_helpers import ROOT, run_cli
 from tests.crash_child import expected_pcm
-from voice_interview.session.recorder import SAMPLE_RATE
+from voice_interview.session.files import SAMPLE_RATE
 from voice_interview.session.store import SessionStore
 
 MAX_LOSS_S = 1.0

@@ -11,7 +11,7 @@ import pytest
 from tests.cli_helpers import assert_clean_failure, run_cli
 from tests.session_helpers import SCRIPT, abandon, record_session, scripted_session
 from tests.speech_check import wer
-from voice_interview.session.recorder import FORMAT_VERSION, META
+from voice_interview.session.files import FORMAT_VERSION, META
 from voice_interview.session.store import SessionStore
 
 KEYS = {"id", "path", "started_at", "question", "status", "audio_s", "answers"}

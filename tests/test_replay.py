@@ -19,7 +19,7 @@ import pytest
 
 from tests.cli_helpers import ROOT
 from tests.session_helpers import scripted_session
-from voice_interview.session.recorder import SAMPLE_RATE
+from voice_interview.session.files import SAMPLE_RATE
 from voice_interview.session.replay_model import (
     ReplayAudio,
     ReplayClock,

@@ -15,8 +15,7 @@ import pytest
 
 from tests.session_helpers import abandon, feed, scripted_session
 from voice_interview.audio.playback import read_wav
-from voice_interview.session.index import MIGRATIONS, SCHEMA_VERSION, Index
-from voice_interview.session.recorder import (
+from voice_interview.session.files import (
     CANDIDATE_WAV,
     EVENTS,
     FORMAT_VERSION,
@@ -24,6 +23,7 @@ from voice_interview.session.recorder import (
     SAMPLE_RATE,
     SUMMARY,
 )
+from voice_interview.session.index import MIGRATIONS, SCHEMA_VERSION, Index
 from voice_interview.session.store import (
     RecordingError,
     SessionCorrupt,

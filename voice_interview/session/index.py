@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from voice_interview.session.recorder import (
+from voice_interview.session.files import (
     FILE_MODE,
     SessionCorrupt,
     SessionError,

@@ -49,43 +49,22 @@ import numpy as np
 from voice_interview.session.files import (
     ANSWERS,
     CANDIDATE_WAV,
-    DIR_MODE,
     EVENTS,
-    FILE_MODE,
-    FORMAT_VERSION,
     INTERVIEWER_WAV,
     LOCK,
     META,
     SAMPLE_RATE,
-    SUMMARY,
     WAV_HEADER_BYTES,
     RecordingError,
-    SessionCorrupt,
-    SessionError,
-    SessionFormatError,
-    SessionNotFound,
     atomic_write_json,
-    fix_wav_header,
-    newer_format_message,
     open_private,
-    private_dir,
-    read_wav_info,
     to_pcm16,
     wav_frames_on_disk,
     wav_header,
     write_all,
 )
 
-# The format's names and errors live in session.files; this module has long been
-# where the rest of the program imports them from, so they stay importable here.
-__all__ = [
-    "ANSWERS", "CANDIDATE_WAV", "DIR_MODE", "EVENTS", "FILE_MODE", "FORMAT_VERSION",
-    "FLUSH_S", "FSYNC_S", "INTERVIEWER_WAV", "LOCK", "META", "SAMPLE_RATE", "SUMMARY",
-    "WAV_HEADER_BYTES", "RecordingError", "SessionCorrupt", "SessionError",
-    "SessionFormatError", "SessionNotFound", "SessionWriter", "atomic_write_json",
-    "fix_wav_header", "newer_format_message", "open_private", "private_dir",
-    "read_wav_info", "to_pcm16", "wav_frames_on_disk", "wav_header", "write_all",
-]
+# The format's names and errors live in session.files (import them from there).
 
 FLUSH_S = 0.25  # candidate audio reaches the file at least this often
 FSYNC_S = 5.0  # ... and the disk itself this often

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from voice_interview.analysis import AnswerAnalysis
-from voice_interview.session.recorder import SAMPLE_RATE
+from voice_interview.session.files import SAMPLE_RATE
 from voice_interview.session.store import SessionData
 
 if TYPE_CHECKING:

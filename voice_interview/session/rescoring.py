@@ -54,7 +54,7 @@ def rescore_session(data: SessionData, *, rubric: str | None = None,
                     api_base: str | None = None,
                     say: Callable[[str], None] = lambda _m: None) -> dict[str, Any]:
     """The rescoring of ``data`` as one JSON-ready dict; ``say`` hears progress lines."""
-    from voice_interview.session.recorder import SAMPLE_RATE
+    from voice_interview.session.files import SAMPLE_RATE
 
     total_s = data.candidate_frames / SAMPLE_RATE
     answers = list(data.answers)
