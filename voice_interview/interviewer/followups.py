@@ -14,6 +14,7 @@ from typing import Any
 
 from voice_interview.interviewer.claims import Claim
 from voice_interview.interviewer.report import AnswerTerms, Term
+from voice_interview.interviewer.text import word_parts
 from voice_interview.interviewer.types import Probe, ProbeTarget
 
 PRESS_MARK = "pressing once more"
@@ -42,7 +43,7 @@ def first_start(transcript: str | Sequence[Any]) -> float | None:
     if isinstance(transcript, str) or not transcript:
         return None
     w = transcript[0]
-    start = w.get("start") if isinstance(w, dict) else getattr(w, "start", None)
+    start = word_parts(w)[1]
     return float(start) if isinstance(start, int | float) else None
 
 

@@ -88,6 +88,7 @@ from voice_interview.interviewer.rubric import (
     read_answer,
     score_structure,
 )
+from voice_interview.interviewer.text import word_parts
 from voice_interview.interviewer.types import Probe
 
 DEFAULT_RUBRIC = "deep_dive"
@@ -337,9 +338,7 @@ class ProbePlanner:
 
 
 def _word(w: Any) -> Any:
-    if isinstance(w, str):
-        return w
-    return w.get("word", "") if isinstance(w, dict) else getattr(w, "word", "")
+    return word_parts(w)[0] or ""
 
 
 class PlannerSession:

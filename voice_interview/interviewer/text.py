@@ -120,6 +120,17 @@ def _is_time(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def word_parts(w: Any) -> tuple[Any, Any, Any]:
+    """(text, start, end) of one transcript word as the interviewer gets it: a bare
+    string (untimed: None, None), a ``Word``, or its JSON dict. The interviewer's one
+    place that tells them apart (stored answers go through ``analysis.as_word``)."""
+    if isinstance(w, str):
+        return w, None, None
+    if isinstance(w, dict):
+        return w.get("word"), w.get("start"), w.get("end")
+    return getattr(w, "word", None), getattr(w, "start", None), getattr(w, "end", None)
+
+
 def tokens_of(words: str | Sequence[Any]) -> tuple[list[_Tok], bool]:
     """Normalise plain text or timed words; timed only if every word has times."""
     if isinstance(words, str):
@@ -127,13 +138,7 @@ def tokens_of(words: str | Sequence[Any]) -> tuple[list[_Tok], bool]:
     toks: list[_Tok] = []
     timed = True
     for w in words:
-        if isinstance(w, dict):
-            word, start, end = w.get("word"), w.get("start"), w.get("end")
-        elif isinstance(w, str):
-            word, start, end = w, None, None
-        else:
-            word = getattr(w, "word", None)
-            start, end = getattr(w, "start", None), getattr(w, "end", None)
+        word, start, end = word_parts(w)
         if not isinstance(word, str):
             raise UsageError("each transcript word needs a 'word' text")
         if _is_time(start) and _is_time(end):

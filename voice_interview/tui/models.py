@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 
+from voice_interview.analysis import as_word
 from voice_interview.pacing import is_word, load_pacing_rubric
 
 # ----------------------------------------------------------------------------- helpers
@@ -19,9 +20,8 @@ from voice_interview.pacing import is_word, load_pacing_rubric
 
 def word_fields(word) -> tuple[str, float, float]:
     """(text, start, end) of a Whisper word: a ``Word`` dataclass or its JSON dict."""
-    if isinstance(word, dict):
-        return str(word.get("word", "")), float(word["start"]), float(word["end"])
-    return str(word.word), float(word.start), float(word.end)
+    w = as_word(word)
+    return str(w.word), float(w.start), float(w.end)
 
 
 def rolling_wpm(
