@@ -410,8 +410,15 @@ class ParsedAnswer:
 
     def _fragment_phrase(self, k: int, c: Claim) -> str:
         """A failure's phrase; a one- or two-word sentence ("Duplicates.") takes the
-        first clause of the next sentence with it, so a probe never quotes a fragment."""
+        first clause of the next sentence with it, and so does a one- or two-word clause
+        inside a sentence ("Duplicates, so I wrote ..."), so a probe never quotes a fragment."""
         s = self.sentences[k]
+        n = len(c.text.split())
+        end = c.index + n
+        if (s.hi - s.lo > 2 and n <= 2 and s.lo <= c.index and end < s.hi
+                and CLAUSE_END.search(self.toks[end - 1].raw)):
+            rest = self.quote(end, end + 1, end, s.hi, before=0, after=5)
+            return f"{c.text}, {rest[:1].lower()}{rest[1:]}".rstrip(",")
         if s.hi - s.lo > 2 or k + 1 >= len(self.sentences):
             return c.text
         nxt = self.sentences[k + 1]
