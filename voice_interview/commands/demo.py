@@ -1,11 +1,11 @@
 """``voice-interview demo``: the whole pipeline on a sample answer, no microphone needed.
 
-The sample candidate (prompts/sample_answer.toml: a project overview and one
-prepared answer per probe family) is spoken by the built-in Piper voice once
+The sample candidate (prompts/sample_answer.toml: a project overview, two
+prepared answers per probe family and a fallback) is spoken by the built-in Piper voice once
 and cached. Then a real practice session runs with it as the candidate: live
 transcription, turn taking, probes from the interviewer (the planner's moves
 worded by the embedded LLM by default; spoken when there is a speaker), the
-answer written for each probe's family, and feedback at the end. In a terminal
+next answer written for each probe's family, and feedback at the end. In a terminal
 it runs in the TUI; otherwise
 (or with ``--report``) it prints the session's feedback as text or JSON.
 """
@@ -51,6 +51,15 @@ def _synthesize(voice, texts: list[tuple[str, float]], lead_s: float, tail_s: fl
     return np.concatenate(pieces), rate
 
 
+def prepared_answers(doc: dict) -> list[tuple[str, str]]:
+    """The sample candidate's answers to probes as (file name, text), in the order
+    each family gives them: "debugging" ([answers]), then "debugging-2" ... ([further])."""
+    out = list(doc.get("answers", {}).items())
+    for family, texts in doc.get("further", {}).items():
+        out += [(f"{family}-{n}", text) for n, text in enumerate(texts, 2)]
+    return out
+
+
 def sample_answer_path() -> Path:
     """Synthesize the sample candidate (once; cached by content): the opening answer
     and one answer per probe family as WAVs, and the candidate script naming them."""
@@ -62,7 +71,7 @@ def sample_answer_path() -> Path:
 
     src = data_dir("prompts") / "sample_answer.toml"
     # "fixed": synthesized without noise (deterministic), unlike older caches.
-    digest = hashlib.sha1(b"fixed-families:" + src.read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha1(b"fixed-families-2:" + src.read_bytes()).hexdigest()[:12]
     folder = cache_dir() / f"sample-candidate-{digest}"
     script = folder / "sample.candidate.json"
     if script.exists():
@@ -76,14 +85,19 @@ def sample_answer_path() -> Path:
         opening, rate = _synthesize(voice, [(p["text"], float(p.get("pause_s", 0.0)))
                                             for p in doc.get("part", [])], 0.5, 4.0)
         write_wav(folder / "opening.wav", opening, rate)
-        answers = {}
-        for family, text in doc.get("answers", {}).items():
+        answers: dict[str, list[Path]] = {}
+        for name, text in prepared_answers(doc):
             audio, rate = _synthesize(voice, [(text, 0.0)], 1.0, 4.0)
-            answers[family] = write_wav(folder / f"{family}.wav", audio, rate)
+            family = name.split("-")[0]
+            answers.setdefault(family, []).append(write_wav(folder / f"{name}.wav", audio, rate))
+        fallback = None
+        if doc.get("fallback"):
+            audio, rate = _synthesize(voice, [(doc["fallback"], 0.0)], 1.0, 4.0)
+            fallback = write_wav(folder / "fallback.wav", audio, rate)
     finally:
         voice.close()
     tmp = folder / "sample.tmp.json"
-    write_script(tmp, folder / "opening.wav", answers)
+    write_script(tmp, folder / "opening.wav", answers, fallback)
     tmp.replace(script)
     return script
 
