@@ -82,17 +82,26 @@ def _home(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- launch
 
 
-def test_tui_does_not_import_the_engine_at_launch():
-    """The screen comes up before any model: the TUI modules import no heavy engine part."""
+def test_tui_does_not_import_the_engine_at_launch(tmp_path):
+    """The screen comes up before any model: the TUI modules import no heavy engine part,
+    and read no data file (with a broken rubrics/pacing.toml the import still works; the
+    session reports the file)."""
+    import os
+    import shutil
+
+    shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
+    shutil.copytree(ROOT / "rubrics", tmp_path / "rubrics")
+    (tmp_path / "rubrics" / "pacing.toml").write_text("[pace]\ngood = [\n")
     code = (
         "import sys, voice_interview.tui.app\n"
         "heavy = ['faster_whisper', 'ctranslate2', 'onnxruntime', 'piper', 'sounddevice',\n"
         "         'litellm', 'av', 'voice_interview.session.orchestrator']\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=ROOT)
-    assert out.stdout.strip() == "[]", out.stdout
+    env = {**os.environ, "VOICE_INTERVIEW_DATA": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
 def gated(gate):

@@ -160,6 +160,16 @@ def test_a_result_is_quoted_as_a_phrase_with_its_baseline_noted():
     assert alone.justified is False  # no figure it is compared with
 
 
+def test_a_result_is_quoted_from_its_own_clause():
+    """Not from mid-phrase in the clause before ("team and it cut the time ...")."""
+    text = ("Last year I built a search assistant for our support team and it cut the time "
+            "to answer a ticket by about 40%.")
+    (metric,) = find_terms(text, rubric_id="deep_dive").metric
+    assert metric.text == "cut the time to answer a ticket by about 40%"
+    (kept,) = find_terms("Our p99 latency dropped by 40% after the change.").metric
+    assert kept.text == "Our p99 latency dropped by 40% after the change"  # its subject kept
+
+
 def test_a_fragment_is_quoted_with_the_clause_after_it():
     text = ("The goal was one customer table. Duplicates. That was the whole problem, like "
             "thousands of them.")

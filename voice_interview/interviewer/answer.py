@@ -32,6 +32,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _LEAD_SMALL = frozenset({"and", "but", "so", "for", "it", "that", "which", "then", "of", "to",
                          "with", "while", "because"})
+# Words that start a clause: a quote's lead-in stops after them, so it never starts
+# inside the clause before ("team and it cut the time" -> "cut the time").
+_CLAUSE_JOINS = frozenset({"and", "but", "so", "which", "while", "because", "where", "when",
+                           "who", "since", "whereas"})
 
 
 def _trim_lead(text: str) -> str:
@@ -342,8 +346,11 @@ class ParsedAnswer:
             if s.impact is not None:
                 based = s.has("m:baseline")
                 i = s.impact.index
+                join = next((n for n in range(i - 1, max(s.lo, i - 3) - 1, -1)
+                             if self.norms[n] in _CLAUSE_JOINS), None)
                 text = _trim_lead(self.quote(i, i + len(s.impact.text.split()), s.lo, s.hi,
-                                             before=3, after=8))
+                                             before=3 if join is None else i - join - 1,
+                                             after=8))
                 ev = Evidence(text, s.impact.start, i)
                 metric.append((based, k, Term("metric", text, ev, based)))
             for c in self.claims[k]:

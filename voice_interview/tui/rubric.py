@@ -15,7 +15,9 @@ class UiRubric:
 
     question_bands: Bands = Bands()
     probe_bands: Bands = Bands(30.0, 100.0, 120.0)
-    pace: PaceBands = PaceBands()
+    # built in, as the bands above: importing the TUI reads no data file (a broken
+    # rubrics/pacing.toml is reported by the session, not raised at import)
+    pace: PaceBands = PaceBands((120.0, 165.0), (100.0, 190.0))
     long_pause_s: float = 1.0
     window_s: float = 30.0
 
