@@ -474,9 +474,12 @@ def test_ui_rubric_follows_format_and_budget():
     ui = load_ui_rubric(SessionConfig())
     assert ui.question_bands == Bands(120.0, 150.0, 180.0)
     assert ui.pace.good == (120.0, 165.0)
+    assert ui.probe_bands == Bands(30.0, 100.0, 120.0)
     short = load_ui_rubric(SessionConfig(budget_s=60.0))
     assert short.question_bands.hard_s == 60.0
     assert short.question_bands.soft_s == pytest.approx(50.0)
+    # a follow-up is not given longer than the opening answer it follows
+    assert short.probe_bands == Bands(30.0, 50.0, 60.0)
 
 
 def test_answer_model_routes_late_partials():

@@ -382,13 +382,19 @@ class ParsedAnswer:
                 backed = self.backed(k)
             key = " ".join(self.norms[h.i:h.j])
             away = h.i in left
+            # weighed with a "but" ("keyword search was cheap but missed paraphrases"):
+            # an option sized up, not one named without a reason; and, in a sentence
+            # that decides nothing, one turned down: never asked about as the choice
+            weighed = "but" in self.norms[h.j:min(s.hi, h.j + 5)]
+            away = away or (weighed and not s.has("m:decision"))
             ev = self.evidence(h.i, h.j, s.lo, s.hi, before=4, after=3)
             old = tech.get(key)
             if old is None:
-                tech[key] = Term("tech", self.span_text(h.i, h.j), ev, backed, away,
+                tech[key] = Term("tech", self.span_text(h.i, h.j), ev, backed or weighed, away,
                                  key in plumbing)
-            elif (backed and not old.justified) or (away and not old.away):
-                tech[key] = Term("tech", old.text, old.evidence, bool(backed or old.justified),
+            elif ((backed or weighed) and not old.justified) or (away and not old.away):
+                tech[key] = Term("tech", old.text, old.evidence,
+                                 bool(backed or weighed or old.justified),
                                  away or old.away, old.plumbing)
 
     def _left_tools(self, s: _Sentence, window: int) -> set[int]:
