@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import numpy as np
@@ -133,8 +134,8 @@ def test_scripted_candidate_answers_each_probe_from_its_family(tmp_path):
     mute.answer("debugging")  # used up and no fallback: silence, not another answer
     assert mute.played == ["debugging"]
     old = tmp_path / "old.candidate.json"  # one answer per family, as a string
-    old.write_text('{"opening": "%s", "answers": {"context": "%s"}}'
-                   % (tmp_path / "opening.wav", tmp_path / "debugging-0.wav"))
+    old.write_text(json.dumps({"opening": str(tmp_path / "opening.wav"),
+                               "answers": {"context": str(tmp_path / "debugging-0.wav")}}))
     from voice_interview.session.candidate import ScriptedCandidate
 
     assert [len(a) for a in ScriptedCandidate(old).answers["context"]] == [20 * 160]
