@@ -185,6 +185,12 @@ def test_an_option_turned_down_is_not_asked_about_as_the_choice():
     assert kept.justified and not kept.away  # the option taken, with its cost
 
 
+def test_a_we_inside_a_clause_is_not_quoted_as_the_team():
+    terms = find_terms("The part I stand behind is the labelled set: every choice we made was "
+                       "checked against it. We rebuilt the index twice.")
+    assert [t.text for t in terms.team] == ["we rebuilt the index twice"]
+
+
 def test_a_fragment_is_quoted_with_the_clause_after_it():
     text = ("The goal was one customer table. Duplicates. That was the whole problem, like "
             "thousands of them.")

@@ -46,6 +46,7 @@ def _trim_lead(text: str) -> str:
     return " ".join(words)
 
 
+_COPULAS = frozenset({"was", "were", "is", "are"})
 _WEAK_AFTER_WE = frozenset({
     "were", "was", "are", "had", "have", "just", "also", "kind", "sort", "then", "did",
     "do", "all", "both", "really", "basically", "actually",
@@ -440,6 +441,8 @@ class ParsedAnswer:
         return f"{head[:1].lower()}{head[1:]}, {rest[:1].lower()}{rest[1:]}"
 
     def _we_phrase(self, i: int, hi: int) -> str | None:
+        if i + 2 < hi and self.norms[i + 2] in _COPULAS:
+            return None  # inside a clause: "every choice we made was checked"
         b = i + 1
         while b < hi and b - i < 5:
             b += 1
