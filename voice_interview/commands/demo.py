@@ -51,6 +51,14 @@ def _synthesize(voice, texts: list[tuple[str, float]], lead_s: float, tail_s: fl
     return np.concatenate(pieces), rate
 
 
+def _sentences(text: str, pause_s: float) -> list[tuple[str, float]]:
+    """``text`` as sentences, each followed by ``pause_s`` of silence (not the last)."""
+    import re
+
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", text.strip()) if p]
+    return [(p, pause_s if k < len(parts) - 1 else 0.0) for k, p in enumerate(parts)]
+
+
 def prepared_answers(doc: dict) -> list[tuple[str, str]]:
     """The sample candidate's answers to probes as (file name, text), in the order
     each family gives them: "debugging" ([answers]), then "debugging-2" ... ([further])."""
@@ -85,14 +93,22 @@ def sample_answer_path() -> Path:
         opening, rate = _synthesize(voice, [(p["text"], float(p.get("pause_s", 0.0)))
                                             for p in doc.get("part", [])], 0.5, 4.0)
         write_wav(folder / "opening.wav", opening, rate)
+    finally:
+        voice.close()
+    # The answers to probes have no written-in pauses: spoken a little slower, with
+    # a pause after each sentence, so the sample is not flagged as fast on each one.
+    voice = get_voice("piper", deterministic=True,
+                      length_scale=float(doc.get("answer_length_scale", 1.0)))
+    pause = float(doc.get("answer_pause_s", 0.0))
+    try:
         answers: dict[str, list[Path]] = {}
         for name, text in prepared_answers(doc):
-            audio, rate = _synthesize(voice, [(text, 0.0)], 1.0, 4.0)
+            audio, rate = _synthesize(voice, _sentences(text, pause), 1.0, 4.0)
             family = name.split("-")[0]
             answers.setdefault(family, []).append(write_wav(folder / f"{name}.wav", audio, rate))
         fallback = None
         if doc.get("fallback"):
-            audio, rate = _synthesize(voice, [(doc["fallback"], 0.0)], 1.0, 4.0)
+            audio, rate = _synthesize(voice, _sentences(doc["fallback"], pause), 1.0, 4.0)
             fallback = write_wav(folder / "fallback.wav", audio, rate)
     finally:
         voice.close()
