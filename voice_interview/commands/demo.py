@@ -68,33 +68,55 @@ def prepared_answers(doc: dict) -> list[tuple[str, str]]:
     return out
 
 
-def sample_answer_path() -> Path:
-    """Synthesize the sample candidate (once; cached by content): the opening answer
-    and one answer per probe family as WAVs, and the candidate script naming them."""
-    from voice_interview.audio.playback import write_wav
+def _sample() -> tuple[Path, dict]:
+    """The sample's cache folder (named by the content of its data file) and the data."""
     from voice_interview.paths import cache_dir
     from voice_interview.resources import data_dir, load_toml
-    from voice_interview.session.candidate import write_script
-    from voice_interview.speech.voices import get_voice
 
     src = data_dir("prompts") / "sample_answer.toml"
     # "fixed": synthesized without noise (deterministic), unlike older caches.
     digest = hashlib.sha1(b"fixed-families-2:" + src.read_bytes()).hexdigest()[:12]
-    folder = cache_dir() / f"sample-candidate-{digest}"
-    script = folder / "sample.candidate.json"
-    if script.exists():
-        return script
-    doc = load_toml(src)
-    voice = get_voice("piper", deterministic=True)  # the same sample on every machine
-    print("Synthesizing the sample candidate with the Piper voice (first run only)...",
-          file=sys.stderr)
+    return cache_dir() / f"sample-candidate-{digest}", load_toml(src)
+
+
+def _say(what: str) -> None:
+    print(f"Synthesizing {what} with the Piper voice (first run only)...", file=sys.stderr)
+
+
+def sample_opening_path() -> Path:
+    """The sample candidate's opening answer as a WAV (synthesized once, cached)."""
+    from voice_interview.audio.playback import write_wav
+    from voice_interview.speech.voices import get_voice
+
+    folder, doc = _sample()
+    path = folder / "opening.wav"
+    if path.exists():
+        return path
+    _say("the sample answer")
     folder.mkdir(parents=True, exist_ok=True)
+    voice = get_voice("piper", deterministic=True)  # the same sample on every machine
     try:
         opening, rate = _synthesize(voice, [(p["text"], float(p.get("pause_s", 0.0)))
                                             for p in doc.get("part", [])], 0.5, 4.0)
-        write_wav(folder / "opening.wav", opening, rate)
     finally:
         voice.close()
+    write_wav(folder / "opening.tmp.wav", opening, rate).replace(path)
+    return path
+
+
+def sample_answer_path() -> Path:
+    """Synthesize the sample candidate (once; cached by content): the opening answer
+    and the prepared answers to probes as WAVs, and the candidate script naming them."""
+    from voice_interview.audio.playback import write_wav
+    from voice_interview.session.candidate import write_script
+    from voice_interview.speech.voices import get_voice
+
+    folder, doc = _sample()
+    script = folder / "sample.candidate.json"
+    if script.exists():
+        return script
+    opening = sample_opening_path()
+    _say("the sample candidate's answers to probes")
     # The answers to probes have no written-in pauses: spoken a little slower, with
     # a pause after each sentence, so the sample is not flagged as fast on each one.
     voice = get_voice("piper", deterministic=True,
@@ -113,7 +135,7 @@ def sample_answer_path() -> Path:
     finally:
         voice.close()
     tmp = folder / "sample.tmp.json"
-    write_script(tmp, folder / "opening.wav", answers, fallback)
+    write_script(tmp, opening, answers, fallback)
     tmp.replace(script)
     return script
 
