@@ -51,6 +51,20 @@ def test_metrics_follow_the_definitions(rubric):
     assert m.hesitation_count == 1 and m.lexical_filler_count == 1
 
 
+def test_feedback_counts_are_worded_for_one_and_for_many(rubric):
+    def messages(text: str, gap: float) -> dict[str, str]:
+        segs = [Segment(0.0, 10.0), Segment(10.0 + gap, 20.0)]
+        half = text.split(" | ")
+        ws = words_over(half[0], 0.0, 10.0) + words_over(half[1], 10.0 + gap, 20.0)
+        m, pauses = compute_metrics(segs, ws, rubric)
+        return {f.kind: f.message for f in feedback(m, pauses, [], rubric)}
+
+    one = messages("we built a tool that um helped the team. | It cut the time by half.", 1.5)
+    assert "At least 1 filler (" in one["fillers"] and "1 long pause of" in one["pauses"]
+    two = messages("we um built a tool that um helped the team. | It cut the time by half.", 1.5)
+    assert "At least 2 fillers (" in two["fillers"]
+
+
 def test_split_number_pieces_are_not_extra_words():
     words = [Word(w, 0, 0.1, 1) for w in ["about", "60", ",000", "tickets", "a", "two", "-week",
                                           "trial", "61", "%", "."]]

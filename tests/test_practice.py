@@ -74,6 +74,8 @@ def test_interviewer_cuts_in_at_the_budget(tmp_path, sentences):
     assert turn["reason"] == "budget"
     probe = next(e for e in events if e["type"] == "probe_asked")
     assert probe["cut_in"] is True
+    # the follow-up is not given longer than the opening answer's budget
+    assert probe["budget_s"] == 6.0 and probe["soft_budget_s"] == pytest.approx(5.0)
     voice = next(e for e in events if e["type"] == "voice_started" and e["t"] >= turn["t"])
     assert voice["text"].startswith("Let me stop you there")
     # The words said before the cut-in are part of the answer that was scored.

@@ -1,9 +1,10 @@
 """Revised finals end to end, with the real model and the real voice.
 
-One practice session (the demo's sample answer, synthesized by Piper, played
-through ``FileSource`` in real time; no spoken questions, no probes, recorded in
-a temporary store) is shared by the assertions below: the live transcript's WER
-and clauses, the revisions in the recording, the report and the TUI.
+One practice session (the demo's sample opening answer, synthesized by Piper,
+played in real time by the demo's candidate, ``ScriptedCandidate``, given no
+answers to probes; no spoken questions, no probes, recorded in a temporary
+store) is shared by the assertions below: the live transcript's WER and clauses,
+the revisions in the recording, the report and the TUI.
 """
 
 from __future__ import annotations
@@ -32,14 +33,16 @@ def live_run(tmp_path_factory):
     """The sample answer's opening through a real session; (events, summary, store root)."""
     import os
 
-    from voice_interview.commands.demo import sample_answer_path
+    from voice_interview.commands.demo import sample_opening_path
+    from voice_interview.session.candidate import write_script
     from voice_interview.session.orchestrator import PracticeSession, SessionConfig
 
     home = tmp_path_factory.mktemp("home")
     old = os.environ.get("VOICE_INTERVIEW_HOME")
     os.environ["VOICE_INTERVIEW_HOME"] = str(home)
     try:
-        wav = sample_answer_path()
+        # the opening alone: the answers to probes are not needed here
+        wav = write_script(home / "opening.candidate.json", sample_opening_path(), {})
         events: list = []
         lock = threading.Lock()
 

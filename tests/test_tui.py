@@ -82,17 +82,26 @@ def _home(tmp_path, monkeypatch):
 # ----------------------------------------------------------------------------- launch
 
 
-def test_tui_does_not_import_the_engine_at_launch():
-    """The screen comes up before any model: the TUI modules import no heavy engine part."""
+def test_tui_does_not_import_the_engine_at_launch(tmp_path):
+    """The screen comes up before any model: the TUI modules import no heavy engine part,
+    and read no data file (with a broken rubrics/pacing.toml the import still works; the
+    session reports the file)."""
+    import os
+    import shutil
+
+    shutil.copytree(ROOT / "prompts", tmp_path / "prompts")
+    shutil.copytree(ROOT / "rubrics", tmp_path / "rubrics")
+    (tmp_path / "rubrics" / "pacing.toml").write_text("[pace]\ngood = [\n")
     code = (
         "import sys, voice_interview.tui.app\n"
         "heavy = ['faster_whisper', 'ctranslate2', 'onnxruntime', 'piper', 'sounddevice',\n"
         "         'litellm', 'av', 'voice_interview.session.orchestrator']\n"
         "print([m for m in heavy if m in sys.modules])\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=ROOT)
-    assert out.stdout.strip() == "[]", out.stdout
+    env = {**os.environ, "VOICE_INTERVIEW_DATA": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
 def gated(gate):
@@ -465,9 +474,12 @@ def test_ui_rubric_follows_format_and_budget():
     ui = load_ui_rubric(SessionConfig())
     assert ui.question_bands == Bands(120.0, 150.0, 180.0)
     assert ui.pace.good == (120.0, 165.0)
+    assert ui.probe_bands == Bands(30.0, 100.0, 120.0)
     short = load_ui_rubric(SessionConfig(budget_s=60.0))
     assert short.question_bands.hard_s == 60.0
     assert short.question_bands.soft_s == pytest.approx(50.0)
+    # a follow-up is not given longer than the opening answer it follows
+    assert short.probe_bands == Bands(30.0, 50.0, 60.0)
 
 
 def test_answer_model_routes_late_partials():

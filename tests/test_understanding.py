@@ -160,6 +160,37 @@ def test_a_result_is_quoted_as_a_phrase_with_its_baseline_noted():
     assert alone.justified is False  # no figure it is compared with
 
 
+def test_a_result_is_quoted_from_its_own_clause():
+    """Not from mid-phrase in the clause before ("team and it cut the time ...")."""
+    text = ("Last year I built a search assistant for our support team and it cut the time "
+            "to answer a ticket by about 40%.")
+    (metric,) = find_terms(text, rubric_id="deep_dive").metric
+    assert metric.text == "cut the time to answer a ticket by about 40%"
+    (kept,) = find_terms("Our p99 latency dropped by 40% after the change.").metric
+    assert kept.text == "Our p99 latency dropped by 40% after the change"  # its subject kept
+
+
+def test_an_option_turned_down_is_not_asked_about_as_the_choice():
+    """ "Keyword search was cheap but missed paraphrases" weighs an option the candidate
+    did not take: no probe asks why keyword search, as the demo's once did."""
+    text = ("I compared three options on the labelled set. Keyword search was cheap but "
+            "missed paraphrases, and the hosted model was accurate but could not see private "
+            "data, so the local embeddings won.")
+    (tech,) = find_terms(text).tech
+    assert tech.text == "Keyword search" and tech.justified and tech.away
+    for asked in ([], ["Take the nastiest bug you hit. How did you narrow it down?"]):
+        doc = analyze_answer(text, DEEP, asked=asked)
+        assert not any("keyword search" in p["text"].lower() for p in doc["probes"]), doc
+    (kept,) = find_terms("We chose Kafka, but operating it was hard at first.").tech
+    assert kept.justified and not kept.away  # the option taken, with its cost
+
+
+def test_a_we_inside_a_clause_is_not_quoted_as_the_team():
+    terms = find_terms("The part I stand behind is the labelled set: every choice we made was "
+                       "checked against it. We rebuilt the index twice.")
+    assert [t.text for t in terms.team] == ["we rebuilt the index twice"]
+
+
 def test_a_fragment_is_quoted_with_the_clause_after_it():
     text = ("The goal was one customer table. Duplicates. That was the whole problem, like "
             "thousands of them.")

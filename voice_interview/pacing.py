@@ -19,7 +19,7 @@ from voice_interview.audio.vad import Segment
 from voice_interview.datafiles import Entry, section
 from voice_interview.resources import data_dir, load_toml
 from voice_interview.speech.transcriber import Word
-from voice_interview.timefmt import mmss
+from voice_interview.timefmt import mmss, plural
 
 # ----------------------------------------------------------------------------- rubric
 
@@ -346,12 +346,12 @@ def feedback(
     if mids and len(mids) >= rubric.mid_sentence_warn:
         where = ", ".join(mmss(p.start) for p in mids[:5])
         items.append(Feedback("pauses", "warn", (
-            f"{len(mids)} long pauses in the middle of a sentence (at {where}): "
+            f"{plural(len(mids), 'long pause')} in the middle of a sentence (at {where}): "
             "finish the thought, then pause.")))
     elif longs:
         items.append(Feedback("pauses", "info", (
-            f"{len(longs)} long pause(s) of {rubric.long_pause_s:.0f} s or more, the longest "
-            f"{metrics.longest_pause_s:.1f} s; pauses between points are fine.")))
+            f"{plural(len(longs), 'long pause')} of {rubric.long_pause_s:.0f} s or more, "
+            f"the longest {metrics.longest_pause_s:.1f} s; pauses between points are fine.")))
 
     # Fillers (lower bound: Whisper drops some).
     minutes = max(metrics.speaking_time_s / 60.0, 1e-6)
@@ -364,7 +364,7 @@ def feedback(
             else "info"
         )
         items.append(Feedback("fillers", sev, (
-            f"At least {metrics.filler_count} fillers ({rate:.1f}/min): {top}.")))
+            f"At least {plural(metrics.filler_count, 'filler')} ({rate:.1f}/min): {top}.")))
     return items
 
 

@@ -1,11 +1,11 @@
 """``voice-interview demo``: the whole pipeline on a sample answer, no microphone needed.
 
-The sample candidate (prompts/sample_answer.toml: a project overview and one
-prepared answer per probe family) is spoken by the built-in Piper voice once
+The sample candidate (prompts/sample_answer.toml: a project overview, two
+prepared answers per probe family and a fallback) is spoken by the built-in Piper voice once
 and cached. Then a real practice session runs with it as the candidate: live
 transcription, turn taking, probes from the interviewer (the planner's moves
 worded by the embedded LLM by default; spoken when there is a speaker), the
-answer written for each probe's family, and feedback at the end. In a terminal
+next answer written for each probe's family, and feedback at the end. In a terminal
 it runs in the TUI; otherwise
 (or with ``--report``) it prints the session's feedback as text or JSON.
 """
@@ -51,39 +51,91 @@ def _synthesize(voice, texts: list[tuple[str, float]], lead_s: float, tail_s: fl
     return np.concatenate(pieces), rate
 
 
-def sample_answer_path() -> Path:
-    """Synthesize the sample candidate (once; cached by content): the opening answer
-    and one answer per probe family as WAVs, and the candidate script naming them."""
-    from voice_interview.audio.playback import write_wav
+def _sentences(text: str, pause_s: float) -> list[tuple[str, float]]:
+    """``text`` as sentences, each followed by ``pause_s`` of silence (not the last)."""
+    import re
+
+    parts = [p for p in re.split(r"(?<=[.!?])\s+", text.strip()) if p]
+    return [(p, pause_s if k < len(parts) - 1 else 0.0) for k, p in enumerate(parts)]
+
+
+def prepared_answers(doc: dict) -> list[tuple[str, str]]:
+    """The sample candidate's answers to probes as (file name, text), in the order
+    each family gives them: "debugging" ([answers]), then "debugging-2" ... ([further])."""
+    out = list(doc.get("answers", {}).items())
+    for family, texts in doc.get("further", {}).items():
+        out += [(f"{family}-{n}", text) for n, text in enumerate(texts, 2)]
+    return out
+
+
+def _sample() -> tuple[Path, dict]:
+    """The sample's cache folder (named by the content of its data file) and the data."""
     from voice_interview.paths import cache_dir
     from voice_interview.resources import data_dir, load_toml
-    from voice_interview.session.candidate import write_script
-    from voice_interview.speech.voices import get_voice
 
     src = data_dir("prompts") / "sample_answer.toml"
     # "fixed": synthesized without noise (deterministic), unlike older caches.
-    digest = hashlib.sha1(b"fixed-families:" + src.read_bytes()).hexdigest()[:12]
-    folder = cache_dir() / f"sample-candidate-{digest}"
-    script = folder / "sample.candidate.json"
-    if script.exists():
-        return script
-    doc = load_toml(src)
-    voice = get_voice("piper", deterministic=True)  # the same sample on every machine
-    print("Synthesizing the sample candidate with the Piper voice (first run only)...",
-          file=sys.stderr)
+    digest = hashlib.sha1(b"fixed-families-2:" + src.read_bytes()).hexdigest()[:12]
+    return cache_dir() / f"sample-candidate-{digest}", load_toml(src)
+
+
+def _say(what: str) -> None:
+    print(f"Synthesizing {what} with the Piper voice (first run only)...", file=sys.stderr)
+
+
+def sample_opening_path() -> Path:
+    """The sample candidate's opening answer as a WAV (synthesized once, cached)."""
+    from voice_interview.audio.playback import write_wav
+    from voice_interview.speech.voices import get_voice
+
+    folder, doc = _sample()
+    path = folder / "opening.wav"
+    if path.exists():
+        return path
+    _say("the sample answer")
     folder.mkdir(parents=True, exist_ok=True)
+    voice = get_voice("piper", deterministic=True)  # the same sample on every machine
     try:
         opening, rate = _synthesize(voice, [(p["text"], float(p.get("pause_s", 0.0)))
                                             for p in doc.get("part", [])], 0.5, 4.0)
-        write_wav(folder / "opening.wav", opening, rate)
-        answers = {}
-        for family, text in doc.get("answers", {}).items():
-            audio, rate = _synthesize(voice, [(text, 0.0)], 1.0, 4.0)
-            answers[family] = write_wav(folder / f"{family}.wav", audio, rate)
+    finally:
+        voice.close()
+    write_wav(folder / "opening.tmp.wav", opening, rate).replace(path)
+    return path
+
+
+def sample_answer_path() -> Path:
+    """Synthesize the sample candidate (once; cached by content): the opening answer
+    and the prepared answers to probes as WAVs, and the candidate script naming them."""
+    from voice_interview.audio.playback import write_wav
+    from voice_interview.session.candidate import write_script
+    from voice_interview.speech.voices import get_voice
+
+    folder, doc = _sample()
+    script = folder / "sample.candidate.json"
+    if script.exists():
+        return script
+    opening = sample_opening_path()
+    _say("the sample candidate's answers to probes")
+    # The answers to probes have no written-in pauses: spoken a little slower, with
+    # a pause after each sentence, so the sample is not flagged as fast on each one.
+    voice = get_voice("piper", deterministic=True,
+                      length_scale=float(doc.get("answer_length_scale", 1.0)))
+    pause = float(doc.get("answer_pause_s", 0.0))
+    try:
+        answers: dict[str, list[Path]] = {}
+        for name, text in prepared_answers(doc):
+            audio, rate = _synthesize(voice, _sentences(text, pause), 1.0, 4.0)
+            family = name.split("-")[0]
+            answers.setdefault(family, []).append(write_wav(folder / f"{name}.wav", audio, rate))
+        fallback = None
+        if doc.get("fallback"):
+            audio, rate = _synthesize(voice, _sentences(doc["fallback"], pause), 1.0, 4.0)
+            fallback = write_wav(folder / "fallback.wav", audio, rate)
     finally:
         voice.close()
     tmp = folder / "sample.tmp.json"
-    write_script(tmp, folder / "opening.wav", answers)
+    write_script(tmp, opening, answers, fallback)
     tmp.replace(script)
     return script
 

@@ -32,6 +32,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _LEAD_SMALL = frozenset({"and", "but", "so", "for", "it", "that", "which", "then", "of", "to",
                          "with", "while", "because"})
+# Words that start a clause: a quote's lead-in stops after them, so it never starts
+# inside the clause before ("team and it cut the time" -> "cut the time").
+_CLAUSE_JOINS = frozenset({"and", "but", "so", "which", "while", "because", "where", "when",
+                           "who", "since", "whereas"})
 
 
 def _trim_lead(text: str) -> str:
@@ -42,6 +46,7 @@ def _trim_lead(text: str) -> str:
     return " ".join(words)
 
 
+_COPULAS = frozenset({"was", "were", "is", "are"})
 _WEAK_AFTER_WE = frozenset({
     "were", "was", "are", "had", "have", "just", "also", "kind", "sort", "then", "did",
     "do", "all", "both", "really", "basically", "actually",
@@ -342,8 +347,11 @@ class ParsedAnswer:
             if s.impact is not None:
                 based = s.has("m:baseline")
                 i = s.impact.index
+                join = next((n for n in range(i - 1, max(s.lo, i - 3) - 1, -1)
+                             if self.norms[n] in _CLAUSE_JOINS), None)
                 text = _trim_lead(self.quote(i, i + len(s.impact.text.split()), s.lo, s.hi,
-                                             before=3, after=8))
+                                             before=3 if join is None else i - join - 1,
+                                             after=8))
                 ev = Evidence(text, s.impact.start, i)
                 metric.append((based, k, Term("metric", text, ev, based)))
             for c in self.claims[k]:
@@ -375,13 +383,19 @@ class ParsedAnswer:
                 backed = self.backed(k)
             key = " ".join(self.norms[h.i:h.j])
             away = h.i in left
+            # weighed with a "but" ("keyword search was cheap but missed paraphrases"):
+            # an option sized up, not one named without a reason; and, in a sentence
+            # that decides nothing, one turned down: never asked about as the choice
+            weighed = "but" in self.norms[h.j:min(s.hi, h.j + 5)]
+            away = away or (weighed and not s.has("m:decision"))
             ev = self.evidence(h.i, h.j, s.lo, s.hi, before=4, after=3)
             old = tech.get(key)
             if old is None:
-                tech[key] = Term("tech", self.span_text(h.i, h.j), ev, backed, away,
+                tech[key] = Term("tech", self.span_text(h.i, h.j), ev, backed or weighed, away,
                                  key in plumbing)
-            elif (backed and not old.justified) or (away and not old.away):
-                tech[key] = Term("tech", old.text, old.evidence, bool(backed or old.justified),
+            elif ((backed or weighed) and not old.justified) or (away and not old.away):
+                tech[key] = Term("tech", old.text, old.evidence,
+                                 bool(backed or weighed or old.justified),
                                  away or old.away, old.plumbing)
 
     def _left_tools(self, s: _Sentence, window: int) -> set[int]:
@@ -427,6 +441,8 @@ class ParsedAnswer:
         return f"{head[:1].lower()}{head[1:]}, {rest[:1].lower()}{rest[1:]}"
 
     def _we_phrase(self, i: int, hi: int) -> str | None:
+        if i + 2 < hi and self.norms[i + 2] in _COPULAS:
+            return None  # inside a clause: "every choice we made was checked"
         b = i + 1
         while b < hi and b - i < 5:
             b += 1

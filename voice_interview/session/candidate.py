@@ -1,12 +1,14 @@
 """A sample candidate for ``voice-interview demo``: answers each probe for its family.
 
 A *candidate script* is a JSON file (``*.candidate.json``) naming WAV files: the
-opening answer and one prepared answer per probe family (context, decisions,
-debugging, evaluation, reflection, ownership). Given as the session's input, it
-becomes a :class:`ScriptedCandidate`: a real-time source that is silent (a quiet
-room) until it is cued, plays the opening answer after the question, and after
-each probe plays the answer written for that probe's family (each at most once;
-an unused one when the family's was used already).
+opening answer, the prepared answers per probe family (context, decisions,
+debugging, evaluation, reflection, ownership; a first one and, for a second
+probe of the same family, further ones), and a fallback. Given as the session's
+input, it becomes a :class:`ScriptedCandidate`: a real-time source that is silent
+(a quiet room) until it is cued, plays the opening answer after the question,
+and after each probe plays the next answer written for that probe's family.
+When the family's answers are used up (or the family has none), it gives the
+fallback, a short answer that fits any probe, never another family's answer.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +26,22 @@ from voice_interview.audio.sources import BLOCK, BLOCK_S, decode_file
 from voice_interview.errors import AudioFileError
 
 SUFFIX = ".candidate.json"
+FALLBACK = "fallback"  # what ``played`` records for the fallback answer
 
 
 def is_script(path: str | Path | None) -> bool:
     return bool(path) and str(path).endswith(SUFFIX)
 
 
-def write_script(path: Path, opening: Path, answers: dict[str, Path]) -> Path:
-    path.write_text(json.dumps({"opening": str(opening),
-                                "answers": {k: str(v) for k, v in answers.items()}}))
+def write_script(path: Path, opening: Path, answers: Mapping[str, Sequence[Path]],
+                 fallback: Path | None = None) -> Path:
+    """Write a candidate script: ``answers`` maps a family to its answers, in the
+    order they are given."""
+    doc: dict = {"opening": str(opening),
+                 "answers": {k: [str(p) for p in v] for k, v in answers.items()}}
+    if fallback is not None:
+        doc["fallback"] = str(fallback)
+    path.write_text(json.dumps(doc))
     return path
 
 
@@ -43,11 +52,17 @@ class ScriptedCandidate:
         try:
             doc = json.loads(Path(path).read_text())
             self.opening = decode_file(doc["opening"])
-            self.answers = {family: decode_file(p) for family, p in doc["answers"].items()}
+            self.answers = {family: [decode_file(p) for p in
+                                     ([paths] if isinstance(paths, str) else paths)]
+                            for family, paths in doc["answers"].items()}
+            fallback = doc.get("fallback")
+            self.fallback = None if fallback is None else decode_file(fallback)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise AudioFileError(f"{path}: not a usable candidate script ({exc})") from None
         self.samples_read = 0
-        self.played: list[str] = []  # which prepared answers were given, in order
+        # which prepared answers were given, in order: "debugging", "debugging#2", "fallback"
+        self.played: list[str] = []
+        self._given: dict[str, int] = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._closed = threading.Event()
 
@@ -60,13 +75,17 @@ class ScriptedCandidate:
         self._queue.put(self.opening)
 
     def answer(self, family: str) -> None:
-        """A probe of this family was asked: give the answer prepared for it."""
-        left = [f for f in self.answers if f not in self.played]
-        choice = family if family in left else (left[0] if left else None)
-        if choice is None:
-            return
-        self.played.append(choice)
-        self._queue.put(self.answers[choice])
+        """A probe of this family was asked: give the next answer prepared for it,
+        or the fallback once the family's are used up (silence without one)."""
+        n = self._given.get(family, 0)
+        mine = self.answers.get(family, [])
+        if n < len(mine):
+            self._given[family] = n + 1
+            self.played.append(family if n == 0 else f"{family}#{n + 1}")
+            self._queue.put(mine[n])
+        elif self.fallback is not None:
+            self.played.append(FALLBACK)
+            self._queue.put(self.fallback)
 
     def blocks(self) -> Iterator[np.ndarray]:
         start = time.monotonic()

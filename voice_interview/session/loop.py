@@ -135,7 +135,7 @@ class TurnLoop:
         if kind == "question":
             return self.turn_settings
         # Follow-ups are shorter: the format's follow-up range sets their budget.
-        soft, hard = followup_budgets(self.interview.format)
+        soft, hard = followup_budgets(self.interview.format, self.config.budget_s)
         return replace(self.turn_settings, soft_budget_s=soft, hard_budget_s=hard)
 
     def probe(self, answer: LiveAnswer, cut_in: bool) -> None:

@@ -14,7 +14,7 @@ from collections import Counter
 
 from voice_interview.analysis import AnswerAnalysis
 from voice_interview.session.store import SessionData
-from voice_interview.timefmt import mmss
+from voice_interview.timefmt import mmss, plural
 
 REPORT_VERSION = 1
 
@@ -147,12 +147,6 @@ def _timeline(data: SessionData) -> dict:
 
 def _v(v, unit="") -> str:
     return "–" if v is None else f"{v}{unit}"
-
-
-def plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"{n} {word}"
-    return f"{n} {word}{'es' if word.endswith(('ch', 's')) else 's'}"
 
 
 def nice_date(iso: str) -> str:

@@ -61,7 +61,11 @@ def opening_budgets(fmt: InterviewFormat, budget_s: float | None) -> tuple[float
     return min(fmt.soft_budget_s, soft_budget(hard)), hard
 
 
-def followup_budgets(fmt: InterviewFormat) -> tuple[float, float]:
-    """(soft, hard) for an answer to a probe: the top of the format's follow-up range."""
+def followup_budgets(fmt: InterviewFormat, budget_s: float | None = None) -> tuple[float, float]:
+    """(soft, hard) for an answer to a probe: the top of the format's follow-up range,
+    and never more than the opening answer's ``budget_s`` (--budget): a follow-up is
+    not given longer than the overview it follows."""
     _lo, hi = fmt.followup_s
+    if budget_s is not None:
+        hi = min(hi, budget_s)
     return soft_budget(hi), hi

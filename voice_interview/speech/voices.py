@@ -70,10 +70,11 @@ class PiperVoice:
     name = "piper"
 
     def __init__(self, model_path: str | Path | None = None, volume: float = 0.85,
-                 deterministic: bool = False) -> None:
+                 deterministic: bool = False, length_scale: float | None = None) -> None:
         """``deterministic``: no generator or duration noise, so the same text gives
         the same samples every time (the demo's sample answer, test fixtures). The
-        default keeps Piper's noise, which sounds a little more natural."""
+        default keeps Piper's noise, which sounds a little more natural.
+        ``length_scale``: above 1 speaks slower (the voice's own pace by default)."""
         try:
             from piper.config import SynthesisConfig
             from piper.voice import PiperVoice as _Piper
@@ -101,8 +102,10 @@ class PiperVoice:
             raise VoiceError(f"cannot load the Piper voice {model_path.name}: {exc}") from None
         self._voice: Any = voice  # None once closed
         self._config = (
-            SynthesisConfig(normalize_audio=True, volume=volume, noise_scale=0.0, noise_w_scale=0.0)
-            if deterministic else SynthesisConfig(normalize_audio=True, volume=volume)
+            SynthesisConfig(normalize_audio=True, volume=volume, noise_scale=0.0, noise_w_scale=0.0,
+                            length_scale=length_scale)
+            if deterministic else SynthesisConfig(normalize_audio=True, volume=volume,
+                                                  length_scale=length_scale)
         )
         self._rate = int(voice.config.sample_rate)
         self._gap = np.zeros(int(_SENTENCE_GAP_S * self._rate), dtype=np.float32)
@@ -278,13 +281,15 @@ class Pyttsx3Voice:
             self._tmp = None
 
 
-def get_voice(name: str = DEFAULT_VOICE, deterministic: bool = False) -> Voice:
+def get_voice(name: str = DEFAULT_VOICE, deterministic: bool = False,
+              length_scale: float | None = None) -> Voice:
     """Build the voice called ``name`` ("piper" or "pyttsx3").
 
-    ``deterministic`` makes Piper repeatable (espeak-ng always is)."""
+    ``deterministic`` makes Piper repeatable (espeak-ng always is); ``length_scale``
+    above 1 makes Piper speak slower."""
     key = (name or "").strip().lower()
     if key == "piper":
-        return PiperVoice(deterministic=deterministic)
+        return PiperVoice(deterministic=deterministic, length_scale=length_scale)
     if key == "pyttsx3":
         return Pyttsx3Voice()
     raise VoiceError(f"unknown voice {name!r}; choose one of: {', '.join(VOICE_NAMES)}")

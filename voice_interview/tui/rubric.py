@@ -15,7 +15,9 @@ class UiRubric:
 
     question_bands: Bands = Bands()
     probe_bands: Bands = Bands(30.0, 100.0, 120.0)
-    pace: PaceBands = PaceBands()
+    # built in, as the bands above: importing the TUI reads no data file (a broken
+    # rubrics/pacing.toml is reported by the session, not raised at import)
+    pace: PaceBands = PaceBands((120.0, 165.0), (100.0, 190.0))
     long_pause_s: float = 1.0
     window_s: float = 30.0
 
@@ -26,8 +28,9 @@ def load_ui_rubric(config) -> UiRubric:
     Mirrors the session: the opening answer's hard budget is ``--budget`` or the
     format's, its soft warning the format's (at most ``SOFT_SHARE`` of it), the
     target starts where the pacing rubric's overview target starts (scaled); a
-    follow-up's budget is the top of the format's ``followup_s``. If a data file
-    is broken the built-in defaults stand in (the session reports the file).
+    follow-up's budget is the top of the format's ``followup_s``, at most the opening
+    answer's (``--budget``). If a data file is broken the built-in defaults stand in
+    (the session reports the file).
     """
     ui = UiRubric()
     try:
@@ -60,6 +63,6 @@ def load_ui_rubric(config) -> UiRubric:
     target = min(base.target_s * hard / base.hard_s, soft)
     ui = replace(ui, question_bands=Bands(target, soft, hard))
     if fmt is not None:
-        soft_f, hard_f = followup_budgets(fmt)
+        soft_f, hard_f = followup_budgets(fmt, getattr(config, "budget_s", None) or None)
         ui = replace(ui, probe_bands=Bands(min(fmt.followup_s[0], soft_f), soft_f, hard_f))
     return ui
