@@ -188,7 +188,7 @@ def test_key_words_name_the_claims_things_not_its_small_words():
     user = InterviewerPrompt.load().messages(
         QUESTION, TRANSCRIPT, [], [], Probe("reflection", "What would you change?", "gap"),
     )[-1]["content"]
-    assert "key words in it: \"partitioning\", \"consumers\"" in user.rsplit("</words>", 1)[1]
+    assert 'Key words: "partitioning", "consumers"' in user.rsplit("</words>", 1)[1]
 
 
 def test_the_llms_pick_is_checked_against_the_planners_moves():
