@@ -26,14 +26,14 @@ from tests.llm_server import (
     RecordingPlanner,
     Script,
 )
+from voice_interview.config import load_config
+from voice_interview.errors import ConfigError
 from voice_interview.interviewer.llm import (
     InterviewerPrompt,
     LLMInterviewer,
     excerpt,
     redact,
 )
-from voice_interview.config import load_config
-from voice_interview.errors import ConfigError
 from voice_interview.interviewer.llm_choice import pick_move
 from voice_interview.interviewer.llm_prompt import FAMILY_GOALS, key_words
 from voice_interview.interviewer.planner import PlannerSession
@@ -219,7 +219,8 @@ def test_chooses_move_is_a_boolean_in_the_config(tmp_path):
     path.write_text("[llm]\nchooses_move = true\n")
     assert load_config(path).llm_chooses_move is True
     path.write_text("[llm]\nmodel = 'embedded'\nchooses_move = 'yes'\n")
-    with pytest.raises(ConfigError, match=r"config.toml:1: \[llm\]: chooses_move has the wrong type"):
+    with pytest.raises(ConfigError,
+                       match=r"config.toml:1: \[llm\]: chooses_move has the wrong type"):
         load_config(path)
     path.write_text("[llm]\ntimeout_s = true\n")
     with pytest.raises(ConfigError, match="timeout_s has the wrong type"):
