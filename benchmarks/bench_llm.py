@@ -90,15 +90,20 @@ def bench_fallback(timeouts: list[float]) -> list[float]:
     return overshoots
 
 
-def load_answers(path: Path | None) -> list[tuple[str, str, list[str]]]:
-    """(question id or text, answer, forbidden phrases): a dev set file of ``[[answer]]``
-    tables (tests/data/understanding/*.toml: question, text, forbidden), else TURNS."""
+Answer = tuple[str, str, list[str], list[str]]
+
+
+def load_answers(path: Path | None) -> list[Answer]:
+    """(question id or text, answer, forbidden phrases, sensible first probe families):
+    a dev set file of ``[[answer]]`` tables (tests/data/understanding/*.toml:
+    question, text, forbidden, first_probe), else TURNS."""
     if path is None:
-        return [(q, t, []) for q, t, _ in TURNS]
+        return [(q, t, [], []) for q, t, _ in TURNS]
     import tomllib
 
     doc = tomllib.loads(path.read_text())
-    return [(a.get("question", ""), " ".join(a["text"].split()), list(a.get("forbidden", [])))
+    return [(a.get("question", ""), " ".join(a["text"].split()), list(a.get("forbidden", [])),
+             list(a.get("first_probe", [])))
             for a in doc.get("answer", []) if not a.get("asked")]
 
 
@@ -108,11 +113,13 @@ def _content(text: str) -> set[str]:
     return {w for w in content_words(text) if len(w) > 2}
 
 
-def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
+def bench_llama(answers: list[Answer], timeout_s: float,
                 label: str, prefill: bool = True,
-                prefill_move: bool = False) -> list[tuple[str, bool]]:
+                prefill_move: bool = False, chooses: bool = False) -> list[tuple[str, bool]]:
     """The planner decides, the embedded LLM words it: per answer, the planner's move
-    (preview) and the LLM's question; pass rate, target anchoring, speed."""
+    (preview) and the LLM's question; pass rate, target anchoring, speed.
+    ``chooses``: the LLM picks the move among the planner's (``[llm] chooses_move``);
+    also how often its pick, and the planner's own, is a sensible first probe."""
     from voice_interview.interviewer.banks import load_question_bank
     from voice_interview.interviewer.llm import excerpt
     from voice_interview.interviewer.planner import PlannerSession
@@ -121,14 +128,16 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
     with run_llama_server() as url:
         latencies, prefills, reasons, examples = [], [], Counter(), []
         passed = anchored = forbidden_hits = 0
-        for qid, transcript, forbidden in answers:
+        sensible = Counter()  # "llm" / "planner": the family asked is a sensible first probe
+        labelled = 0
+        for qid, transcript, forbidden, first_probe in answers:
             try:
                 question = bank.get(qid)
             except Exception:
                 question = qid
             session = PlannerSession()
             llm = LLMInterviewer(MODEL, api_base=url, timeout_s=timeout_s, fallback=session,
-                                 prefill=prefill)
+                                 prefill=prefill, chooses_move=chooses)
             llm.check()
             move = session.preview(question, transcript)
             # As live: the answer is read while the candidate speaks, the move at the pause.
@@ -140,10 +149,16 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
             out = llm.ask_detailed(question, transcript, [], session.asked)
             llm.close()
             latencies.append(out.elapsed_s)
+            if first_probe and move is not None:
+                labelled += 1
+                sensible["planner"] += move.family in first_probe
+                sensible["asked"] += out.probe.family in first_probe
+                sensible["changed"] += out.probe.family != move.family
             why_not = None
             if out.probe.source == "llm":
                 passed += 1
-                target = move.target.text if move and move.target else excerpt(transcript, None)
+                aim = out.probe
+                target = aim.target.text if aim.target else excerpt(transcript, None)
                 if _content(target) & _content(out.probe.text):
                     anchored += 1
                 else:
@@ -152,8 +167,9 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
                     forbidden_hits += 1
             else:
                 reasons[out.rejected] += 1
-            examples.append((out.probe.source, (out.probe.text if out.probe.source == "llm"
-                                                 else f"{out.reply} || {out.probe.text}")[:160],
+            shown = out.probe.text if out.probe.source == "llm" else \
+                f"{out.reply} || {out.probe.text}"
+            examples.append((f"{out.probe.source} {out.probe.family}", shown[:160],
                              out.rejected or why_not))
     n = len(answers)
     print(f"  {label}: {n} answers, timeout {timeout_s:.1f} s")
@@ -170,6 +186,11 @@ def bench_llama(answers: list[tuple[str, str, list[str]]], timeout_s: float,
               f"({anchored / passed:.0%})  [{'PASS' if anchored / passed >= 0.9 else 'FAIL'} "
               "target >= 90%]")
         print(f"  contains a phrase the dev set forbids: {forbidden_hits}/{passed}")
+    if labelled:
+        print(f"  family asked is one of the dev set's sensible first probes: "
+              f"{sensible['asked']}/{labelled} (the planner's own move: "
+              f"{sensible['planner']}/{labelled}); family differs from the planner's: "
+              f"{sensible['changed']}/{labelled}")
     for why, k in reasons.most_common():
         print(f"    {k} x {why}")
     print("  replies:")
@@ -194,6 +215,8 @@ def main() -> int:
     ap.add_argument("--answers", type=Path, action="append",
                     help="a dev set file of [[answer]] tables (tests/data/understanding/"
                          "dev.toml, holdout.toml); repeatable; default: this file's TURNS")
+    ap.add_argument("--llm-chooses-move", action="store_true",
+                    help="the LLM picks the move among the planner's ([llm] chooses_move)")
     verdict.add_arguments(ap)
     args = ap.parse_args()
     print("1. LLM that never answers: fallback probe vs the timeout (target overshoot <= 100 ms)")
@@ -208,7 +231,8 @@ def main() -> int:
             checks += bench_llama(load_answers(path), args.timeout,
                                   path.name if path else "built-in answers",
                                   prefill=not args.no_prefill,
-                                  prefill_move=args.prefill_move)
+                                  prefill_move=args.prefill_move,
+                                  chooses=args.llm_chooses_move)
     return verdict.finish("bench_llm", checks)
 
 

@@ -108,7 +108,7 @@ def test_real_llm_prompt_has_the_rules_and_placeholders():
     prompt = load_llm_prompt()
     # The planner decides, the LLM speaks: its move and the words near its target.
     assert prompt.placeholders() == {"persona", "question", "asked", "transcript", "goal",
-                                     "target", "depth", "planned"}
+                                     "target", "depth", "planned", "keywords", "moves"}
     rules = prompt.system.lower()
     assert "one question" in rules and "30 words" in rules
     assert "never" in rules and "candidate" in rules
@@ -116,11 +116,13 @@ def test_real_llm_prompt_has_the_rules_and_placeholders():
     values = {"persona": prompt.persona, "question": "Q?", "asked": "- none",
               "family": "evaluation", "goal": "how they know", "target": "latency",
               "reason": "no baseline", "depth": "first", "planned": "How?",
-              "transcript": "I built {curly} things"}
+              "transcript": "I built {curly} things", "keywords": '"latency"', "moves": "- x"}
     user = prompt.user.format(**values)
     # The answer so far in 'user' (known while the candidate speaks), the move last.
     assert "<words>I built {curly} things</words>" in user and "how they know" not in user
     assert "how they know" in prompt.move.format(**values)
+    assert '"latency"' in prompt.move.format(**values)  # the target's key words, last
+    assert "- x" in prompt.choose.format(**values)  # the moves offered ([llm] chooses_move)
     # The system message is the same every turn (the server keeps it cached).
     assert prompt.placeholders() & {"persona"} and "{" not in prompt.system.replace(
         "{persona}", "")

@@ -8,6 +8,8 @@ Everything is optional; command-line options win over the file. Example::
                                      # litellm model string, e.g. "ollama/llama3.2"
     api_base = "http://127.0.0.1:11434"
     timeout_s = 6
+    chooses_move = false             # true: the LLM picks among the planner's best
+                                     # moves and words it; the planner checks the pick
 
 ``VOICE_INTERVIEW_LLM`` in the environment sets the model when the file does not.
 
@@ -33,7 +35,7 @@ from voice_interview.errors import ConfigError
 from voice_interview.resources import load_toml
 
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "llm": {"model": str, "api_base": str, "timeout_s": (int, float)},
+    "llm": {"model": str, "api_base": str, "timeout_s": (int, float), "chooses_move": bool},
     "voice": {"name": str, "output_device": (str, int)},
     "session": {"format": str, "patience_s": (int, float), "recordings": str,
                 "input_device": (str, int)},
@@ -45,6 +47,7 @@ class Config:
     llm_model: str | None = None  # None: the environment's, else "embedded" (interviewer.choice)
     api_base: str | None = None
     llm_timeout_s: float = 6.0
+    llm_chooses_move: bool = False  # [llm] chooses_move (interviewer/llm_choice.py)
     voice: str | None = "piper"
     output_device: str | int | None = None
     input_device: str | int | None = None
@@ -74,7 +77,8 @@ def load_config(path: Path | None = None) -> Config:
         for key, value in values.items():
             if key not in _SCHEMA[name]:
                 raise e.error(f"unknown setting '{key}' (known: {', '.join(_SCHEMA[name])})")
-            if not isinstance(value, _SCHEMA[name][key]) or isinstance(value, bool):
+            kind = _SCHEMA[name][key]
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
                 raise e.error(f"{key} has the wrong type ({type(value).__name__})")
             if key in ("timeout_s", "patience_s") and isinstance(value, int | float) \
                     and value <= 0:
@@ -85,6 +89,7 @@ def load_config(path: Path | None = None) -> Config:
         llm_model=llm.get("model") or None,
         api_base=llm.get("api_base"),
         llm_timeout_s=float(llm.get("timeout_s", 6.0)),
+        llm_chooses_move=bool(llm.get("chooses_move", False)),
         voice=None if voice_name == "none" else voice_name,
         output_device=voice.get("output_device"),
         input_device=session.get("input_device"),

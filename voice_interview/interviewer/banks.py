@@ -37,7 +37,7 @@ SIGNALS = (
 )
 MAX_LEVEL = 4
 LLM_PLACEHOLDERS = ("persona", "question", "gaps", "asked", "transcript", "family", "goal",
-                    "target", "reason", "depth", "planned", "excerpt")
+                    "target", "reason", "depth", "planned", "excerpt", "keywords", "moves")
 LLM_REQUIRED = ("asked",)
 LLM_WORDS = ("transcript", "excerpt")  # the candidate's words: fenced, in 'user' only
 
@@ -383,10 +383,11 @@ class LLMPrompt:
     user: str
     path: str = ""
     move: str = ""  # read last: the planner's move, known only when the pause comes
+    choose: str = ""  # read last instead of 'move' when the LLM chooses the move
 
     def placeholders(self) -> set[str]:
         names: set[str] = set()
-        for text in (self.system, self.user, self.move):
+        for text in (self.system, self.user, self.move, self.choose):
             names |= {n for _, n, _, _ in string.Formatter().parse(text) if n is not None}
         return names
 
@@ -400,16 +401,17 @@ def load_llm_prompt(path: Path | None = None) -> LLMPrompt:
         raise ConfigError(f"{path}: needs an [llm] table with 'system' and 'user'")
     e = Entry(path, "llm", 0, table_line(path, "llm"), raw)
     e.label = "[llm]"
-    e.allow(("persona", "system", "user", "move"))
+    e.allow(("persona", "system", "user", "move", "choose"))
     prompt = LLMPrompt(
         persona=" ".join((e.text("persona", required=False) or "").split()),
         system=e.text("system"),
         user=e.text("user"),
         path=str(path),
         move=e.text("move", required=False) or "",
+        choose=e.text("choose", required=False) or "",
     )
     names: set[str] = set()
-    for key in ("system", "user", "move"):
+    for key in ("system", "user", "move", "choose"):
         names |= _placeholders(e, key, getattr(prompt, key))
     unknown = sorted(names - set(LLM_PLACEHOLDERS))
     if unknown:

@@ -73,8 +73,9 @@ def warm_messages() -> list[dict[str, str]] | None:
 
 def open_interviewer(spec: str | None, api_base: str | None, timeout_s: float,
                      fallback: Any = None, progress: Callable[[str], None] | None = None,
-                     log_path: Any = None) -> tuple[Any, Any]:
+                     log_path: Any = None, chooses_move: bool = False) -> tuple[Any, Any]:
     """(LLMInterviewer or None, LocalServer or None). None, None for ``none``.
+    ``chooses_move``: the LLM picks among the planner's moves ([llm] chooses_move).
 
     The embedded server starts in the background: this returns at once, and the
     interviewer waits for it (within its timeout) on the first turn.
@@ -85,7 +86,8 @@ def open_interviewer(spec: str | None, api_base: str | None, timeout_s: float,
     if model is None:
         return None, None
     if model != EMBEDDED:
-        llm = LLMInterviewer(model, api_base, timeout_s, fallback=fallback)
+        llm = LLMInterviewer(model, api_base, timeout_s, fallback=fallback,
+                             chooses_move=chooses_move)
         llm.check()
         llm.preload()
         return llm, None
@@ -99,6 +101,6 @@ def open_interviewer(spec: str | None, api_base: str | None, timeout_s: float,
     say("starting the embedded LLM (Qwen2.5-Coder-1.5B) in the background")
     server = LocalServer(progress=say, warm_messages=warm_messages(), log_path=log_path).start()
     llm = LLMInterviewer(f"openai/{embedded.MODEL_NAME}", server.url, timeout_s,
-                         fallback=fallback, server=server)
+                         fallback=fallback, server=server, chooses_move=chooses_move)
     llm.preload()
     return llm, server

@@ -71,6 +71,7 @@ from typing import Any, Protocol
 
 from voice_interview.errors import LLMError, VoiceInterviewError
 from voice_interview.interviewer.followups import guess_family
+from voice_interview.interviewer.llm_choice import CHOICES, pick_move
 from voice_interview.interviewer.llm_client import NOT_INSTALLED, LiteLLM
 from voice_interview.interviewer.llm_failures import (
     classify_failure,
@@ -142,6 +143,7 @@ class LLMInterviewer:
         retry_after_s: float = 60.0,
         server: Any = None,
         prefill: bool | None = None,
+        chooses_move: bool = False,
     ) -> None:
         if not model or not model.strip():
             raise LLMError("no LLM model given (a litellm model string such as ollama/llama3.2)")
@@ -151,6 +153,8 @@ class LLMInterviewer:
         self.api_base = api_base
         self.timeout_s = float(timeout_s)
         self.fallback = fallback
+        # [llm] chooses_move: the LLM picks among the planner's moves (llm_choice.py)
+        self.chooses_move = chooses_move
         self.max_tokens = max_tokens
         self.temperature = temperature
         self._prompt = prompt
@@ -214,6 +218,7 @@ class LLMInterviewer:
         deadline = start + self.timeout_s
         with self.planner_lock:  # the prefill worker may be asking it too
             move, final, planned = self._plan(question, transcript, record)
+            offered = self._offer(question, transcript) if planned else []
         tell = planned and record  # keep the planner session in step now
         if final:  # nothing left to ask (the closing line): no LLM needed
             return LLMOutcome(move, "", CLOSED, 0.0)
@@ -226,8 +231,11 @@ class LLMInterviewer:
         asked_texts = [getattr(p, "text", str(p)) for p in asked]
         depth, earlier = self._history(move, asked)
         try:
-            messages = self._prompt_or_load().messages(question_text, transcript, gaps,
-                                                       asked_texts, move, depth, earlier)
+            prompt = self._prompt_or_load()
+            messages = (prompt.choice_messages(question_text, transcript, gaps, asked_texts,
+                                               offered) if offered else
+                        prompt.messages(question_text, transcript, gaps, asked_texts, move,
+                                        depth, earlier))
         except VoiceInterviewError as exc:
             return self._fall_back(move, transcript, one_line(exc), "", start, planned=tell)
 
@@ -240,7 +248,8 @@ class LLMInterviewer:
         worker.start()
         try:
             raw, why, first_at = read_reply(stream, deadline, start, transcript, asked_texts,
-                                            on_first_sentence, cancel, timeout_s=self.timeout_s,
+                                            None if offered else on_first_sentence, cancel,
+                                            timeout_s=self.timeout_s,
                                             loading=lambda: not self._client.loaded.is_set())
         finally:
             if prefiller is not None:
@@ -251,6 +260,9 @@ class LLMInterviewer:
                        else None)
 
         reply = clean_reply(raw)
+        if offered and why is None:  # "family: question": the planner checks the pick
+            choice = pick_move(reply, offered)
+            move, reply, why = choice.move, clean_reply(choice.question), choice.refused
         if why is None:
             why = validate_probe(reply, transcript, asked_texts)
             if why is not None:
@@ -308,6 +320,15 @@ class LLMInterviewer:
             return prompt.messages(question_text, transcript, gaps, asked_texts, move,
                                    *self._history(move, asked))
         return prompt.head(question_text, transcript, asked_texts, gaps)
+
+    def _offer(self, question: Any, transcript: str) -> list[Probe]:
+        """The planner's best moves for the LLM to choose from (``chooses_move``);
+        empty when the option is off or there is no choice to make."""
+        previews = getattr(self.fallback, "previews", None)
+        if not self.chooses_move or not callable(previews):
+            return []
+        offered: list[Probe] = previews(question, transcript, CHOICES)
+        return offered if len(offered) > 1 else []
 
     @staticmethod
     def _history(move: Probe, asked: Sequence[Probe]) -> tuple[int, str | None]:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voice_interview.errors import ConfigError
+from voice_interview.interviewer.text import TRAILING_SMALL, tokens_of
 from voice_interview.interviewer.types import Probe
-from voice_interview.interviewer.validate import split_sentences
+from voice_interview.interviewer.validate import content_words, injected_requests, split_sentences
 
 FAMILY_GOALS = {
     "context": "what the project was and what the candidate's part in it was",
@@ -35,6 +36,25 @@ EXCERPT_WORDS = 50
 # the prompt as the move's target.
 TRANSCRIPT_WORDS = 400
 ASKED_SHOWN = 3  # the last probes shown (every token costs reading time)
+KEY_WORDS = 4  # at most this many of the target's content words are named as key words
+# Words of speech too common to anchor a question in (beside the stopwords).
+_GENERIC_TEXT = """
+about after again all almost already also always another any around away back because
+been before being big both came can come could day days did different does doing done
+down each end ended even every everything few find first found get gets getting give
+go going good got had has have having here how into just keep kept kind know knew last
+later less like little lot lots made make makes making many more most much need needed
+new next not off old one only other out over own part people per pretty put quite
+rather really right said same saw say see shall should since small some something
+sort start started still sure take taken than thing things think thought though
+three through time times together told too took two under until very want wanted
+way well went what when where which while who whole why will would year years
+yes yet actually basically literally probably maybe simple simply plus full stuff
+zero four five six seven eight nine ten twenty thirty forty fifty hundred hundreds
+thousand thousands million percent half built rebuilt wrote rewrote chose split ran
+showed led paid sat his him her their them theirs um uh yeah okay i'd i'm it's we'd
+"""
+GENERIC = frozenset(_GENERIC_TEXT.split()) | TRAILING_SMALL
 
 Messages = list[dict[str, str]]
 
@@ -46,6 +66,7 @@ class InterviewerPrompt:
     system: str  # placeholders: {persona} (and nothing that changes per turn)
     user: str  # known while the candidate speaks: {question} {asked} {transcript} ...
     move: str = ""  # the planner's move: {family} {goal} {target} {reason} {depth} ...
+    choose: str = ""  # instead of ``move`` when the LLM chooses: {moves} (llm_choice.py)
     persona: str = ""
     path: str = ""
 
@@ -54,8 +75,8 @@ class InterviewerPrompt:
         from voice_interview.interviewer.banks import load_llm_prompt
 
         raw = load_llm_prompt(path)
-        return cls(system=raw.system, user=raw.user, move=raw.move, persona=raw.persona,
-                   path=raw.path)
+        return cls(system=raw.system, user=raw.user, move=raw.move, choose=raw.choose,
+                   persona=raw.persona, path=raw.path)
 
     def head(self, question: str, transcript: str, asked: Sequence[str],
              gaps: Sequence[str] = ()) -> Messages:
@@ -72,6 +93,23 @@ class InterviewerPrompt:
         ``earlier``: the question asked before on the same family, to go past."""
         values = self._values(question, transcript, gaps, asked, move, depth, earlier)
         return self._fill(values, with_move=True)
+
+    def choice_messages(self, question: str, transcript: str, gaps: Sequence[str],
+                        asked: Sequence[str], moves: Sequence[Probe]) -> Messages:
+        """As :meth:`messages`, with the planner's candidate ``moves`` (best first) in
+        place of its one move, for the LLM to pick from (``choose``; llm_choice.py)."""
+        if not self.choose:
+            raise ConfigError(f"{self.path}: the LLM is to choose the move, but the prompt "
+                              "has no 'choose' text")
+        values = self._values(question, transcript, gaps, asked, moves[0] if moves else None, 1)
+        values["moves"] = "\n".join(move_line(m, transcript) for m in moves)
+        try:
+            user = self.user.format(**values).strip() + "\n\n" + \
+                self.choose.format(**values).strip()
+            return [{"role": "system", "content": self.system.format(**values).strip()},
+                    {"role": "user", "content": user}]
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ConfigError(f"{self.path}: bad placeholder in the LLM prompt ({exc})") from None
 
     def _values(self, question: str, transcript: str, gaps: Sequence[str],
                 asked: Sequence[str], move: Probe | None, depth: int,
@@ -118,6 +156,68 @@ def excerpt(transcript: str, target: str | None) -> str:
     return _clip(" ".join(sentences[max(0, at - 1): at + 1]))
 
 
+def key_words(text: str, transcript: str = "", limit: int = KEY_WORDS) -> list[str]:
+    """The content words of a target claim worth naming, in the candidate's words:
+    runs of adjacent content words first ("region sharding"), then the longest
+    single words; at most ``limit`` words in all. Generic speech ("because",
+    "almost", "thing"), numbers spelt as digits aside, and any word of an
+    instruction hidden in the answer are left out.
+
+    Why: told only "name it in their words", the small model copied the planner's
+    plain wording when the target was a long clause (8 of 25 probes on the dev set)."""
+    if injected_requests(transcript):  # the instruction's sentence and the next are out
+        sentences = split_sentences(" ".join(text.split()))
+        hit = {i for i, x in enumerate(sentences) if injected_requests(x)}
+        text = " ".join(x for i, x in enumerate(sentences) if not hit & {i, i - 1})
+    toks, _ = tokens_of(text)
+    runs: list[list[str]] = [[]]
+    for t in toks:
+        norm = t.norm
+        keep = (len(norm) > 2 and norm.replace("-", "").isalnum() and not norm.isdigit()
+                and norm not in GENERIC and norm in content_words(norm))
+        if keep:
+            runs[-1].append(t.raw.strip("\"'“”‘’()[]{}<>.,;:!?…—–*"))
+        if not keep or t.raw[-1:] in ",;:.?!":
+            runs.append([])
+    # a verb or an adverb at either end of a run is not part of the thing named
+    cut = [_trim(r) for r in runs]
+    pairs = [r for r in cut if len(r) > 1]
+    singles = sorted((r for r in cut if len(r) == 1 and not _verbish(r[0])),
+                     key=lambda r: -len(r[0]))
+    seen: set[str] = set()
+    phrases: list[str] = []
+    for run in [*pairs, *singles]:
+        run = [w for w in run if w.lower() not in seen][:3]
+        if not run:
+            continue
+        phrases.append(" ".join(run))
+        seen |= {w.lower() for w in run}
+    out: list[str] = []
+    count = 0
+    for phrase in phrases:
+        n = len(phrase.split())
+        if count + n > limit:
+            continue
+        out.append(phrase)
+        count += n
+        if count >= limit:
+            break
+    return out
+
+
+def _verbish(word: str) -> bool:
+    w = word.lower()
+    return w.endswith(("ed", "ly")) and len(w) > 4 and not w.endswith("ply")
+
+
+def _trim(run: list[str]) -> list[str]:
+    while run and _verbish(run[0]):
+        run = run[1:]
+    while run and _verbish(run[-1]):
+        run = run[:-1]
+    return run
+
+
 def _clip(text: str) -> str:
     words = text.split()
     if len(words) > EXCERPT_WORDS:
@@ -135,6 +235,7 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
     target = move.target.text if move is not None and move.target is not None else None
     family = move.family if move is not None else "context"
     near = excerpt(transcript, target) or "(no answer yet)"
+    keys = key_words(target or near, transcript)
     return {
         "family": family,
         "goal": FAMILY_GOALS.get(family, "the part of the work the answer left thin"),
@@ -145,7 +246,16 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
                  + (f"; you already asked \"{earlier}\", ask something new" if earlier else ""),
         "planned": move.text if move is not None else "",
         "excerpt": near,
+        "moves": "",
+        "keywords": fence(", ".join(f'"{k}"' for k in keys)) if keys else "(none)",
     }
+
+
+def move_line(move: Probe, transcript: str) -> str:
+    """One candidate move, short (read at the pause): family, claim, plain wording."""
+    v = move_values(move, transcript)
+    about = v["keywords"] if v["keywords"] != "(none)" else v["target"]
+    return f"- {move.family}: {v['goal']}; about {about}; plain version: {move.text}"
 
 
 def fence(transcript: str) -> str:

@@ -410,13 +410,19 @@ class PlannerSession:
         The session uses it to prepare (and pre-synthesize) the probe while the
         candidate is silent, before the patience window has run out.
         """
+        found = self.previews(question, transcript, 1)
+        return found[0] if found else None
+
+    def previews(self, question: Any, transcript: str | Sequence[Any],
+                 n: int = 3) -> list[Probe]:
+        """The ``n`` best next moves for this answer, recording nothing (the first is
+        ``preview``'s); the moves offered to an LLM that chooses (llm_choice.py)."""
         saved = list(self._answers)
         try:
             self.add_answer(transcript)
-            found = [] if self.exhausted else self.suggestions(question, transcript, n=1)
+            return [] if self.exhausted else self.suggestions(question, transcript, n=n)
         finally:
             self._answers = saved
-        return found[0] if found else None
 
     def next_probe(self, question: Any, transcript: str | Sequence[Any]) -> Probe:
         """Record the answer, plan, record and return the probe to ask.

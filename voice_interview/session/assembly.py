@@ -122,7 +122,8 @@ def _open_llm(cfg: SessionConfig, planner: PlannerSession, router: EventRouter,
     try:
         return open_interviewer(
             cfg.llm_model, cfg.api_base, cfg.llm_timeout_s, fallback=planner,
-            progress=lambda message: router.notice(message, t=0.0))
+            progress=lambda message: router.notice(message, t=0.0),
+            chooses_move=cfg.llm_chooses_move)
     except LLMError as exc:
         router.notice(f"{exc}; the offline interviewer takes over", level="warning", t=0.0)
         return None, None

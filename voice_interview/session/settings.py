@@ -37,6 +37,7 @@ class SessionConfig:
     llm_model: str | None = None  # None: the planner alone; "embedded"; or a litellm model
     api_base: str | None = None
     llm_timeout_s: float = 6.0
+    llm_chooses_move: bool = False  # [llm] chooses_move: the LLM picks the planner's move
     voice: str | None = "piper"  # None: probes are shown, not spoken
     output_device: str | int | None = None
     input_path: str | None = None  # a recording played in real time instead of the mic
