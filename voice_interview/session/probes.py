@@ -124,6 +124,7 @@ class ProbePreparer:
         self.traces: list[TurnTrace] = []  # one per LLM turn: what became of the speculation
         self._revised_at: dict[int, list[float]] = {}  # answer -> its revisions' arrivals
         self._asks: dict[int, int] = {}  # answer -> speculations sent to the LLM
+        self._paused = False  # a pause has begun and the candidate has not spoken since
         if interview.llm is not None:  # its prefill worker asks the planner too
             interview.llm.planner_lock = interview.lock
 
@@ -132,6 +133,7 @@ class ProbePreparer:
     def candidate_spoke(self) -> None:
         with self.floor.lock:
             self.floor.gen += 1
+            self._paused = False
             self._prepared = None
             spec, self._speculation = self._speculation, None
         if spec is not None:
@@ -146,6 +148,12 @@ class ProbePreparer:
         arrivals = self._revised_at.setdefault(cur.index, [])
         if len(cur.revisions) > len(arrivals):
             arrivals.append(time.monotonic())
+        if self._paused:
+            # Once a pause has begun the speculation reads the last words itself: a
+            # prefill sent now (the last segment's final, or a revision re-reading the
+            # answer from its first changed word) would be read first, and llama.cpp
+            # cannot interrupt prompt reading, so the ask would queue behind it.
+            return
         _words, text = cur.said()
         # The answer only, not the planner's move for it: measured live, a move that
         # changes from segment to segment had the server re-read the move's ~80
@@ -154,6 +162,8 @@ class ProbePreparer:
         llm.prefill(self.interview.question, text, self.interview.planner.asked, plan=False)
 
     def pause_began(self) -> None:
+        with self.floor.lock:
+            self._paused = True
         if self.interview.llm is not None:
             self.interview.llm.cancel_prefill()  # the speculation reads these words itself
         target = self._prepare if self.interview.llm is None else self._speculate
