@@ -125,6 +125,7 @@ class ProbePreparer:
         self._revised_at: dict[int, list[float]] = {}  # answer -> its revisions' arrivals
         self._asks: dict[int, int] = {}  # answer -> speculations sent to the LLM
         self._paused = False  # a pause has begun and the candidate has not spoken since
+        self._deferred: LiveAnswer | None = None  # words heard in the pause, not prefilled
         if interview.llm is not None:  # its prefill worker asks the planner too
             interview.llm.planner_lock = interview.lock
 
@@ -136,8 +137,11 @@ class ProbePreparer:
             self._paused = False
             self._prepared = None
             spec, self._speculation = self._speculation, None
+            deferred, self._deferred = self._deferred, None
         if spec is not None:
             spec.cancel.set()
+        if deferred is not None and deferred is self.floor.current:
+            self._prefill(deferred)
 
     def words_grew(self, cur: LiveAnswer) -> None:
         """Listener thread, on each transcript of the current answer: returns at once
@@ -148,11 +152,20 @@ class ProbePreparer:
         arrivals = self._revised_at.setdefault(cur.index, [])
         if len(cur.revisions) > len(arrivals):
             arrivals.append(time.monotonic())
-        if self._paused:
-            # Once a pause has begun the speculation reads the last words itself: a
-            # prefill sent now (the last segment's final, or a revision re-reading the
-            # answer from its first changed word) would be read first, and llama.cpp
-            # cannot interrupt prompt reading, so the ask would queue behind it.
+        with self.floor.lock:
+            if self._paused:
+                # Once a pause has begun the speculation reads the last words itself:
+                # a prefill sent now (the last segment's final, or a revision re-reading
+                # the answer from its first changed word) would be read first, and
+                # llama.cpp cannot interrupt prompt reading, so the ask would queue
+                # behind it. Sent if the candidate speaks again (a breath, not the end).
+                self._deferred = cur
+                return
+        self._prefill(cur)
+
+    def _prefill(self, cur: LiveAnswer) -> None:
+        llm = self.interview.llm
+        if llm is None:
             return
         _words, text = cur.said()
         # The answer only, not the planner's move for it: measured live, a move that
