@@ -256,7 +256,7 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
 
 def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[float],
                       patience_s: float) -> None:
-    """Per LLM turn, what became of the speculative probe (session.probes.TurnTrace),
+    """Per LLM turn, what became of the speculative probe (session.speculation.TurnTrace),
     times in seconds from the turn's end (the end of the patience window)."""
     print(f"speculation per turn (s from the turn's end; the pause began ~{patience_s:.1f} s "
           "before it):")
@@ -270,14 +270,15 @@ def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[f
         def rel(t: float | None, end: float = end) -> str:
             return "    -" if t is None else f"{t - end:+5.2f}"
 
-        key = tr.decision.split(" (")[0]
+        key = tr.decision.split(" (")[0] + (" (early)" if getattr(tr, "early", False) else "")
         counts[key] = counts.get(key, 0) + 1
         print(f"  {tr.answer_index:4d}  {rel(tr.spec_began)}  {rel(tr.spec_asked)}  "
               f"{rel(tr.spec_first_token)}  {rel(tr.spec_ready)}  {rel(tr.spec_synthesized)}  "
               f"{rel(tr.chosen)}  "
               f"{rel(tr.done)}  {rel(voice)}  {tr.revisions_after_ask:13d}  "
               f"{rel(tr.last_revision):>8}  {tr.stale_asks:5d}  "
-              f"{'busy' if tr.prefill_busy else 'idle':>7}  {tr.decision} -> {tr.source}"
+              f"{'busy' if tr.prefill_busy else 'idle':>7}  {tr.decision}"
+              f"{' (early)' if getattr(tr, 'early', False) else ''} -> {tr.source}"
               + (f" ({tr.rejected[:60]})" if tr.rejected else ""))
     print("  decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
