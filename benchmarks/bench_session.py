@@ -99,8 +99,8 @@ def _tree_rss_mb(pids: list[int]) -> float:
     return total
 
 
-def run_turns(turns: int, llm: str | None, mic: bool = False,
-              patience_s: float = 2.0) -> list[tuple[str, bool]]:
+def run_turns(turns: int, llm: str | None, mic: bool = False, patience_s: float = 2.0,
+              bridge_s: float | None = None) -> list[tuple[str, bool]]:
     """``llm``: None (planner), "embedded", or an OpenAI-compatible base URL.
     ``mic``: the answers go through the PulseAudio virtual microphone (else FileSource)."""
     import os
@@ -116,7 +116,8 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
         wav = write_wav(Path(tmp) / "answers.wav", answers)
         config = SessionConfig(input_path=None if mic else str(wav), voice="piper",
                                patience_s=patience_s, max_probes=turns, llm_model=model,
-                               api_base=api_base, save=False, time_limit_s=3600)
+                               api_base=api_base, save=False, time_limit_s=3600,
+                               bridge_after_s=bridge_s)
         arrivals: list[tuple[float, object]] = []
         lock = threading.Lock()
         spoken = threading.Event()
@@ -179,7 +180,7 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
               else "server still running 10 s after the session's end  ",
               f"[{'PASS' if gone_s is not None and gone_s <= 2 else 'FAIL'} target <= 2 s]")
 
-    v2v, lags, sources, stages = [], [], [], []
+    v2v, lags, sources, stages, first_sound = [], [], [], [], []
     partials: dict[float, list[tuple[float, int]]] = {}
     turn_end = None
     for wall, e in arrivals:
@@ -192,9 +193,13 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
         if kind == "probe_asked":
             sources.append(e.source)
         elif kind == "voice_started" and turn_end is not None:
-            v2v.append(wall - turn_end)
-            stages[-1]["voice_started"] = wall - turn_end
-            turn_end = None
+            if "first_sound" not in stages[-1]:  # the bridge's "Okay." or the probe
+                stages[-1]["first_sound"] = wall - turn_end
+                first_sound.append(wall - turn_end)
+            if "probe_asked" in stages[-1]:  # the probe's own first sample
+                v2v.append(wall - turn_end)
+                stages[-1]["voice_started"] = wall - turn_end
+                turn_end = None
         elif kind == "transcript_partial":
             partials.setdefault(e.segment_start, []).append((e.t, len(e.text.split())))
         elif kind == "transcript_final":
@@ -233,6 +238,11 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
                  "p90 <= 2.0 s]" if llm == "embedded" else
                  "[reported; the target is for the planner]" if llm else
                  f"[{'PASS' if med <= 0.5 else 'FAIL'} target <= 0.5 s]"))
+    if v2v and first_sound != v2v:
+        print(f"first sound (the bridge line or the probe): median "
+              f"{statistics.median(first_sound):.3f} s, p90 "
+              f"{float(np.percentile(first_sound, 90)):.3f} s, max {max(first_sound):.3f} s  "
+              "[reported; voice-to-voice above is the probe's own first sample]")
     if lags:
         med = statistics.median(lags)
         print(f"live transcript lag: median {med:.3f} s, p90 "
@@ -392,6 +402,10 @@ def main() -> int:
                     help="the patience window (the app's default is 2.5 s)")
     ap.add_argument("--mic", action="store_true",
                     help="feed the answers through the PulseAudio virtual microphone")
+    ap.add_argument("--bridge", type=float, metavar="SECONDS",
+                    help="with --llm: say a short acknowledgement when the probe is not "
+                         "ready this long after the turn's end (first sound and the "
+                         "probe's first sample are reported apart)")
     ap.add_argument("--soak", type=float, metavar="MINUTES", help="run the long soak instead")
     ap.add_argument("--trace", action="store_true",
                     help="with --soak: also trace Python allocations (tracemalloc) and "
@@ -399,7 +413,8 @@ def main() -> int:
     verdict.add_arguments(ap)
     args = ap.parse_args()
     checks = (soak(args.soak, trace=args.trace) if args.soak
-              else run_turns(args.turns, args.llm, mic=args.mic, patience_s=args.patience))
+              else run_turns(args.turns, args.llm, mic=args.mic, patience_s=args.patience,
+                             bridge_s=args.bridge))
     return verdict.finish("bench_session", checks)
 
 

@@ -185,6 +185,19 @@ class ProbePreparer:
                                                           words or text)
         return probe, spoken_first or self._take_prepared(answer, probe.text)
 
+    def wait_ready(self, answer: LiveAnswer, timeout_s: float) -> bool:
+        """Wait up to ``timeout_s`` for this answer's speculation to be ready to speak
+        (its reply in, its first sentence synthesized if that is under way)."""
+        end = time.monotonic() + timeout_s
+        with self.floor.lock:
+            spec = self._latest.get(answer.index)
+        if spec is None or not spec.done.wait(timeout_s):
+            return False
+        out = spec.outcome
+        if out is not None and out.rejected is None and spec.wanted and self.voice.speaks:
+            return spec.voiced.wait(max(0.0, end - time.monotonic()))
+        return True
+
     def _llm_probe(self, llm: LLMInterviewer, answer: LiveAnswer,
                    text: str) -> tuple[LLMOutcome, Prepared | None]:
         """The LLM's probe for this answer: the newest speculation for it when it is
