@@ -37,6 +37,7 @@ from voice_interview.session.settings import CLOSED, FINALS_WAIT_S, SPECULATE_AF
 from voice_interview.session.speculation import MoveKey, Speculation, TurnTrace, move_key
 
 if TYPE_CHECKING:
+    from voice_interview.events import TranscriptPartial
     from voice_interview.interviewer.llm import LLMInterviewer, LLMOutcome
     from voice_interview.interviewer.types import Probe
     from voice_interview.listener import Listener
@@ -83,6 +84,7 @@ class ProbePreparer:
         self._heard_next: LiveAnswer | None = None
         self._early_worker: threading.Thread | None = None
         self._closing = False
+        self._partial: TranscriptPartial | None = None  # of the segment in progress
         if interview.llm is not None:  # its prefill worker asks the planner too
             interview.llm.planner_lock = interview.lock
 
@@ -116,6 +118,16 @@ class ProbePreparer:
                 # queue behind it. Handled if the candidate speaks again (a breath).
                 self._deferred = cur
                 return
+        self._heard_now(cur)
+
+    def partial_heard(self, cur: LiveAnswer, partial: TranscriptPartial) -> None:
+        """Listener thread, on a partial of the segment in progress: returns at once."""
+        if self.interview.llm is None:
+            return
+        with self.floor.lock:
+            if self._paused:
+                return
+            self._partial = partial
         self._heard_now(cur)
 
     def _heard_now(self, cur: LiveAnswer) -> None:
@@ -314,7 +326,14 @@ class ProbePreparer:
             if self._paused or cur is not self.floor.current:
                 return
             _words, text = cur.said()
-        key = self._move_for(text) if text.strip() else None
+            partial = self._partial
+            if partial is not None and (partial.segment_start < cur.started or any(
+                    f.segment_start >= partial.segment_start for f in cur.finals)):
+                partial = None  # another answer's, or its final is in
+        # The segment in progress counts too (its latest partial): the move the last
+        # sentence brings is then worded before that sentence's final is in.
+        heard = f"{text} {partial.text}".strip() if partial is not None else text
+        key = self._move_for(heard) if heard.strip() else None
         spec = latest = None
         with self.floor.lock:
             if self._paused or cur is not self.floor.current:
@@ -322,8 +341,10 @@ class ProbePreparer:
             latest = self._latest.get(cur.index)
             if key is not None and not (latest is not None and latest.move == key
                                         and latest.usable):
-                spec = self._new_spec(cur, text, key, True, time.monotonic())
+                spec = self._new_spec(cur, heard, key, True, time.monotonic())
         if spec is None:
+            if partial is not None:
+                return  # a partial's words are replaced by its final: not prefilled
             # The answer only, not the planner's move for it: measured live, a move that
             # changes from segment to segment had the server re-read the move's ~80
             # tokens at every transcript and the probes queued behind them timed out.
