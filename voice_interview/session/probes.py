@@ -334,15 +334,12 @@ class ProbePreparer:
         # sentence brings is then worded before that sentence's final is in.
         heard = f"{text} {partial.text}".strip() if partial is not None else text
         key = self._move_for(heard) if heard.strip() else None
-        spec = latest = None
         with self.floor.lock:
             if self._paused or cur is not self.floor.current:
                 return
             latest = self._latest.get(cur.index)
-            if key is not None and not (latest is not None and latest.move == key
-                                        and latest.usable):
-                spec = self._new_spec(cur, heard, key, True, time.monotonic())
-        if spec is None:
+            same = latest is not None and latest.move == key and latest.usable
+        if key is None or same:
             if partial is not None:
                 return  # a partial's words are replaced by its final: not prefilled
             # The answer only, not the planner's move for it: measured live, a move that
@@ -353,6 +350,17 @@ class ProbePreparer:
             return
         if latest is not None:
             latest.cancel.set()  # its move is stale: stop its writing
+        # One request at the server at a time: a request sent behind another is read
+        # after it even once cancelled (prompt reading cannot be interrupted), so
+        # asks sent at every final piled up and the pause's ask queued behind them.
+        while llm.server_busy:
+            if self._closing or self._heard_next is not None or self._paused:
+                return  # the newest transcript, or the pause, decides now
+            time.sleep(0.02)
+        with self.floor.lock:
+            if self._paused or cur is not self.floor.current:
+                return
+            spec = self._new_spec(cur, heard, key, True, time.monotonic())
         self._spawn(self._run, spec)
 
     def _new_spec(self, cur: LiveAnswer, text: str, key: MoveKey, early: bool,
