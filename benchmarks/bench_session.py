@@ -8,6 +8,10 @@
    session) and the answers through the PulseAudio virtual microphone. Targets:
    median <= 1.0 s, p90 <= 2.0 s, >= 90% of probes written by the LLM; app +
    server RSS <= 2.5 GB; the server gone within 2 s of the session's end.
+   ``--bridge SECONDS``: the short acknowledgement (``session.settings.BRIDGE_LINE``)
+   is said when the LLM's probe is not ready that long after the turn's end; the
+   first sound (bridge or probe) is then reported apart from voice-to-voice, which
+   stays the probe's own first sample.
 2. Live transcript lag: from a word being spoken (its end on the audio
    timeline) to the first transcript event that shows it: the first partial of
    its segment with enough words to hold it, else the final. Target: median <= 1.5 s.
@@ -21,6 +25,7 @@ virtual microphone (3); the interviewer's voice plays on the PulseAudio null
 sink, so the output path is the real PortAudio one.
 
     .venv/bin/python -m benchmarks.bench_session [--turns 10] [--llm embedded|URL] [--mic]
+        [--patience 2.5] [--bridge 0.3]
     .venv/bin/python -m benchmarks.bench_session --soak 45
 """
 
