@@ -185,7 +185,7 @@ def run_turns(turns: int, llm: str | None, mic: bool = False, patience_s: float 
               else "server still running 10 s after the session's end  ",
               f"[{'PASS' if gone_s is not None and gone_s <= 2 else 'FAIL'} target <= 2 s]")
 
-    v2v, lags, sources, stages, first_sound = [], [], [], [], []
+    v2v, lags, sources, stages = [], [], [], []
     partials: dict[float, list[tuple[float, int]]] = {}
     turn_end = None
     for wall, e in arrivals:
@@ -200,7 +200,6 @@ def run_turns(turns: int, llm: str | None, mic: bool = False, patience_s: float 
         elif kind == "voice_started" and turn_end is not None:
             if "first_sound" not in stages[-1]:  # the bridge's "Okay." or the probe
                 stages[-1]["first_sound"] = wall - turn_end
-                first_sound.append(wall - turn_end)
             if "probe_asked" in stages[-1]:  # the probe's own first sample
                 v2v.append(wall - turn_end)
                 stages[-1]["voice_started"] = wall - turn_end
@@ -243,6 +242,8 @@ def run_turns(turns: int, llm: str | None, mic: bool = False, patience_s: float 
                  "p90 <= 2.0 s]" if llm == "embedded" else
                  "[reported; the target is for the planner]" if llm else
                  f"[{'PASS' if med <= 0.5 else 'FAIL'} target <= 0.5 s]"))
+    # The turns that ended in a probe (not the closing line): the bridge's or the probe's.
+    first_sound = [st["first_sound"] for st in stages if "voice_started" in st]
     if v2v and first_sound != v2v:
         print(f"first sound (the bridge line or the probe): median "
               f"{statistics.median(first_sound):.3f} s, p90 "
