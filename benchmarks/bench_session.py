@@ -8,6 +8,10 @@
    session) and the answers through the PulseAudio virtual microphone. Targets:
    median <= 1.0 s, p90 <= 2.0 s, >= 90% of probes written by the LLM; app +
    server RSS <= 2.5 GB; the server gone within 2 s of the session's end.
+   ``--bridge SECONDS``: the short acknowledgement (``session.settings.BRIDGE_LINE``)
+   is said when the LLM's probe is not ready that long after the turn's end; the
+   first sound (bridge or probe) is then reported apart from voice-to-voice, which
+   stays the probe's own first sample.
 2. Live transcript lag: from a word being spoken (its end on the audio
    timeline) to the first transcript event that shows it: the first partial of
    its segment with enough words to hold it, else the final. Target: median <= 1.5 s.
@@ -21,6 +25,7 @@ virtual microphone (3); the interviewer's voice plays on the PulseAudio null
 sink, so the output path is the real PortAudio one.
 
     .venv/bin/python -m benchmarks.bench_session [--turns 10] [--llm embedded|URL] [--mic]
+        [--patience 2.5] [--bridge 0.3]
     .venv/bin/python -m benchmarks.bench_session --soak 45
 """
 
@@ -99,8 +104,8 @@ def _tree_rss_mb(pids: list[int]) -> float:
     return total
 
 
-def run_turns(turns: int, llm: str | None, mic: bool = False,
-              patience_s: float = 2.0) -> list[tuple[str, bool]]:
+def run_turns(turns: int, llm: str | None, mic: bool = False, patience_s: float = 2.0,
+              bridge_s: float | None = None) -> list[tuple[str, bool]]:
     """``llm``: None (planner), "embedded", or an OpenAI-compatible base URL.
     ``mic``: the answers go through the PulseAudio virtual microphone (else FileSource)."""
     import os
@@ -116,7 +121,8 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
         wav = write_wav(Path(tmp) / "answers.wav", answers)
         config = SessionConfig(input_path=None if mic else str(wav), voice="piper",
                                patience_s=patience_s, max_probes=turns, llm_model=model,
-                               api_base=api_base, save=False, time_limit_s=3600)
+                               api_base=api_base, save=False, time_limit_s=3600,
+                               bridge_after_s=bridge_s)
         arrivals: list[tuple[float, object]] = []
         lock = threading.Lock()
         spoken = threading.Event()
@@ -192,9 +198,12 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
         if kind == "probe_asked":
             sources.append(e.source)
         elif kind == "voice_started" and turn_end is not None:
-            v2v.append(wall - turn_end)
-            stages[-1]["voice_started"] = wall - turn_end
-            turn_end = None
+            if "first_sound" not in stages[-1]:  # the bridge's "Okay." or the probe
+                stages[-1]["first_sound"] = wall - turn_end
+            if "probe_asked" in stages[-1]:  # the probe's own first sample
+                v2v.append(wall - turn_end)
+                stages[-1]["voice_started"] = wall - turn_end
+                turn_end = None
         elif kind == "transcript_partial":
             partials.setdefault(e.segment_start, []).append((e.t, len(e.text.split())))
         elif kind == "transcript_final":
@@ -233,6 +242,13 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
                  "p90 <= 2.0 s]" if llm == "embedded" else
                  "[reported; the target is for the planner]" if llm else
                  f"[{'PASS' if med <= 0.5 else 'FAIL'} target <= 0.5 s]"))
+    # The turns that ended in a probe (not the closing line): the bridge's or the probe's.
+    first_sound = [st["first_sound"] for st in stages if "voice_started" in st]
+    if v2v and first_sound != v2v:
+        print(f"first sound (the bridge line or the probe): median "
+              f"{statistics.median(first_sound):.3f} s, p90 "
+              f"{float(np.percentile(first_sound, 90)):.3f} s, max {max(first_sound):.3f} s  "
+              "[reported; voice-to-voice above is the probe's own first sample]")
     if lags:
         med = statistics.median(lags)
         print(f"live transcript lag: median {med:.3f} s, p90 "
@@ -256,7 +272,7 @@ def run_turns(turns: int, llm: str | None, mic: bool = False,
 
 def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[float],
                       patience_s: float) -> None:
-    """Per LLM turn, what became of the speculative probe (session.probes.TurnTrace),
+    """Per LLM turn, what became of the speculative probe (session.speculation.TurnTrace),
     times in seconds from the turn's end (the end of the patience window)."""
     print(f"speculation per turn (s from the turn's end; the pause began ~{patience_s:.1f} s "
           "before it):")
@@ -270,14 +286,15 @@ def print_speculation(traces: list, turn_ends: list[float], voice_starts: list[f
         def rel(t: float | None, end: float = end) -> str:
             return "    -" if t is None else f"{t - end:+5.2f}"
 
-        key = tr.decision.split(" (")[0]
+        key = tr.decision.split(" (")[0] + (" (early)" if getattr(tr, "early", False) else "")
         counts[key] = counts.get(key, 0) + 1
         print(f"  {tr.answer_index:4d}  {rel(tr.spec_began)}  {rel(tr.spec_asked)}  "
               f"{rel(tr.spec_first_token)}  {rel(tr.spec_ready)}  {rel(tr.spec_synthesized)}  "
               f"{rel(tr.chosen)}  "
               f"{rel(tr.done)}  {rel(voice)}  {tr.revisions_after_ask:13d}  "
               f"{rel(tr.last_revision):>8}  {tr.stale_asks:5d}  "
-              f"{'busy' if tr.prefill_busy else 'idle':>7}  {tr.decision} -> {tr.source}"
+              f"{'busy' if tr.prefill_busy else 'idle':>7}  {tr.decision}"
+              f"{' (early)' if getattr(tr, 'early', False) else ''} -> {tr.source}"
               + (f" ({tr.rejected[:60]})" if tr.rejected else ""))
     print("  decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
@@ -391,6 +408,10 @@ def main() -> int:
                     help="the patience window (the app's default is 2.5 s)")
     ap.add_argument("--mic", action="store_true",
                     help="feed the answers through the PulseAudio virtual microphone")
+    ap.add_argument("--bridge", type=float, metavar="SECONDS",
+                    help="with --llm: say a short acknowledgement when the probe is not "
+                         "ready this long after the turn's end (first sound and the "
+                         "probe's first sample are reported apart)")
     ap.add_argument("--soak", type=float, metavar="MINUTES", help="run the long soak instead")
     ap.add_argument("--trace", action="store_true",
                     help="with --soak: also trace Python allocations (tracemalloc) and "
@@ -398,7 +419,8 @@ def main() -> int:
     verdict.add_arguments(ap)
     args = ap.parse_args()
     checks = (soak(args.soak, trace=args.trace) if args.soak
-              else run_turns(args.turns, args.llm, mic=args.mic, patience_s=args.patience))
+              else run_turns(args.turns, args.llm, mic=args.mic, patience_s=args.patience,
+                             bridge_s=args.bridge))
     return verdict.finish("bench_session", checks)
 
 

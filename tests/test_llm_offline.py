@@ -502,3 +502,59 @@ def test_redact_hides_credentials_in_urls():
     out = redact("cannot reach http://bob:hunter2@10.0.0.1/v1 or https://h/v1?key=AIzaXYZ&alt=sse")
     assert "hunter2" not in out and "AIzaXYZ" not in out
     assert "10.0.0.1/v1" in out and "alt=sse" in out
+
+
+def test_a_move_is_worded_during_speech_and_used_at_the_turns_end(fault_server):
+    """While the candidate speaks, a final that changes the planner's move (family and
+    target) has the LLM word that move at once (nothing recorded); a final that keeps
+    it is only prefilled; the turn's end uses the newest speculation when the move for
+    the final words is still its move, without asking again."""
+    import threading
+
+    from voice_interview.events import TranscriptFinal
+    from voice_interview.interviewer.banks import load_formats, load_question_bank
+    from voice_interview.session.answer import Floor, LiveAnswer
+    from voice_interview.session.interview import Interview, new_planner
+    from voice_interview.session.probes import ProbePreparer
+
+    fmt = load_formats()["conversational"]
+    question = load_question_bank().default("deep-dive")
+    planner = new_planner(fmt, question, 0)
+    fault_server.scripts["early"] = Script(chunks=("What did latency look like before Kafka?",))
+    llm = LLMInterviewer("openai/early", api_base=fault_server.url, fallback=planner,
+                         prefill=True)
+    llm.check()
+    floor = Floor()
+    preparer = ProbePreparer(Interview(fmt, question, planner, llm, 0), floor, None, None,
+                             None, threading.Event(), 6.0)
+    answer = LiveAnswer(1, question.id, "question", question.text, 0.0)
+    floor.open(answer)
+    sentences = [s.rstrip(".") + "." for s in TRANSCRIPT.split(". ")]
+    moves = [planner.preview(question, " ".join(sentences[: k + 1])) for k in range(4)]
+    changed = [k == 0 or (moves[k].family, moves[k].target) != (moves[k - 1].family,
+                                                                 moves[k - 1].target)
+               for k in range(4)]
+    assert changed == [True, False, True, False]  # the test's premise
+    for k, sentence in enumerate(sentences):
+        floor.collect(TranscriptFinal(3.0 * k + 2.6, segment_start=3.0 * k,
+                                      segment_end=3.0 * k + 2.5, text=sentence))
+        preparer.words_grew(answer)
+        deadline = time.monotonic() + 5
+        while len(fault_server.requests) < k + 1 and time.monotonic() < deadline:
+            time.sleep(0.01)  # one request per final: an ask or a prefill
+        assert llm.wait_prefilled(5)
+    time.sleep(0.2)
+    sent = [r["body"] for r in fault_server.requests]
+    asks = [b for b in sent if b.get("stream")]
+    assert [bool(b.get("stream")) for b in sent] == changed
+    words = " ".join(m["content"] for m in asks[-1]["messages"])
+    assert sentences[2] in words and sentences[3] not in words  # asked at the third final
+    assert planner.asked == ()  # nothing recorded while speculating
+    probe, _prepared = preparer.choose(answer)
+    trace = preparer.traces[-1]
+    assert trace.early and trace.decision == "used-same-move", trace
+    assert probe.source == "llm" and probe.text == "What did latency look like before Kafka?"
+    assert len([r for r in fault_server.requests if r["body"].get("stream")]) == 2
+    assert planner.asked == (probe,)
+    preparer.join()
+    llm.close()

@@ -167,6 +167,8 @@ class LLMInterviewer:
         # uses its planner from several threads passes its own lock here.
         self.planner_lock: Any = threading.Lock()
         self.server = server  # a LocalServer to wait for (the embedded model), or None
+        self._calls = 0  # requests whose stream the server still holds
+        self._calls_lock = threading.Lock()
         # Prefill only a server this process owns; its model name is the part after
         # litellm's provider prefix ("openai/qwen..." -> "qwen...").
         # ``prefill=True`` for a local server started elsewhere (the benchmarks).
@@ -245,6 +247,8 @@ class LLMInterviewer:
         prefiller = self._prefiller
         if prefiller is not None:
             prefiller.hold()  # the probe does not queue behind a prefill it does not need
+        with self._calls_lock:
+            self._calls += 1  # until the server lets go of it (see server_busy)
         worker.start()
         try:
             raw, why, first_at = read_reply(stream, deadline, start, transcript, asked_texts,
@@ -255,7 +259,8 @@ class LLMInterviewer:
             if prefiller is not None:
                 prefiller.release()
         stream.cancel.set()
-        self._note_health(stream, why)
+        if record or stream.lasting:  # a speculation's timeout may be its queue's
+            self._note_health(stream, why)
         first_token = (stream.first_text_at - start if stream.first_text_at is not None
                        else None)
 
@@ -349,6 +354,15 @@ class LLMInterviewer:
     def prefill_busy(self) -> bool:
         """A prefill is being read (or waits): a request now queues behind it."""
         return self._prefiller is not None and self._prefiller.busy
+
+    @property
+    def server_busy(self) -> bool:
+        """A request is at the server: a prefill, or an ask whose stream is still open
+        (a cancelled ask holds the server until its prompt is read: llama.cpp cannot
+        interrupt prompt reading), so a request sent now would queue."""
+        with self._calls_lock:
+            calls = self._calls
+        return calls > 0 or self.prefill_busy
 
     @property
     def prefill_stats(self) -> Any:
@@ -480,3 +494,5 @@ class LLMInterviewer:
             put(("error", why))
         finally:
             close_response(response)
+            with self._calls_lock:
+                self._calls -= 1

@@ -30,6 +30,7 @@ from voice_interview.session.inbox import (
     StopAsked,
 )
 from voice_interview.session.settings import (
+    BRIDGE_LINE,
     CLOSING_LINE,
     CUT_IN,
     FINALS_WAIT_S,
@@ -66,9 +67,13 @@ class TurnLoop:
     source: AudioSource
     answers: list[LiveAnswer] = field(default_factory=list)
     probes: list[dict[str, Any]] = field(default_factory=list)
+    bridge_audio: Any = None  # BRIDGE_LINE synthesized (config.bridge_after_s)
 
     def run(self, started: float) -> str:
         """Turns until the session ends; the reason it ended."""
+        if (self.config.bridge_after_s is not None and self.interview.llm is not None
+                and self.voice.speaks):
+            threading.Thread(target=self._make_bridge, name="bridge", daemon=True).start()
         fmt = self.interview.format
         limit = self.config.time_limit_s or fmt.time_limit_s
         max_probes = (self.config.max_probes if self.config.max_probes is not None
@@ -138,7 +143,22 @@ class TurnLoop:
         soft, hard = followup_budgets(self.interview.format, self.config.budget_s)
         return replace(self.turn_settings, soft_budget_s=soft, hard_budget_s=hard)
 
+    def _make_bridge(self) -> None:
+        self.bridge_audio = self.voice.synthesize(BRIDGE_LINE, lambda: True)
+
+    def bridge(self, answer: LiveAnswer) -> None:
+        """A short acknowledgement when the LLM's probe is still not ready shortly
+        after the turn's end (``config.bridge_after_s``); the probe follows it."""
+        from voice_interview.session.probes import Prepared
+
+        after, audio = self.config.bridge_after_s, self.bridge_audio
+        if after is None or audio is None or self.preparer.wait_ready(answer, after):
+            return
+        self.voice.say(BRIDGE_LINE, Prepared(0, answer.index, 0, BRIDGE_LINE, audio, ""))
+
     def probe(self, answer: LiveAnswer, cut_in: bool) -> None:
+        if not cut_in:
+            self.bridge(answer)
         probe, prepared = self.preparer.choose(answer)
         depth = self.interview.planner.depth.get(probe.family, 1)
         target = probe.target

@@ -25,6 +25,7 @@ from voice_interview.events import (
     SpeechStarted,
     StateChanged,
     TranscriptFinal,
+    TranscriptPartial,
     TranscriptRevised,
     TurnEnded,
 )
@@ -112,6 +113,9 @@ class EventRouter:
         elif isinstance(event, TranscriptFinal | TranscriptRevised):
             if cur is not None and self.preparer is not None:
                 self.preparer.words_grew(cur)  # the LLM's server reads them now
+        elif isinstance(event, TranscriptPartial):
+            if cur is not None and self.preparer is not None:
+                self.preparer.partial_heard(cur, event)  # a move it brings is worded now
         elif isinstance(event, PauseStarted):
             self.emit(StateChanged(event.t, state="thinking"))
             if cur is not None and self.preparer is not None:

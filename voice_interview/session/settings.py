@@ -25,6 +25,10 @@ FINALS_WAIT_S = 3.0  # after a turn ends, wait this long at most for its last tr
 # the server read the prompt while the candidate spoke: a speculation cancelled by
 # more speech wastes little reading (0.6 s before the prefill).
 SPECULATE_AFTER_S = 0.3
+# Spoken (synthesized once, at the session's start) when the LLM's probe is still not
+# ready this long after the turn's end; None: never. Off by default (bench_session
+# --bridge measures it: benchmarks/README.md).
+BRIDGE_LINE = "Okay."
 CLOSED = "the planner closed the interview"  # an LLMOutcome.rejected (interviewer.llm)
 SOFT_SHARE = 5 / 6  # the gentle warning comes at this share of the hard budget
 
@@ -38,6 +42,7 @@ class SessionConfig:
     api_base: str | None = None
     llm_timeout_s: float = 6.0
     llm_chooses_move: bool = False  # [llm] chooses_move: the LLM picks the planner's move
+    bridge_after_s: float | None = None  # BRIDGE_LINE when the LLM's probe is this late
     voice: str | None = "piper"  # None: probes are shown, not spoken
     output_device: str | int | None = None
     input_path: str | None = None  # a recording played in real time instead of the mic
