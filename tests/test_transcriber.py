@@ -31,6 +31,9 @@ def test_model_names_never_download(tmp_path, monkeypatch):
         ([w("Thank", 2.9, 2.9, 0.99), w("you.", 2.9, 2.9, 0.99)], 2),  # squeezed into no time
         ([w("Thank", 2.1, 2.4, 0.3), w("you", 2.4, 2.6, 0.9)], 2),  # unsure
         ([w("Thank", 2.1, 2.4, 0.2)], 2),  # an outro cut off by the chunk's end
+        ([w("We'll", 2.3, 2.4, 0.4), w("see", 2.4, 2.5, 0.9), w("you", 2.5, 2.6, 0.9),
+          w("in", 2.6, 2.7, 0.9), w("the", 2.7, 2.8, 0.9), w("next", 2.8, 2.9, 0.9),
+          w("one,", 2.9, 3.0, 0.9)], 2),  # a video's sign-off, unsure
         ([w("Thanks", 2.1, 2.4, 0.95), w("to", 2.4, 2.5, 0.95), w("Maria.", 2.5, 2.9, 0.95)], 5),
         ([w("Thank", 2.1, 2.4, 0.97), w("you.", 2.4, 2.7, 0.98)], 4),  # said clearly: kept
         # Real speech that merely starts like an outro, one word unsure: kept.

@@ -59,13 +59,14 @@ from voice_interview.events import (
     TurnEnded,
 )
 from voice_interview.listener.decoding import SegmentDecoder
-from voice_interview.speech.transcriber import Transcriber, words_to_text
+from voice_interview.speech.transcriber import Transcriber, TranscriberSettings, words_to_text
 from voice_interview.turns import TurnManager, TurnSettings
 
 log = logging.getLogger(__name__)
 
 PRE_ROLL_S = 0.4
 POST_ROLL_S = 0.15
+WHISPER_WINDOW_S = 29.5  # a decode's audio, rolls included, fits one 30 s window
 DROP_NOTICE_EVERY_S = 10.0  # lost audio is reported at most this often
 
 
@@ -87,6 +88,18 @@ class ListenerSettings:
     context_chars: int = 200  # ... this much of it
     revise_overlap_s: float = 0.0  # audio before a window decoded with it, as context
     revise_beam: int = 1  # beam width of the revision decodes (the finals stay greedy)
+    revise_fallback: bool = False  # the batch path's temperature fallback on revisions
+    revise_filler_start: bool = False  # the filler prompt on any decode from the turn's start
+
+
+def reviser_changes(settings: ListenerSettings) -> dict:
+    """How the revision decodes differ from the live finals' TranscriberSettings."""
+    changes: dict = {}
+    if settings.revise_beam > 1:
+        changes["beam_size"] = settings.revise_beam
+    if settings.revise_fallback:  # as the batch path: re-decoded warmer when unsure
+        changes["temperature"] = TranscriberSettings().temperature
+    return changes
 
 
 # Worker priorities: finals first (the live transcript), then revisions, then partials.
@@ -105,8 +118,9 @@ class Listener:
         reviser: Transcriber | None = None,
     ):
         self.source = source
-        if reviser is None and settings.revise_beam > 1 and hasattr(transcriber, "variant"):
-            reviser = transcriber.variant(beam_size=settings.revise_beam)
+        if reviser is None and hasattr(transcriber, "variant"):
+            changes = reviser_changes(settings)
+            reviser = transcriber.variant(**changes) if changes else None
         self.decoder = SegmentDecoder(transcriber, reviser or transcriber, settings)
         self.tap = tap  # sees every raw block and its time first (the session recorder)
         self.transcriber = transcriber
@@ -340,11 +354,12 @@ class Listener:
         segs, self._window = tuple(self._window), []
         begin = segs[0].start - PRE_ROLL_S
         ctx: tuple[Segment, ...] = ()
-        if self.s.revise_overlap_s > 0:  # the speech before it in this turn, as context
-            ctx = tuple(g for g in self._revised
-                        if g.end > segs[0].start - self.s.revise_overlap_s)
+        # The speech before it in this turn, as context, within one Whisper window.
+        reach = min(self.s.revise_overlap_s, WHISPER_WINDOW_S - (segs[-1].end - begin))
+        if reach > 0:
+            ctx = tuple(g for g in self._revised if g.end > segs[0].start - reach)
             if ctx:
-                begin = max(ctx[0].start, segs[0].start - self.s.revise_overlap_s) - PRE_ROLL_S
+                begin = max(ctx[0].start, segs[0].start - reach) - PRE_ROLL_S
         self._revised = [*self._revised[-20:], *segs]
         audio = self._audio(begin, segs[-1].end + POST_ROLL_S)
         self._submit("revise", segs[0].start, segs[-1].end, audio, segs, ctx)

@@ -38,10 +38,12 @@ class SegmentDecoder:
         self.fabrications = 0  # inventions caught by the guards
         self.revisions = 0  # windows revised
         self._context: dict[int, str] = {}  # turn -> its revised text so far
+        self._turn_start: dict[int, float] = {}  # turn -> where its first window starts
 
     def forget_before(self, turn: int) -> None:
         """Drop the revised text of turns before ``turn``."""
         self._context = {k: v for k, v in self._context.items() if k >= turn}
+        self._turn_start = {k: v for k, v in self._turn_start.items() if k >= turn}
 
     # -- finals -------------------------------------------------------------------------
 
@@ -104,7 +106,9 @@ class SegmentDecoder:
         # keeps hesitations for the filler count and costs no accuracy there), no prompt
         # after. The text before as the prompt was measured worse: Whisper skips words
         # it finds in the prompt (benchmarks/README.md).
-        first = not before or self.s.revise_filler_all
+        turn_start = self._turn_start.setdefault(turn, (ctx or segs)[0].start)
+        from_start = self.s.revise_filler_start and (ctx or segs)[0].start <= turn_start
+        first = not before or self.s.revise_filler_all or from_start
         prompt: bool | str = FILLER_PROMPT if first else False
         if self.s.revise_context and before:
             prompt = before[-self.s.context_chars:]

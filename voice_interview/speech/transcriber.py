@@ -240,6 +240,9 @@ _OUTROS = (
     "thank you very much",
     "please subscribe",
     "see you in the next video",
+    "see you in the next one",
+    "well see you in the next one",
+    "see you next time",
     "bye",
 )
 
