@@ -207,7 +207,7 @@ class LLMInterviewer:
                      asked: Sequence[Probe] = (),
                      on_first_sentence: Callable[[str], None] | None = None, *,
                      record: bool = True, cancel: threading.Event | None = None,
-                     ) -> LLMOutcome:
+                     timeout_s: float | None = None) -> LLMOutcome:
         """The planner decides, the LLM speaks: the planner's move for this answer
         (family, target claim, reason, depth) goes into the prompt, and the LLM's
         question replaces the planner's wording when it passes the checks.
@@ -215,9 +215,11 @@ class LLMInterviewer:
         ``record=False`` (speculative generation while the candidate pauses) keeps
         the planner session unchanged: call :meth:`commit` if the probe is used.
         ``cancel`` set while the reply streams ends the ask at once (the planner's
-        wording comes back, ``rejected`` starts with "cancelled")."""
+        wording comes back, ``rejected`` starts with "cancelled"). ``timeout_s``: this
+        ask's own timeout (a speculation during speech, which nobody waits for yet)."""
         start = time.monotonic()
-        deadline = start + self.timeout_s
+        limit = self.timeout_s if timeout_s is None else float(timeout_s)
+        deadline = start + limit
         with self.planner_lock:  # the prefill worker may be asking it too
             move, final, planned = self._plan(question, transcript, record)
             offered = self._offer(question, transcript) if planned else []
@@ -253,7 +255,7 @@ class LLMInterviewer:
         try:
             raw, why, first_at = read_reply(stream, deadline, start, transcript, asked_texts,
                                             None if offered else on_first_sentence, cancel,
-                                            timeout_s=self.timeout_s,
+                                            timeout_s=limit,
                                             loading=lambda: not self._client.loaded.is_set())
         finally:
             if prefiller is not None:

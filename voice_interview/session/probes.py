@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from voice_interview.session.voice import InterviewerVoice
 
 log = logging.getLogger(__name__)
+EARLY_TIMEOUT_FACTOR = 2.0  # an ask during speech may take this many LLM timeouts
 
 
 @dataclass(frozen=True)
@@ -385,8 +386,14 @@ class ProbePreparer:
             with iv.lock:
                 gaps = iv.gaps()
                 asked = iv.planner.asked
+            # Asked during speech, nobody waits for it yet: a new answer's first ask
+            # reads the whole answer at nice +10 beside Whisper and took 4.4-5.0 s to
+            # its first token (measured), so the 6 s timeout threw away replies that
+            # were nearly written. The turn's end still waits at most llm_timeout_s + 1 s.
+            limit = EARLY_TIMEOUT_FACTOR * llm.timeout_s if spec.early else None
             spec.outcome = llm.ask_detailed(iv.question, spec.text, gaps, asked,
-                                            record=False, cancel=spec.cancel)
+                                            record=False, cancel=spec.cancel,
+                                            timeout_s=limit)
             spec.ready = time.monotonic()
         except Exception:  # speculation is an optimisation: never let it break a session
             log.exception("speculative LLM probe failed")
