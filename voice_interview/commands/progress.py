@@ -7,6 +7,8 @@ import json
 import math
 import sys
 
+from voice_interview.timefmt import plural
+
 CHART_ROWS = 12  # lines per chart, axes and tick labels included
 
 
@@ -65,7 +67,7 @@ def _stamp(iso: str) -> str:
 
 def _heading(points: list[dict]) -> str:
     n = len(points)
-    return (f"Progress over {n} session{'s' if n != 1 else ''} "
+    return (f"Progress over {plural(n, 'session')} "
             f"({_stamp(points[0]['started_at'])} → {_stamp(points[-1]['started_at'])})")
 
 

@@ -73,14 +73,14 @@ def build_table(infos, width: int):
     from rich.table import Table
     from rich.text import Text
 
-    from voice_interview.timefmt import mmss
+    from voice_interview.timefmt import mmss, plural
 
     wide = width >= WIDE
     n = len(infos)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False,
                   caption_justify="left",
                   leading=0 if wide else 1,
-                  caption=f"{n} session{'s' if n != 1 else ''} · long = long pauses · "
+                  caption=f"{plural(n, 'session')} · long = long pauses · "
                   "cover = answer structure covered\n"
                   "replay, report and rescore take an id (or a unique start of it)")
     if wide:

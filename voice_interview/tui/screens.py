@@ -19,6 +19,7 @@ from textual.widgets import Button, DataTable, Footer, Static
 
 from voice_interview import events
 from voice_interview.analysis import AnswerAnalysis
+from voice_interview.timefmt import plural
 from voice_interview.tui.widgets import (
     AnswerModel,
     AnswerTimer,
@@ -397,7 +398,7 @@ class FeedbackScreen(Screen):
         length = self.length_s()
         if length is not None:
             bits.append(mmss(length))
-        bits.append(f"{len(answers)} answer{'s' if len(answers) != 1 else ''}")
+        bits.append(plural(len(answers), "answer"))
         if s.get("reason"):
             bits.append(f"ended: {s['reason']}")
         head.append("   " + " · ".join(bits), style="grey70")
