@@ -10,6 +10,9 @@ it, so their words cannot carry the check.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 
 SR = 16000
@@ -61,3 +64,31 @@ def line_audio(heard: np.ndarray, events: list[dict], index: int,
 def line_text(events: list[dict], index: int) -> str:
     """What the ``index``-th interviewer line said (its voice_started text)."""
     return [e["text"] for e in events if e["type"] == "voice_started"][index]
+
+
+def played_audio(session_dir: Path, index: int) -> np.ndarray:
+    """The samples the voice handed to the output for the ``index``-th interviewer line,
+    as the session recorded them (interviewer.wav at its ``interviewer_audio`` span)."""
+    import wave
+
+    spans = [json.loads(line) for line in (session_dir / "events.jsonl").read_text().splitlines()
+             if '"interviewer_audio"' in line]
+    assert len(spans) > index, f"only {len(spans)} interviewer lines were recorded"
+    with wave.open(str(session_dir / "interviewer.wav")) as w:
+        assert w.getframerate() == SR
+        pcm = np.frombuffer(w.readframes(w.getnframes()), "<i2")
+    start, end = (int(round(spans[index][key] * SR)) for key in ("t", "end"))
+    return pcm[start:end].astype(np.float32) / 32768.0
+
+
+def likeness(heard: np.ndarray, played: np.ndarray) -> float:
+    """How closely the speaker's audio carries the played samples: the normalized
+    correlation at their best alignment (~0.99 for the same samples through the sound
+    server; ~0.2-0.3 for another rendering of the same words by the noisy Piper voice;
+    a gap or a cut in the middle breaks the alignment of what follows it)."""
+    a = np.pad(heard, played.size)
+    n = 1 << (a.size + played.size - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(a, n) * np.conj(np.fft.rfft(played, n)), n)
+    lag = int(np.argmax(corr[: a.size]))
+    x, y = a[lag: lag + played.size], played[: a.size - lag]
+    return float(np.dot(x, y) / np.sqrt(np.dot(x, x) * np.dot(y, y) + 1e-12))

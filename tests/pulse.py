@@ -255,7 +255,12 @@ class PulseAudio:
         """Start capturing what is played on the speaker (its monitor source)."""
         path = Path(path) if path is not None else self.dir / f"speaker-{time.monotonic_ns()}.raw"
         rec = SpeakerRecording(self, path, rate)
-        time.sleep(0.2)  # let parec connect before anything plays
+        # parec takes ~2 s to deliver its first bytes on a fresh daemon: whatever
+        # plays before then is missing from the recording (the first line's start).
+        deadline = time.monotonic() + 10.0
+        while path.stat().st_size == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert path.stat().st_size > 0, "parec recorded nothing from the speaker's monitor"
         return rec
 
 

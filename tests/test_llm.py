@@ -193,6 +193,7 @@ def test_a_probe_worded_by_the_llm_is_spoken_heard_and_recorded(tmp_path, pulse,
                                                                whisper, llama_server):
     from tests.audio_helpers import write_wav16
     from tests.cli_helpers import run_cli
+    from tests.heard import likeness, line_audio, line_text, played_audio
 
     home = tmp_path / "home"
     (home / "config").mkdir(parents=True)
@@ -204,10 +205,19 @@ def test_a_probe_worded_by_the_llm_is_spoken_heard_and_recorded(tmp_path, pulse,
                    "--api-base", llama_server, home=home, env=pulse.subprocess_env())
     heard = rec.stop()
     assert proc.returncode == 0, proc.stderr
-    probe = next(e for e in _events(proc.stdout) if e["type"] == "probe_asked")
+    events = _events(proc.stdout)
+    probe = next(e for e in events if e["type"] == "probe_asked")
     assert probe["source"] == "llm", probe
     assert "worded by" in probe["reason"]
-    text = " ".join(w.word for w in whisper.transcribe(heard)).lower()
+    # Only the probe's own stretch of the speaker recording is transcribed: a decode of
+    # the whole recording (mostly silence) once skipped the probe between the question
+    # and the closing line.
+    assert line_text(events, 1) == probe["text"]
+    probe_heard = line_audio(heard, events, 1)
+    underruns = [e.get("underruns") for e in events if e["type"] == "voice_ended"]
+    match = likeness(probe_heard, played_audio(next(home.rglob("events.jsonl")).parent, 1))
+    assert match >= 0.9, (match, underruns)  # the speaker carried the voice's samples
+    text = " ".join(w.word for w in whisper.transcribe(probe_heard)).lower()
     content = [w.strip("?,.!'").lower() for w in probe["text"].split() if len(w) > 3]
     assert sum(w in text for w in content) >= len(content) // 2, (probe["text"], text)
     recorded = next(home.rglob("events.jsonl")).read_text()

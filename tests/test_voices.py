@@ -120,8 +120,11 @@ def test_stream_yields_one_chunk_per_sentence(voice):
 
 @pytest.mark.slow
 def test_synthesized_speech_transcribes_back(voice):
+    # Two renderings of each line: Piper's noise varies them, and one rendering's
+    # corpus WER ranged 1.9-9.3 % over repeated runs (its mean ~5 %), so a single
+    # one now and then crossed the bound by chance.
     pairs = []
-    for text in SENTENCES:
+    for text in SENTENCES * 2:
         pairs.append((text, transcribe(voice.synthesize(text), voice.sample_rate)))
     score = corpus_wer(pairs)
     worst = sorted(pairs, key=lambda p: -wer(*p))[:3]

@@ -206,9 +206,13 @@ class VoiceStarted(Event):
 
 @dataclass(frozen=True)
 class VoiceEnded(Event):
+    """The line finished (or was cut short). ``underruns``: times the output found no
+    audio ready (the voice could not keep up: the listener heard a gap)."""
+
     TYPE: ClassVar[str] = "voice_ended"
     text: str
     interrupted: bool = False
+    underruns: int = 0
 
 
 @dataclass(frozen=True)

@@ -123,9 +123,10 @@ class InterviewerVoice:
                 yield chunk
 
         player.on_started = on_started
-        interrupted = False
+        interrupted, underruns = False, 0
         try:
-            interrupted = player.play(stream(), voice.sample_rate).interrupted
+            report = player.play(stream(), voice.sample_rate)
+            interrupted, underruns = report.interrupted, report.underruns
         except AudioDeviceError as exc:
             self.player = None
             router.notice(f"{exc}: {NOT_SPOKEN}", level="warning")
@@ -137,4 +138,5 @@ class InterviewerVoice:
         if rec is not None and chunks:
             router.record(rec.write_interviewer, np.concatenate(chunks),
                           voice.sample_rate, t_start[0] if t_start else router.now)
-        router.emit(VoiceEnded(router.now, text=text, interrupted=bool(interrupted)))
+        router.emit(VoiceEnded(router.now, text=text, interrupted=bool(interrupted),
+                               underruns=underruns))
