@@ -48,7 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--patience", dest="patience_s", type=float, metavar="S",
                    help="seconds of silence that end an answer (default 2.5)")
     p.add_argument("--budget", dest="budget_s", type=float, metavar="S",
-                   help="seconds before the interviewer cuts in on the opening answer")
+                   help="seconds before the interviewer cuts in on the opening answer "
+                        "(default: the format's); an answer to a probe is never given longer")
     p.add_argument("--max-probes", type=int, metavar="N", help="follow-up probes to ask")
     p.add_argument("--time-limit", dest="time_limit_s", type=float, metavar="S",
                    help="end the session after this many seconds")
