@@ -10,16 +10,19 @@ moves and their weights are read in one place.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from voice_interview.interviewer.banks import MAX_LEVEL, ProbeFamily, Wording
 from voice_interview.interviewer.claims import Claim
 from voice_interview.interviewer.followups import claim_target, rel_time, term_for
 from voice_interview.interviewer.report import AnswerTerms, Term
 from voice_interview.interviewer.rubricset import Rubric
+from voice_interview.interviewer.text import CLAUSE_END, TRAILING_SMALL, tokens_of
 from voice_interview.interviewer.types import Probe, ProbeTarget
+from voice_interview.interviewer.validate import content_words
 
 # Candidate scores: the larger wins. Gaps score 10 x the part's weight (10-50).
 SCORE_TECH_WITHOUT_WHY = 40.0  # a technology named without a reason
@@ -128,3 +131,67 @@ def realize(families: Mapping[str, ProbeFamily], seed: int, c: Candidate, terms:
             return Probe(c.family, wording.render(term.text if term else None), reason,
                          target=target)
     return None
+
+# -- the claim a move without a quoted term is aimed at --------------------
+
+# A move that opens a part or a branch without quoting a term (a rubric gap, "no
+# numbers", a branch to explore) is aimed at the claim it hangs on: a missing result
+# at what the candidate did, missing reflection at the decision, ... first of these
+# kinds first, then any claim but noise. Without one the LLM was shown the answer's
+# last sentences and wrote a general question (bench_llm: 20 of 35 dev moves).
+GAP_TARGET_KINDS = {
+    "evaluation": ("outcome", "action", "decision", "purpose"),
+    "reflection": ("decision", "action", "failure", "outcome"),
+    "debugging": ("failure", "action", "decision"),
+    "decisions": ("decision", "action", "alternative"),
+    "context": ("role", "action", "scene", "pain"),
+    "ownership": ("action", "role", "decision"),
+}
+_NOT_A_TARGET = frozenset({"injection", "evasive", "hedge", "vague", "away", "baseline",
+                           "reason", "alternative", "found"})
+# the reason or the aftermath is another claim: the clause stops before these
+_CLAUSE_BREAK = frozenset({"because", "since", "so", "which", "where", "while", "when",
+                           "then", "but"})
+GAP_TARGET_WORDS = 12  # the claim, carried on to its clause's end, at most this long
+_GAP_TARGET_MIN_CONTENT = 2  # content words (beside "I", "the", "went") it needs
+
+
+def aim_gap(c: Candidate, claims: Sequence[Claim], toks: Sequence[Any]) -> Candidate:
+    """``c`` aimed at the claim it hangs on, when it quotes nothing and has no target."""
+    if c.term is not None or c.target is not None or c.press or c.kind == DEEPER:
+        return c
+    kinds = GAP_TARGET_KINDS.get(c.family, ())
+    ranked = sorted((cl for cl in claims if cl.kind not in _NOT_A_TARGET),
+                    key=lambda cl: (kinds.index(cl.kind) if cl.kind in kinds else len(kinds),
+                                    cl.index))
+    for claim in ranked:
+        if any(o.kind == "injection" and abs(o.sentence - claim.sentence) <= 1 for o in claims):
+            continue  # never aim at words next to an instruction hidden in the answer
+        aimed = _clause(claim, toks)
+        if len([w for w in content_words(aimed) if len(w) > 3]) >= _GAP_TARGET_MIN_CONTENT:
+            return replace(c, target=replace(claim, text=aimed))
+    return c
+
+
+def _clause(claim: Claim, toks: Sequence[Any]) -> str:
+    """The claim's words carried on to the end of its clause (its object: "I rebuilt
+    it as" -> "I rebuilt it as a retrieval pipeline over the policy pages")."""
+    words = claim.text.split()
+    norms = [t.norm for t in toks]
+    first = _norm_word(words[0]) if words else ""
+    at = next((p for p in range(max(0, claim.index - 3), min(len(toks), claim.index + 2))
+               if norms[p] == first), None)
+    if at is None:
+        return claim.text
+    end = at + len(words)
+    while end < len(toks) and end - at < GAP_TARGET_WORDS \
+            and not CLAUSE_END.search(toks[end - 1].raw) and norms[end] not in _CLAUSE_BREAK:
+        end += 1
+    while end > at + 1 and norms[end - 1] in TRAILING_SMALL:
+        end -= 1
+    text = " ".join(t.raw for t in toks[at:end])
+    return text.rstrip(",;:.?!…").replace('"', "'")
+
+
+def _norm_word(raw: str) -> str:
+    return tokens_of(raw)[0][0].norm if raw.split() else ""

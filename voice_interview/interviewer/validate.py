@@ -4,7 +4,8 @@
 short reason (plain words, no trailing full stop) why it must not be spoken:
 
 - exactly one question: one question mark, at the end, and not two questions
-  joined into one ("Why X, and how did you test it?");
+  joined into one ("Why X, and how did you test it?") nor one asked twice
+  ("Why did you drop X, and why?");
 - at least 3 and at most 40 words;
 - never speaking as the candidate: no "Candidate:" / "Answer:" labels, no
   "As the candidate, I ...", no first-person statements about the work
@@ -66,6 +67,10 @@ _COMPOUND = re.compile(
     r"(?:did|do|does|was|were|is|are|would|could|can|will|have|has|had|should|you|your)\b",
     re.IGNORECASE,
 )
+# "Why did you consider and throw away along the way, and why?": a plain wording's
+# "What ..., and why?" garbled into asking the same thing twice.
+_ASKS_TWICE = re.compile(r"^\W*(how|why|what|when|where|who|which)\b.*\b(?:and|or)\s+\1\W*$",
+                         re.IGNORECASE)
 _JUNK = re.compile(r"<[/!]?[A-Za-z_|][^>]{0,40}>|```|https?://|www\.|\{\{|\}\}|\[/?INST\]|<\|",
                    re.IGNORECASE)
 _ACKNOWLEDGE = re.compile(
@@ -284,6 +289,8 @@ def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -
         return "keeps talking after its question"
     if _COMPOUND.search(head):
         return "asks two questions joined into one"
+    if _ASKS_TWICE.search(split_sentences(head + "?")[-1]):
+        return "asks the same thing twice"
     if n > MAX_WORDS:
         return f"longer than {MAX_WORDS} words ({n})"
     if n < MIN_WORDS:
