@@ -75,6 +75,7 @@ def test_importing_the_module_does_not_import_litellm():
     "Interviewer: What would you change if you built it again?",
     '"How did you test the consumers before launch?"',
     "I'm curious, what was the hardest bug you hit?",
+    "What did you consider and throw away along the way, and why?",
 ])
 def test_valid_probes_pass(text):
     assert validate_probe(text, TRANSCRIPT) is None
@@ -85,6 +86,7 @@ def test_valid_probes_pass(text):
     ("Tell me more about Kafka.", "no question"),
     ("Why Kafka? What about Postgres?", "2 questions"),
     ("Why did you choose Kafka and how did you test it?", "two questions joined"),
+    ("Why did you consider and throw away along the way, and why?", "the same thing twice"),
     ("Candidate: I chose Kafka because it scales.", "speaks as the candidate"),
     ("As the candidate, I would say the queue was the key. Why?", "speaks as the candidate"),
     ("Why Kafka? I picked it because our team knew it.", "answers its own question"),
