@@ -236,6 +236,12 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
     family = move.family if move is not None else "context"
     near = excerpt(transcript, target) or "(no answer yet)"
     keys = key_words(target or near, transcript)
+    planned = move.text if move is not None else ""
+    if target and keys and not any(k.lower() in planned.lower() for k in keys):
+        # the plain version names the claim, as a quoting wording does: given a bare
+        # "What changed, in numbers, after it went live?" the small model wrote it back
+        # word for word (bench_llm, dev set: 5 of 8 unanchored replies)
+        planned = f"You mentioned {keys[0]}. {planned}"
     return {
         "family": family,
         "goal": FAMILY_GOALS.get(family, "the part of the work the answer left thin"),
@@ -244,7 +250,7 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
         "depth": "a first question on this" if depth <= 1 else
                  f"follow-up number {depth} on this: go one level deeper than before"
                  + (f"; you already asked \"{earlier}\", ask something new" if earlier else ""),
-        "planned": move.text if move is not None else "",
+        "planned": planned,
         "excerpt": near,
         "moves": "",
         "keywords": fence(", ".join(f'"{k}"' for k in keys)) if keys else "(none)",
