@@ -112,6 +112,16 @@ def test_a_probe_that_obeys_the_transcript_is_refused():
     assert validate_probe("What is your favourite colour?", TRANSCRIPT) is None
 
 
+def test_a_reply_borrowing_the_prompts_example_is_refused():
+    borrowed = InterviewerPrompt.load().example_words
+    assert "error rate" in borrowed
+    why = validate_probe("How did you measure that drop in the error rate?",
+                         "We kind of automated the document checks.", [], borrowed)
+    assert why is not None and "example" in why
+    assert validate_probe("How did you measure that drop in the error rate?",
+                          "The error rate fell to one percent.", [], borrowed) is None
+
+
 def test_a_repeated_probe_is_refused():
     asked = ["How did you know it worked?"]
     assert validate_probe("How did you know it worked?", TRANSCRIPT, asked) == (

@@ -13,6 +13,7 @@ file (keys, placeholders, the candidate's words only in fenced data).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,7 @@ showed led paid sat his him her their them theirs um uh yeah okay i'd i'm it's w
 GENERIC = frozenset(_GENERIC_TEXT.split()) | TRAILING_SMALL
 
 Messages = list[dict[str, str]]
+_EXAMPLE_KEYS = re.compile(r'key words ((?:"[^"]+"(?:, )?)+)')
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ class InterviewerPrompt:
         raw = load_llm_prompt(path)
         return cls(system=raw.system, user=raw.user, move=raw.move, choose=raw.choose,
                    persona=raw.persona, path=raw.path)
+
+    @property
+    def example_words(self) -> tuple[str, ...]:
+        """The key words of the few-shot examples (``key words "a", "b"`` in the
+        system text): a reply naming one the candidate never said borrowed it from
+        an example ("that drop in the error rate" for an answer with no error rate)."""
+        return tuple(w for run in _EXAMPLE_KEYS.findall(" ".join(self.system.split()))
+                     for w in re.findall(r'"([^"]+)"', run))
 
     def head(self, question: str, transcript: str, asked: Sequence[str],
              gaps: Sequence[str] = ()) -> Messages:

@@ -136,9 +136,9 @@ def realize(families: Mapping[str, ProbeFamily], seed: int, c: Candidate, terms:
 
 # A move that opens a part or a branch without quoting a term (a rubric gap, "no
 # numbers", a branch to explore) is aimed at the claim it hangs on: a missing result
-# at what the candidate did, missing reflection at the decision, ... first of these
-# kinds first, then any claim but noise. Without one the LLM was shown the answer's
-# last sentences and wrote a general question (bench_llm: 20 of 35 dev moves).
+# at what the candidate did, missing reflection at the decision: these kinds first,
+# then any claim but noise (a hedged one last). Without one the LLM was shown the
+# answer's last sentences and wrote a general question (bench_llm: 23 of 35 dev moves).
 GAP_TARGET_KINDS = {
     "evaluation": ("outcome", "action", "decision", "purpose"),
     "reflection": ("decision", "action", "failure", "outcome"),
@@ -147,7 +147,7 @@ GAP_TARGET_KINDS = {
     "context": ("role", "action", "scene", "pain"),
     "ownership": ("action", "role", "decision"),
 }
-_NOT_A_TARGET = frozenset({"injection", "evasive", "hedge", "vague", "away", "baseline",
+_NOT_A_TARGET = frozenset({"injection", "evasive", "vague", "away", "baseline",
                            "reason", "alternative", "found"})
 # the reason or the aftermath is another claim: the clause stops before these
 _CLAUSE_BREAK = frozenset({"because", "since", "so", "which", "where", "while", "when",
@@ -161,9 +161,11 @@ def aim_gap(c: Candidate, claims: Sequence[Claim], toks: Sequence[Any]) -> Candi
     if c.term is not None or c.target is not None or c.press or c.kind == DEEPER:
         return c
     kinds = GAP_TARGET_KINDS.get(c.family, ())
-    ranked = sorted((cl for cl in claims if cl.kind not in _NOT_A_TARGET),
-                    key=lambda cl: (kinds.index(cl.kind) if cl.kind in kinds else len(kinds),
-                                    cl.index))
+    def rank(cl: Claim) -> tuple[int, int]:  # a hedged claim only when nothing else is
+        return (kinds.index(cl.kind) if cl.kind in kinds else
+                len(kinds) + (cl.kind == "hedge"), cl.index)
+
+    ranked = sorted((cl for cl in claims if cl.kind not in _NOT_A_TARGET), key=rank)
     for claim in ranked:
         if any(o.kind == "injection" and abs(o.sentence - claim.sentence) <= 1 for o in claims):
             continue  # never aim at words next to an instruction hidden in the answer

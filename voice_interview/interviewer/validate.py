@@ -262,8 +262,11 @@ def early_refusal(partial: str, transcript: str = "") -> str | None:
     return None
 
 
-def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -> str | None:
-    """Return why ``text`` must not be spoken as a probe, or ``None`` when it is fine."""
+def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = (),
+                   borrowed: Iterable[str] = ()) -> str | None:
+    """Return why ``text`` must not be spoken as a probe, or ``None`` when it is fine.
+    ``borrowed``: phrases of the prompt's own examples, refused unless the candidate
+    said them too."""
     t = clean_reply(text)
     n = len(words(t))
     if n == 0:
@@ -301,4 +304,9 @@ def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -
     normal = _normal(t)
     if any(normal == _normal(a) for a in asked):
         return "repeats an earlier probe"
+    said = f" {_normal(transcript)} "
+    for phrase in borrowed:
+        p = _normal(phrase)
+        if p and f" {p} " in f" {normal} " and f" {p} " not in said:
+            return f'borrows the prompt\'s example ("{phrase}")'
     return None
