@@ -194,6 +194,8 @@ def key_words(text: str, transcript: str = "", limit: int = KEY_WORDS) -> list[s
     pairs = [r for r in cut if len(r) > 1]
     singles = sorted((r for r in cut if len(r) == 1 and not _verbish(r[0])),
                      key=lambda r: -len(r[0]))
+    if not pairs and not singles:  # only a verb is left ("we depended"): name that
+        singles = sorted(([w] for r in runs for w in r if _verbish(w)), key=lambda r: -len(r[0]))
     seen: set[str] = set()
     phrases: list[str] = []
     for run in [*pairs, *singles]:
