@@ -114,12 +114,12 @@ def test_a_probe_that_obeys_the_transcript_is_refused():
 
 def test_a_reply_borrowing_the_prompts_example_is_refused():
     borrowed = InterviewerPrompt.load().example_words
-    assert "error rate" in borrowed
-    why = validate_probe("How did you measure that drop in the error rate?",
+    assert "checkout time" in borrowed
+    why = validate_probe("How did you measure the drop in checkout time?",
                          "We kind of automated the document checks.", [], borrowed)
     assert why is not None and "example" in why
-    assert validate_probe("How did you measure that drop in the error rate?",
-                          "The error rate fell to one percent.", [], borrowed) is None
+    assert validate_probe("How did you measure the drop in checkout time?",
+                          "Checkout time fell to one minute.", [], borrowed) is None
 
 
 def test_a_repeated_probe_is_refused():

@@ -152,7 +152,12 @@ _NOT_A_TARGET = frozenset({"injection", "evasive", "vague", "away", "baseline",
 # the reason or the aftermath is another claim: the clause stops before these
 _CLAUSE_BREAK = frozenset({"because", "since", "so", "which", "where", "while", "when",
                            "then", "but"})
-GAP_TARGET_WORDS = 12  # the claim, carried on to its clause's end, at most this long
+# the claim, carried on to its clause's end, at most this long (the small model
+# echoes a long target back: "... build a forecast per store and per product family
+# again" is refused as a copy of the candidate's words)
+GAP_TARGET_WORDS = 12
+_LOOSE_END = TRAILING_SMALL | {"per", "as", "into", "onto", "than", "we", "i", "they", "who",
+                               "how", "what", "about", "is", "was", "were", "are"}
 _GAP_TARGET_MIN_CONTENT = 2  # content words (beside "I", "the", "went") it needs
 
 
@@ -185,11 +190,12 @@ def _clause(claim: Claim, toks: Sequence[Any]) -> str:
                if norms[p] == first), None)
     if at is None:
         return claim.text
-    end = at + len(words)
+    end = at + 1
     while end < len(toks) and end - at < GAP_TARGET_WORDS \
-            and not CLAUSE_END.search(toks[end - 1].raw) and norms[end] not in _CLAUSE_BREAK:
+            and not CLAUSE_END.search(toks[end - 1].raw) \
+            and not (norms[end] in _CLAUSE_BREAK and end - at >= 3):
         end += 1
-    while end > at + 1 and norms[end - 1] in TRAILING_SMALL:
+    while end > at + 1 and norms[end - 1] in _LOOSE_END:
         end -= 1
     text = " ".join(t.raw for t in toks[at:end])
     return text.rstrip(",;:.?!…").replace('"', "'")
