@@ -354,3 +354,12 @@ def test_analyze_answer_contract():
     assert star["structure"]["rubric"] == "star"
     assert analyze_answer(NAMES, rubric_id="technical")["structure"]["rubric"] == "technical"
     assert analyze_answer(NAMES, DEEP, seed=0) == analyze_answer(NAMES, DEEP, seed=0)
+
+
+def test_an_answer_cut_off_in_a_figure_is_planned():
+    """The live path plans partial answers: one cut off mid-figure ("from sixty one
+    percent to") crashed the answer reader (a figure read as more words than it has)."""
+    text = ("I compared keyword search, dense retrieval and a hybrid. The hybrid won "
+            "because it got both, with recall at ten going from sixty one percent to")
+    score_structure(text)
+    assert PlannerSession().preview(DEEP, text) is not None

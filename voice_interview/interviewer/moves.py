@@ -136,9 +136,10 @@ def realize(families: Mapping[str, ProbeFamily], seed: int, c: Candidate, terms:
 
 # A move that opens a part or a branch without quoting a term (a rubric gap, "no
 # numbers", a branch to explore) is aimed at the claim it hangs on: a missing result
-# at what the candidate did, missing reflection at the decision: these kinds first,
-# then any claim but noise (a hedged one last). Without one the LLM was shown the
-# answer's last sentences and wrote a general question (bench_llm: 23 of 35 dev moves).
+# at what the candidate did, missing reflection at the decision: these kinds first (in
+# this order, the earliest claim of a kind first), then any claim but noise (a hedged
+# one last). Without one the LLM was shown the answer's last sentences and wrote a
+# general question (bench_llm: 23 of 35 dev moves had none).
 GAP_TARGET_KINDS = {
     "evaluation": ("outcome", "action", "decision", "purpose"),
     "reflection": ("decision", "action", "failure", "outcome"),
