@@ -5,7 +5,9 @@
 2. The embedded model (Qwen2.5-Coder-1.5B-Instruct behind llama.cpp) wording the
    planner's move for each answer of a set (``--answers`` dev set files, else the
    built-in ones): the share that passes validation (target >= 90%), the share
-   naming a content word of the planner's target (target >= 90%), forbidden
+   naming a content word of the planner's target (target >= 90%; a move quoting
+   nothing is aimed at the claim it hangs on, ``moves.aim_gap``, and the share
+   against the old target, the answer's last two sentences, is printed beside), forbidden
    phrases of the dev set, latency, and every reply. As in a live session the
    answer is fed to the server first (prefill, ``--no-prefill`` to skip), so the
    ask's latency is the move's reading plus the question's writing
