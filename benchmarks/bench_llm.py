@@ -5,7 +5,9 @@
 2. The embedded model (Qwen2.5-Coder-1.5B-Instruct behind llama.cpp) wording the
    planner's move for each answer of a set (``--answers`` dev set files, else the
    built-in ones): the share that passes validation (target >= 90%), the share
-   naming a content word of the planner's target (target >= 90%), forbidden
+   naming a content word of the planner's target (target >= 90%; a move quoting
+   nothing is aimed at the claim it hangs on, ``moves.aim_gap``, and the share
+   against the old target, the answer's last two sentences, is printed beside), forbidden
    phrases of the dev set, latency, and every reply. As in a live session the
    answer is fed to the server first (prefill, ``--no-prefill`` to skip), so the
    ask's latency is the move's reading plus the question's writing
@@ -122,12 +124,13 @@ def bench_llama(answers: list[Answer], timeout_s: float,
     also how often its pick, and the planner's own, is a sensible first probe."""
     from voice_interview.interviewer.banks import load_question_bank
     from voice_interview.interviewer.llm import excerpt
-    from voice_interview.interviewer.planner import PlannerSession
+    from voice_interview.interviewer.planner import PlannerSession, ProbePlanner
 
     bank = load_question_bank()
     with run_llama_server() as url:
         latencies, prefills, reasons, examples = [], [], Counter(), []
-        passed = anchored = forbidden_hits = 0
+        passed = anchored = anchored_old = forbidden_hits = 0
+        untargeted = ProbePlanner(gap_targets=False)  # the target as defined before
         sensible = Counter()  # "llm" / "planner": the family asked is a sensible first probe
         labelled = 0
         for qid, transcript, forbidden, first_probe in answers:
@@ -140,6 +143,7 @@ def bench_llama(answers: list[Answer], timeout_s: float,
                                  prefill=prefill, chooses_move=chooses)
             llm.check()
             move = session.preview(question, transcript)
+            old = PlannerSession(untargeted).preview(question, transcript)
             # As live: the answer is read while the candidate speaks, the move at the pause.
             t0 = time.monotonic()
             if prefill:
@@ -163,6 +167,10 @@ def bench_llama(answers: list[Answer], timeout_s: float,
                     anchored += 1
                 else:
                     why_not = f"not anchored in {target[:70]!r}"
+                # before: a move that quoted nothing had no target (the last sentences)
+                was = old.target.text if old is not None and old.target else \
+                    excerpt(transcript, None)
+                anchored_old += bool(_content(was) & _content(out.probe.text))
                 if any(f.lower() in out.probe.text.lower() for f in forbidden):
                     forbidden_hits += 1
             else:
@@ -185,6 +193,9 @@ def bench_llama(answers: list[Answer], timeout_s: float,
         print(f"  names a content word of its target: {anchored}/{passed} "
               f"({anchored / passed:.0%})  [{'PASS' if anchored / passed >= 0.9 else 'FAIL'} "
               "target >= 90%]")
+        print(f"  ... against the target as defined before (a move quoting nothing: the "
+              f"answer's last two sentences): {anchored_old}/{passed} "
+              f"({anchored_old / passed:.0%})")
         print(f"  contains a phrase the dev set forbids: {forbidden_hits}/{passed}")
     if labelled:
         print(f"  family asked is one of the dev set's sensible first probes: "

@@ -232,6 +232,7 @@ class ParsedAnswer:
 
     def quote(self, i: int, j: int, lo: int, hi: int, before: int = 2, after: int = 3) -> str:
         """The words i..j with a little context, not crossing clause punctuation."""
+        j = min(j, hi)  # a figure read as more words than it has ("61%": "sixty one ...")
         a = i
         while a > lo and i - a < before and not CLAUSE_END.search(self.toks[a - 1].raw):
             a -= 1

@@ -271,7 +271,7 @@ class LLMInterviewer:
             choice = pick_move(reply, offered)
             move, reply, why = choice.move, clean_reply(choice.question), choice.refused
         if why is None:
-            why = validate_probe(reply, transcript, asked_texts)
+            why = validate_probe(reply, transcript, asked_texts, prompt.example_words)
             if why is not None:
                 why = f"LLM reply refused ({why})"
         if why is not None:

@@ -13,6 +13,7 @@ file (keys, placeholders, the candidate's words only in fenced data).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,7 @@ showed led paid sat his him her their them theirs um uh yeah okay i'd i'm it's w
 GENERIC = frozenset(_GENERIC_TEXT.split()) | TRAILING_SMALL
 
 Messages = list[dict[str, str]]
+_EXAMPLE_KEYS = re.compile(r'key words ((?:"[^"]+"(?:, )?)+)')
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,14 @@ class InterviewerPrompt:
         raw = load_llm_prompt(path)
         return cls(system=raw.system, user=raw.user, move=raw.move, choose=raw.choose,
                    persona=raw.persona, path=raw.path)
+
+    @property
+    def example_words(self) -> tuple[str, ...]:
+        """The key words of the few-shot examples (``key words "a", "b"`` in the
+        system text): a reply naming one the candidate never said borrowed it from
+        an example ("that drop in the error rate" for an answer with no error rate)."""
+        return tuple(w for run in _EXAMPLE_KEYS.findall(" ".join(self.system.split()))
+                     for w in re.findall(r'"([^"]+)"', run))
 
     def head(self, question: str, transcript: str, asked: Sequence[str],
              gaps: Sequence[str] = ()) -> Messages:
@@ -184,6 +194,8 @@ def key_words(text: str, transcript: str = "", limit: int = KEY_WORDS) -> list[s
     pairs = [r for r in cut if len(r) > 1]
     singles = sorted((r for r in cut if len(r) == 1 and not _verbish(r[0])),
                      key=lambda r: -len(r[0]))
+    if not pairs and not singles:  # only a verb is left ("we depended"): name that
+        singles = sorted(([w] for r in runs for w in r if _verbish(w)), key=lambda r: -len(r[0]))
     seen: set[str] = set()
     phrases: list[str] = []
     for run in [*pairs, *singles]:
@@ -236,6 +248,12 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
     family = move.family if move is not None else "context"
     near = excerpt(transcript, target) or "(no answer yet)"
     keys = key_words(target or near, transcript)
+    planned = move.text if move is not None else ""
+    if target and keys and not any(k.lower() in planned.lower() for k in keys):
+        # the plain version names the claim, as a quoting wording does: given a bare
+        # "What changed, in numbers, after it went live?" the small model wrote it back
+        # word for word (bench_llm, dev set: 5 of 8 unanchored replies)
+        planned = f"You mentioned {keys[0]}. {planned}"
     return {
         "family": family,
         "goal": FAMILY_GOALS.get(family, "the part of the work the answer left thin"),
@@ -244,7 +262,7 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
         "depth": "a first question on this" if depth <= 1 else
                  f"follow-up number {depth} on this: go one level deeper than before"
                  + (f"; you already asked \"{earlier}\", ask something new" if earlier else ""),
-        "planned": move.text if move is not None else "",
+        "planned": planned,
         "excerpt": near,
         "moves": "",
         "keywords": fence(", ".join(f'"{k}"' for k in keys)) if keys else "(none)",

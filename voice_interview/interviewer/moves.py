@@ -10,16 +10,19 @@ moves and their weights are read in one place.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from voice_interview.interviewer.banks import MAX_LEVEL, ProbeFamily, Wording
 from voice_interview.interviewer.claims import Claim
 from voice_interview.interviewer.followups import claim_target, rel_time, term_for
 from voice_interview.interviewer.report import AnswerTerms, Term
 from voice_interview.interviewer.rubricset import Rubric
+from voice_interview.interviewer.text import CLAUSE_END, TRAILING_SMALL, tokens_of
 from voice_interview.interviewer.types import Probe, ProbeTarget
+from voice_interview.interviewer.validate import content_words
 
 # Candidate scores: the larger wins. Gaps score 10 x the part's weight (10-50).
 SCORE_TECH_WITHOUT_WHY = 40.0  # a technology named without a reason
@@ -128,3 +131,76 @@ def realize(families: Mapping[str, ProbeFamily], seed: int, c: Candidate, terms:
             return Probe(c.family, wording.render(term.text if term else None), reason,
                          target=target)
     return None
+
+# -- the claim a move without a quoted term is aimed at --------------------
+
+# A move that opens a part or a branch without quoting a term (a rubric gap, "no
+# numbers", a branch to explore) is aimed at the claim it hangs on: a missing result
+# at what the candidate did, missing reflection at the decision: these kinds first (in
+# this order, the earliest claim of a kind first), then any claim but noise (a hedged
+# one last). Without one the LLM was shown the answer's last sentences and wrote a
+# general question (bench_llm: 23 of 35 dev moves had none).
+GAP_TARGET_KINDS = {
+    "evaluation": ("outcome", "action", "decision", "purpose"),
+    "reflection": ("decision", "action", "failure", "outcome"),
+    "debugging": ("failure", "action", "decision"),
+    "decisions": ("decision", "action", "alternative"),
+    "context": ("role", "action", "scene", "pain"),
+    "ownership": ("action", "role", "decision"),
+}
+_NOT_A_TARGET = frozenset({"injection", "evasive", "vague", "away", "baseline",
+                           "reason", "alternative", "found"})
+# the reason or the aftermath is another claim: the clause stops before these
+_CLAUSE_BREAK = frozenset({"because", "since", "so", "which", "where", "while", "when",
+                           "then", "but"})
+# the claim, carried on to its clause's end, at most this long (the small model
+# echoes a long target back: "... build a forecast per store and per product family
+# again" is refused as a copy of the candidate's words)
+GAP_TARGET_WORDS = 12
+_LOOSE_END = TRAILING_SMALL | {"per", "as", "into", "onto", "than", "we", "i", "they", "who",
+                               "how", "what", "about", "is", "was", "were", "are"}
+_GAP_TARGET_MIN_CONTENT = 2  # content words (beside "I", "the", "went") it needs
+
+
+def aim_gap(c: Candidate, claims: Sequence[Claim], toks: Sequence[Any]) -> Candidate:
+    """``c`` aimed at the claim it hangs on, when it quotes nothing and has no target."""
+    if c.term is not None or c.target is not None or c.press or c.kind == DEEPER:
+        return c
+    kinds = GAP_TARGET_KINDS.get(c.family, ())
+    def rank(cl: Claim) -> tuple[int, int]:  # a hedged claim only when nothing else is
+        return (kinds.index(cl.kind) if cl.kind in kinds else
+                len(kinds) + (cl.kind == "hedge"), cl.index)
+
+    ranked = sorted((cl for cl in claims if cl.kind not in _NOT_A_TARGET), key=rank)
+    for claim in ranked:
+        if any(o.kind == "injection" and abs(o.sentence - claim.sentence) <= 1 for o in claims):
+            continue  # never aim at words next to an instruction hidden in the answer
+        aimed = _clause(claim, toks)
+        if len([w for w in content_words(aimed) if len(w) > 3]) >= _GAP_TARGET_MIN_CONTENT:
+            return replace(c, target=replace(claim, text=aimed))
+    return c
+
+
+def _clause(claim: Claim, toks: Sequence[Any]) -> str:
+    """The claim's words carried on to the end of its clause (its object: "I rebuilt
+    it as" -> "I rebuilt it as a retrieval pipeline over the policy pages")."""
+    words = claim.text.split()
+    norms = [t.norm for t in toks]
+    first = _norm_word(words[0]) if words else ""
+    at = next((p for p in range(max(0, claim.index - 3), min(len(toks), claim.index + 2))
+               if norms[p] == first), None)
+    if at is None:
+        return claim.text
+    end = at + 1
+    while end < len(toks) and end - at < GAP_TARGET_WORDS \
+            and not CLAUSE_END.search(toks[end - 1].raw) \
+            and not (norms[end] in _CLAUSE_BREAK and end - at >= 3):
+        end += 1
+    while end > at + 1 and norms[end - 1] in _LOOSE_END:
+        end -= 1
+    text = " ".join(t.raw for t in toks[at:end])
+    return text.rstrip(",;:.?!…").replace('"', "'")
+
+
+def _norm_word(raw: str) -> str:
+    return tokens_of(raw)[0][0].norm if raw.split() else ""

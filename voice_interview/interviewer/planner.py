@@ -16,7 +16,10 @@ into a ``Probe`` from prompts/probes.toml:
   the same branch, follow a new failure into debugging, move on after a real
   answer.
 
-Probes quote the claim's own phrase and carry it as ``Probe.target``; a
+Probes quote the claim's own phrase and carry it as ``Probe.target``; a move
+that quotes nothing (a gap, "no numbers", a branch to explore) carries the claim
+it hangs on (``moves.aim_gap``: for a missing result what the candidate did, for
+missing reflection the decision); a
 wording written for a part the candidate covered is not used, and a tool the
 candidate was moving away from is never quoted as a choice.
 
@@ -75,6 +78,7 @@ from voice_interview.interviewer.moves import (
     SCORE_WE_HEAVY,
     SIGNAL,
     Candidate,
+    aim_gap,
     quotable,
     realize,
     squash,
@@ -88,7 +92,7 @@ from voice_interview.interviewer.rubric import (
     read_answer,
     score_structure,
 )
-from voice_interview.interviewer.text import word_parts
+from voice_interview.interviewer.text import tokens_of, word_parts
 from voice_interview.interviewer.types import Probe
 
 DEFAULT_RUBRIC = "deep_dive"
@@ -134,12 +138,13 @@ class ProbePlanner:
 
     def __init__(self, families: Mapping[str, ProbeFamily] | None = None, seed: int = 0, *,
                  max_depth: int = 3, deepen_bonus: float = 0.0,
-                 rubrics: RubricSet | None = None):
+                 rubrics: RubricSet | None = None, gap_targets: bool = True):
         self.families = dict(families) if families is not None else load_probe_families()
         self.seed = seed
         self.max_depth = max(1, min(max_depth, MAX_LEVEL))
         self.deepen_bonus = deepen_bonus
         self.rubrics = rubrics or load_rubrics()
+        self.gap_targets = gap_targets  # aim moves that quote nothing at a claim (aim_gap)
         self._wordings: tuple[Wording, ...] = tuple(
             w for f in self.families.values() for w in f.wordings)
 
@@ -207,6 +212,9 @@ class ProbePlanner:
         rubric = self.rubrics.get(report.rubric)
         candidates = self._candidates(rubric, report, terms, depth, asked, history, used,
                                       claims, gaps)
+        if self.gap_targets:
+            toks = tokens_of(transcript)[0]
+            candidates = [aim_gap(c, claims, toks) for c in candidates]
         covered = set(report.covered)
         candidates.sort(key=lambda c: (-c.score, c.kind, FAMILY_IDS.index(c.family), c.level))
 

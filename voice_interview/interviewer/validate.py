@@ -4,7 +4,8 @@
 short reason (plain words, no trailing full stop) why it must not be spoken:
 
 - exactly one question: one question mark, at the end, and not two questions
-  joined into one ("Why X, and how did you test it?");
+  joined into one ("Why X, and how did you test it?") nor one asked twice
+  ("Why did you drop X, and why?");
 - at least 3 and at most 40 words;
 - never speaking as the candidate: no "Candidate:" / "Answer:" labels, no
   "As the candidate, I ...", no first-person statements about the work
@@ -66,6 +67,10 @@ _COMPOUND = re.compile(
     r"(?:did|do|does|was|were|is|are|would|could|can|will|have|has|had|should|you|your)\b",
     re.IGNORECASE,
 )
+# "Why did you consider and throw away along the way, and why?": a plain wording's
+# "What ..., and why?" garbled into asking the same thing twice.
+_ASKS_TWICE = re.compile(r"^\W*(how|why|what|when|where|who|which)\b.*\b(?:and|or)\s+\1\W*$",
+                         re.IGNORECASE)
 _JUNK = re.compile(r"<[/!]?[A-Za-z_|][^>]{0,40}>|```|https?://|www\.|\{\{|\}\}|\[/?INST\]|<\|",
                    re.IGNORECASE)
 _ACKNOWLEDGE = re.compile(
@@ -257,8 +262,11 @@ def early_refusal(partial: str, transcript: str = "") -> str | None:
     return None
 
 
-def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -> str | None:
-    """Return why ``text`` must not be spoken as a probe, or ``None`` when it is fine."""
+def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = (),
+                   borrowed: Iterable[str] = ()) -> str | None:
+    """Return why ``text`` must not be spoken as a probe, or ``None`` when it is fine.
+    ``borrowed``: phrases of the prompt's own examples, refused unless the candidate
+    said them too."""
     t = clean_reply(text)
     n = len(words(t))
     if n == 0:
@@ -284,6 +292,8 @@ def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -
         return "keeps talking after its question"
     if _COMPOUND.search(head):
         return "asks two questions joined into one"
+    if _ASKS_TWICE.search(split_sentences(head + "?")[-1]):
+        return "asks the same thing twice"
     if n > MAX_WORDS:
         return f"longer than {MAX_WORDS} words ({n})"
     if n < MIN_WORDS:
@@ -294,4 +304,9 @@ def validate_probe(text: str, transcript: str = "", asked: Iterable[str] = ()) -
     normal = _normal(t)
     if any(normal == _normal(a) for a in asked):
         return "repeats an earlier probe"
+    said = f" {_normal(transcript)} "
+    for phrase in borrowed:
+        p = _normal(phrase)
+        if p and f" {p} " in f" {normal} " and f" {p} " not in said:
+            return f'borrows the prompt\'s example ("{phrase}")'
     return None
