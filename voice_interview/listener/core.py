@@ -319,15 +319,20 @@ class Listener:
         self._submit("final", seg.start, seg.end, audio, (seg,))
         if not self.s.revise:
             return
+        polisher = self.polisher
+        if polisher is not None and polisher.outgrown_by(seg):
+            self._close_window(turn_end=True)  # (both tiers) each fast window in one polish
         if self._window and seg.end - self._window[0].start > self.s.window_max_s:
             self._close_window()
         self._window.append(seg)
-        if seg.end - self._window[0].start >= self.s.window_min_s:
+        if polisher is not None and polisher.add(seg):
+            self._close_window(turn_end=True)
+        elif seg.end - self._window[0].start >= self.s.window_min_s:
             self._close_window()
 
     def _close_window(self, turn_end: bool = False) -> None:
-        """Submit the open window's revision, and a polish window it completes
-        (called with ``_lock`` held)."""
+        """Submit the open window's revision; ``turn_end``: the open polish window's
+        too (called with ``_lock`` held)."""
         if self._window:
             self._revise_window()
         if turn_end and self.polisher is not None:
@@ -351,8 +356,6 @@ class Listener:
         self._revised = [*self._revised[-20:], *segs]
         audio = self._audio(begin, segs[-1].end + POST_ROLL_S)
         self._submit("revise", segs[0].start, segs[-1].end, audio, segs, ctx)
-        if self.polisher is not None:
-            self._polish(self.polisher.add(segs))
 
     def _submit(self, kind: str, start: float, end: float, audio,
                 segs: tuple[Segment, ...] = (), ctx: tuple[Segment, ...] = ()) -> None:

@@ -2,7 +2,8 @@
 
 The fast revisions (``core``) decode short windows greedily so they are ready
 about a second after their window ends. The polish decodes the same stretch again
-as the batch chunker does — windows of up to ~25 s (whole fast windows joined),
+as the batch chunker does — windows of up to ~25 s of consecutive segments, closed
+by span only (a fast window is closed where a polish window is, so each lies inside one),
 beam 5 with the temperature fallback, the filler prompt on the turn's first window
 only — on a model of its own (``polish_threads`` CPU threads, so the finals are not
 queued behind a decode of several seconds), and publishes a ``TranscriptRevised``
@@ -44,7 +45,7 @@ def polish_transcriber(transcriber: Transcriber, settings: Any) -> Transcriber:
 
 
 class Polisher:
-    """Joins fast windows into polish windows and decodes them on its own thread."""
+    """Gathers segments into polish windows and decodes them on its own thread."""
 
     def __init__(self, transcriber: Transcriber, settings: Any,
                  emit: Callable[[Event], None], position: Callable[[], float]):
@@ -76,16 +77,15 @@ class Polisher:
     def forget_before(self, turn: int) -> None:
         self.decoder.forget_before(turn)
 
-    def add(self, segs: tuple[Segment, ...]) -> tuple[Segment, ...] | None:
-        """A fast window was closed: the polish window to decode now, if any (it
-        closes before outgrowing ``window_max_s`` or once it spans ``polish_min_s``)."""
-        out = None
-        if self._segs and segs[-1].end - self._segs[0].start > self.s.window_max_s:
-            out = self.flush()
-        self._segs.extend(segs)
-        if self._segs[-1].end - self._segs[0].start >= self.s.polish_min_s:
-            return self.flush() if out is None else out  # (both: rare, the next add takes it)
-        return out
+    def outgrown_by(self, seg: Segment) -> bool:
+        """Whether ``seg`` would make the open polish window span over ``window_max_s``."""
+        return bool(self._segs) and seg.end - self._segs[0].start > self.s.window_max_s
+
+    def add(self, seg: Segment) -> bool:
+        """A closed segment joins the open polish window; True once it spans
+        ``polish_min_s`` (the window is to be decoded now)."""
+        self._segs.append(seg)
+        return seg.end - self._segs[0].start >= self.s.polish_min_s
 
     def flush(self) -> tuple[Segment, ...] | None:
         """The open polish window (the turn ended), if any."""
