@@ -117,14 +117,19 @@ def live(samples: np.ndarray, transcriber, settings: ListenerSettings = Listener
     if ended:
         w_end, te = ended[0]
         patience = listener.s.turn.patience_s
-        turn = te.speech_end + 0.1
         mine = [w for w, e in events if isinstance(e, TranscriptFinal | TranscriptRevised)
                 and not getattr(e, "polish", False)  # the session does not wait for a polish
-                and getattr(e, "end", getattr(e, "segment_end", 0)) <= turn]
+                and getattr(e, "end", getattr(e, "segment_end", 0)) <= te.speech_end + 0.1]
         ready = max([w_end, *mine]) - (start + te.speech_end + patience)
-        # What the turn's scored answer holds: what is in by patience + READY_SLACK_S.
-        deadline = start + te.speech_end + patience + READY_SLACK_S
-        by_ready = [e for w, e in revs if w <= deadline or e.end > turn]
+    # What each turn's scored answer holds: the revisions in by READY_SLACK_S after
+    # its TurnEnded (a polish that comes later does not reach the scored answer).
+    turns = [(w, e) for w, e in events if isinstance(e, TurnEnded)]
+
+    def in_time(w: float, rev: TranscriptRevised) -> bool:
+        after = [wt for wt, te in turns if te.speech_end + 0.1 >= rev.end]
+        return not after or w <= after[0] + READY_SLACK_S
+
+    by_ready = [e for w, e in revs if in_time(w, e)]
     pieces = settled(finals, [e for _w, e in revs])
     scored = settled(finals, by_ready)
     return {
@@ -193,7 +198,8 @@ def main() -> int:
             ready_all.append(got["ready"])
         rows.append((name, dur, w_b, w_f, w_r, good, got, batch_rtf, w_s))
         print(f"\n== {name} ({dur:.1f} s) ==\nreference: {ref}\nbatch:     {batch}\n"
-              f"finals:    {got['finals']}\nrevised:   {got['revised']}", flush=True)
+              f"finals:    {got['finals']}\nrevised:   {got['revised']}\n"
+              f"as scored: {got['scored']}", flush=True)
     changed = " ".join(args.set) or "defaults"
     print(f"\nmodel {args.model}: live vs batch (beam 5); listener {changed}"
           + (" [offline: not real time, latencies meaningless]" if args.offline else ""))

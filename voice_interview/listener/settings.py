@@ -29,7 +29,7 @@ class ListenerSettings:
     revise_beam: int = 1  # beam width of the revision decodes (the finals stay greedy)
     revise_fallback: bool = False  # the batch path's temperature fallback on revisions
     revise_filler_start: bool = False  # the filler prompt on any decode from the turn's start
-    polish: bool = False  # a second, long-context decode of the same stretch (listener.polish)
+    polish: bool = True  # a second, long-context decode of the same stretch (listener.polish)
     polish_min_s: float = 25.0  # a polish window closes once it spans this (or at the turn end)
     polish_beam: int = 5
     polish_fallback: bool = True
