@@ -130,6 +130,8 @@ def live(samples: np.ndarray, transcriber, settings: ListenerSettings = Listener
         return not after or w <= after[0] + READY_SLACK_S
 
     by_ready = [e for w, e in revs if in_time(w, e)]
+    late = [(round(e.start, 1), round(e.end, 1)) for w, e in revs
+            if e.polish and not in_time(w, e)]
     pieces = settled(finals, [e for _w, e in revs])
     scored = settled(finals, by_ready)
     return {
@@ -141,6 +143,7 @@ def live(samples: np.ndarray, transcriber, settings: ListenerSettings = Listener
         "fabrications": listener.fabrications,
         "polished": listener.polisher.polished if listener.polisher else 0,
         "polish_skipped": listener.polisher.skipped if listener.polisher else 0,
+        "polish_late": late,  # polishes that came after their turn was scored
     }
 
 
@@ -217,7 +220,8 @@ def main() -> int:
         if g["polished"] or g["polish_skipped"]:
             pl = g["polish_latency"]
             print(f"{'':<10} polish: {g['polished']} decoded, {g['polish_skipped']} skipped, "
-                  f"latency median {median(pl) if pl else float('nan'):.2f} s; "
+                  f"latency median {median(pl) if pl else float('nan'):.2f} s, "
+                  f"after the scoring {len(g['polish_late'])} {g['polish_late']}; "
                   f"as scored (in by patience + {READY_SLACK_S} s) {100 * w_s:.1f}%")
     lat_ok = bool(lat_all) and median(lat_all) <= REVISION_TARGET_S
     ready_ok = bool(ready_all) and max(ready_all) <= READY_SLACK_S
