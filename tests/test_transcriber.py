@@ -121,3 +121,26 @@ def test_a_polish_replaces_the_revisions_and_finals_inside_it():
         else:
             model.revise(e.start, e.end, e.text, e.words)
     assert [w for w, _s, _e in model.words()] == [w.word for w in good + c]
+
+
+def test_a_polish_that_falls_behind_is_skipped_and_counted():
+    """A polish window the polisher reaches 30 s after its end is not decoded (the
+    fast revisions stand) and is counted; it never blocks (the decoder is not called)."""
+    import numpy as np
+
+    from voice_interview.audio.vad import Segment
+    from voice_interview.listener import ListenerSettings
+    from voice_interview.listener.polish import Polisher
+
+    class NotCalled:
+        def transcribe(self, *a, **k):
+            raise AssertionError("a late polish was decoded")
+
+    out: list = []
+    pol = Polisher(NotCalled(), ListenerSettings(), out.append, lambda: 100.0)
+    segs = (Segment(10.0, 20.0), Segment(21.0, 30.0))
+    assert not pol.add(segs[0]) and pol.add(Segment(30.5, 36.0))  # spans 26 s >= 25 s
+    pol.start()
+    pol.submit((9.6, np.zeros(16000 * 27, np.float32)), segs, turn=0)
+    pol.join()
+    assert (pol.skipped, pol.polished, out) == (1, 0, [])

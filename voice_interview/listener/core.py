@@ -18,7 +18,9 @@ and at the end of the turn), each once, the way the offline chunker decodes a fi
 replaces the finals of the segments it covers. The worker serves finals first,
 then revisions, then partials; a revision the worker cannot start within
 ``revise_behind_s`` of its window's end is skipped (the segment finals stay) and
-the user is told once per turn.
+the user is told once per turn. A second tier (``polish``, on by default) decodes
+the same stretch again in the batch's ~25 s windows on a model of its own and
+replaces these revisions where it comes in time; nothing waits for it.
 
 Guards against inventions on short audio live in ``decoding.SegmentDecoder``.
 

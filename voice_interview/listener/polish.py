@@ -1,4 +1,4 @@
-"""The second tier of revisions: a slower long-context polish (off by default).
+"""The second tier of revisions: a slower long-context polish (on by default).
 
 The fast revisions (``core``) decode short windows greedily so they are ready
 about a second after their window ends. The polish decodes the same stretch again
