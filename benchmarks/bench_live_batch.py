@@ -108,23 +108,42 @@ def live(samples: np.ndarray, transcriber, settings: ListenerSettings = Listener
     listener.run()
     finals = [e for _w, e in events if isinstance(e, TranscriptFinal)]
     revs = [(w, e) for w, e in events if isinstance(e, TranscriptRevised)]
-    lat = [w - (start + e.end) for w, e in revs]
+    # The latency figure is each window's first revision; polishes are timed apart.
+    lat = [w - (start + e.end) for w, e in revs if not e.polish]
+    polish_lat = [w - (start + e.end) for w, e in revs if e.polish]
     flat = [w - (start + e.segment_end) for w, e in events if isinstance(e, TranscriptFinal)]
-    ready = None
+    ready, by_ready = None, [e for _w, e in revs]
     ended = [(w, e) for w, e in events if isinstance(e, TurnEnded) and e.reason == "silence"]
     if ended:
         w_end, te = ended[0]
         patience = listener.s.turn.patience_s
         mine = [w for w, e in events if isinstance(e, TranscriptFinal | TranscriptRevised)
+                and not getattr(e, "polish", False)  # the session does not wait for a polish
                 and getattr(e, "end", getattr(e, "segment_end", 0)) <= te.speech_end + 0.1]
         ready = max([w_end, *mine]) - (start + te.speech_end + patience)
+    # What each turn's scored answer holds: the revisions in by READY_SLACK_S after
+    # its TurnEnded (a polish that comes later does not reach the scored answer).
+    turns = [(w, e) for w, e in events if isinstance(e, TurnEnded)]
+
+    def in_time(w: float, rev: TranscriptRevised) -> bool:
+        after = [wt for wt, te in turns if te.speech_end + 0.1 >= rev.end]
+        return not after or w <= after[0] + READY_SLACK_S
+
+    by_ready = [e for w, e in revs if in_time(w, e)]
+    late = [(round(e.start, 1), round(e.end, 1)) for w, e in revs
+            if e.polish and not in_time(w, e)]
     pieces = settled(finals, [e for _w, e in revs])
+    scored = settled(finals, by_ready)
     return {
         "finals": " ".join(f.text for f in finals),
         "revised": " ".join(t for _s, t, _w in pieces),
-        "rev_latency": lat, "final_latency": flat, "ready": ready,
-        "revisions": listener.revisions, "skipped": listener.revisions_skipped,
+        "scored": " ".join(t for _s, t, _w in scored),
+        "rev_latency": lat, "polish_latency": polish_lat, "final_latency": flat,
+        "ready": ready, "revisions": listener.revisions, "skipped": listener.revisions_skipped,
         "fabrications": listener.fabrications,
+        "polished": listener.polisher.polished if listener.polisher else 0,
+        "polish_skipped": listener.polisher.skipped if listener.polisher else 0,
+        "polish_late": late,  # polishes that came after their turn was scored
     }
 
 
@@ -133,7 +152,7 @@ def listener_settings(changes: list[str], offline: bool) -> ListenerSettings:
     from dataclasses import fields, replace
 
     types = {f.name: type(f.default) for f in fields(ListenerSettings)}
-    kw: dict = {"revise_behind_s": 1e9} if offline else {}
+    kw: dict = {"revise_behind_s": 1e9, "polish_behind_s": 1e9} if offline else {}
     for change in changes:
         name, _, value = change.partition("=")
         if name not in types:
@@ -174,21 +193,23 @@ def main() -> int:
         batch_rtf = (time.perf_counter() - t0) / dur
         got = live(samples, live_tr, settings, realtime=not args.offline)
         w_b, w_f, w_r = wer(ref, batch), wer(ref, got["finals"]), wer(ref, got["revised"])
+        w_s = wer(ref, got["scored"])
         good = w_r <= w_b + WER_SLACK
         ok &= good
         lat_all += got["rev_latency"]
         if got["ready"] is not None:
             ready_all.append(got["ready"])
-        rows.append((name, dur, w_b, w_f, w_r, good, got, batch_rtf))
+        rows.append((name, dur, w_b, w_f, w_r, good, got, batch_rtf, w_s))
         print(f"\n== {name} ({dur:.1f} s) ==\nreference: {ref}\nbatch:     {batch}\n"
-              f"finals:    {got['finals']}\nrevised:   {got['revised']}", flush=True)
+              f"finals:    {got['finals']}\nrevised:   {got['revised']}\n"
+              f"as scored: {got['scored']}", flush=True)
     changed = " ".join(args.set) or "defaults"
     print(f"\nmodel {args.model}: live vs batch (beam 5); listener {changed}"
           + (" [offline: not real time, latencies meaningless]" if args.offline else ""))
     print(f"{'item':<10} {'audio':>6} {'batch':>6} {'finals':>7} {'revised':>8} "
           f"{'rev lat med/max':>16} {'final lat med':>14} {'ready':>7} {'rev/skip/fab':>13} "
           f"{'batch RTF':>9}")
-    for name, dur, w_b, w_f, w_r, good, g, rtf in rows:
+    for name, dur, w_b, w_f, w_r, good, g, rtf, w_s in rows:
         lat = g["rev_latency"]
         lat_s = f"{median(lat):.2f}/{max(lat):.2f}" if lat else "-"
         ready = f"{g['ready']:+.2f}" if g["ready"] is not None else "-"
@@ -196,6 +217,12 @@ def main() -> int:
               f"{'' if good else '!'} {lat_s:>16} {median(g['final_latency']):>13.2f}s "
               f"{ready:>7} {g['revisions']:>5}/{g['skipped']}/{g['fabrications']:<5} "
               f"{rtf:>9.3f}")
+        if g["polished"] or g["polish_skipped"]:
+            pl = g["polish_latency"]
+            print(f"{'':<10} polish: {g['polished']} decoded, {g['polish_skipped']} skipped, "
+                  f"latency median {median(pl) if pl else float('nan'):.2f} s, "
+                  f"after the scoring {len(g['polish_late'])} {g['polish_late']}; "
+                  f"as scored (in by patience + {READY_SLACK_S} s) {100 * w_s:.1f}%")
     lat_ok = bool(lat_all) and median(lat_all) <= REVISION_TARGET_S
     ready_ok = bool(ready_all) and max(ready_all) <= READY_SLACK_S
     print(f"live revised <= batch + {100 * WER_SLACK:.0f} points on every item  "

@@ -85,6 +85,30 @@ def test_timeline_of_an_unscored_session_uses_the_live_transcript(store):
     assert tl.duration_s == pytest.approx(4.0)
 
 
+def test_unscored_replay_takes_a_polish_in_place_of_the_revisions_inside_it(store):
+    w = store.create({"question_text": "Q?", "started_at": "2025-01-01T00:00:00+00:00"})
+
+    def words(*spec):
+        return [{"word": t, "start": a, "end": a + 0.3} for t, a in spec]
+
+    w.log_event({"type": "question_asked", "t": 0.1, "text": "Q?", "question_id": "q"})
+    for t, a, b, ws in [(3.0, 1.0, 1.6, words(("I", 1.0), ("use", 1.3))),
+                        (5.0, 2.0, 2.6, words(("for", 2.0), ("tax", 2.3))),
+                        (7.0, 3.0, 3.3, words(("ok", 3.0)))]:
+        w.log_event({"type": "transcript_final", "t": t, "segment_start": a,
+                     "segment_end": b, "text": "", "words": ws})
+        w.log_event({"type": "transcript_revised", "t": t + 0.5, "start": a, "end": b,
+                     "text": "", "words": ws})
+        if a == 2.0:  # the two first windows polished as one
+            w.log_event({"type": "transcript_revised", "t": t + 1.0, "start": 1.0, "end": 2.6,
+                         "text": "", "polish": True,
+                         "words": words(("argues", 1.0), ("for", 1.6), ("tax", 2.3))})
+    w.write_candidate(np.zeros(SAMPLE_RATE * 4, dtype=np.float32))
+    w.finish({})
+    tl = build_timeline(store.open(w.id))
+    assert [x.text for x in tl.words] == ["argues", "for", "tax", "ok"]
+
+
 def test_clock_plays_pauses_seeks_and_changes_speed():
     now = [100.0]
     clock = ReplayClock(60.0, clock=lambda: now[0])

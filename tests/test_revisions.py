@@ -15,8 +15,9 @@ import threading
 import pytest
 
 from tests.speech_check import normalize, wer
-from voice_interview.events import TranscriptFinal, TranscriptRevised
+from voice_interview.events import AnswerScored, TranscriptFinal, TranscriptRevised
 from voice_interview.listener import covers, settled
+from voice_interview.listener.pieces import standing
 
 pytestmark = pytest.mark.slow
 
@@ -93,8 +94,15 @@ def test_the_scored_answer_uses_the_revisions(live_run):
     events, summary, _root = live_run
     finals, revs = _of(events, TranscriptFinal), _of(events, TranscriptRevised)
     words = [w["word"] for w in summary["answers"][0]["analysis"]["words"]]
-    expected = [w.word for _s, _t, ws in settled(finals, revs) for w in ws]
+    scored_at = next(i for i, e in enumerate(events) if isinstance(e, AnswerScored))
+    before = events[:scored_at]  # what was in when the answer was scored
+    expected = [w.word for _s, _t, ws in settled(_of(before, TranscriptFinal),
+                                                 _of(before, TranscriptRevised)) for w in ws]
     assert words == expected
+    # The long-context polish came in and replaced fast revisions (listener.polish).
+    assert summary["listening"]["polished_windows"] >= 1
+    polish = next(r for r in revs if r.polish)
+    assert sum(covers(polish, f) for f in finals) >= 2
     # At least one revision says something else than the finals it replaced.
     changed = [r for r in revs
                if normalize(r.text) != normalize(" ".join(f.text for f in finals
@@ -115,8 +123,10 @@ def test_revisions_reach_the_recording_and_the_report(live_run):
     assert stored["transcript"] == summary["answers"][0]["transcript"]
     rep = build_report(data)
     assert rep["answers"][0]["transcript"] == stored["transcript"]
-    first = _of(events, TranscriptRevised)[0]
-    assert stored["transcript"].startswith(first.text)  # the first window, as revised
+    # the first window, as revised (by its polish, where one came in before the scoring)
+    scored_at = next(i for i, e in enumerate(events) if isinstance(e, AnswerScored))
+    first = standing(_of(events[:scored_at], TranscriptRevised))[0]
+    assert stored["transcript"].startswith(first.text)
     assert html.escape(stored["transcript"]) in to_html(rep)
 
 
@@ -153,3 +163,12 @@ async def test_the_tui_swaps_in_the_revision(live_run, tmp_path, monkeypatch):
         shown = [w for w, _a, _b in model.words()]
         assert shown == [w.word for w in rev.words]
         assert rev.words[0].word in app.screen.transcript.plain_text()
+        # Its polish (a revision over revisions) replaces it and the rest inside it.
+        polish = next(r for r in revs if r.polish and covers(r, covered[0]))
+        inside = [f for f in finals if covers(polish, f) and f not in covered]
+        for f in inside:
+            app.handle_event(f)
+        app.handle_event(polish)
+        await pilot.pause()
+        assert list(model.finals) == [polish.start]
+        assert [w for w, _a, _b in model.words()] == [w.word for w in polish.words]

@@ -92,3 +92,55 @@ def test_a_revision_replaces_the_finals_it_covers_and_only_those():
         model.final(f.segment_start, f.segment_end, f.text, f.words)
     model.revise(rev.start, rev.end, rev.text, rev.words)
     assert [w for w, _s, _e in model.words()] == [w.word for w in fixed + c]
+
+
+def test_a_polish_replaces_the_revisions_and_finals_inside_it():
+    """The second tier (listener.polish): a later revision over earlier ones replaces
+    them in the answer, the TUI and the replay's live transcript; one beside them not."""
+    from voice_interview.events import TranscriptFinal, TranscriptRevised
+    from voice_interview.listener import settled
+    from voice_interview.tui.widgets import AnswerModel
+
+    a, b, c = (_words("I use for a tax", 1.0, 0.3), _words("on wealth", 4.0, 0.3),
+               _words("so we waited", 8.0, 0.3))
+    finals = [TranscriptFinal(3.0, 1.0, 2.6, "I use for a tax", tuple(a)),
+              TranscriptFinal(5.5, 4.0, 4.7, "on wealth", tuple(b)),
+              TranscriptFinal(9.0, 8.0, 8.9, "so we waited", tuple(c))]
+    fast = [TranscriptRevised(4.0, start=1.0, end=2.6, words=tuple(a), text="I use for a tax"),
+            TranscriptRevised(6.0, start=4.0, end=4.7, words=tuple(b), text="on wealth"),
+            TranscriptRevised(9.5, start=8.0, end=8.9, words=tuple(c), text="so we waited")]
+    good = _words("argues for a tax on wealth", 1.0, 0.5)
+    polish = TranscriptRevised(7.0, start=1.0, end=4.7, words=tuple(good),
+                               text="argues for a tax on wealth", polish=True)
+    revs = [fast[0], fast[1], polish, fast[2]]
+    assert [t for _s, t, _w in settled(finals, revs)] == [polish.text, "so we waited"]
+    model = AnswerModel(t0=0.0)
+    for e in [finals[0], fast[0], finals[1], fast[1], polish, finals[2], fast[2]]:
+        if isinstance(e, TranscriptFinal):
+            model.final(e.segment_start, e.segment_end, e.text, e.words)
+        else:
+            model.revise(e.start, e.end, e.text, e.words)
+    assert [w for w, _s, _e in model.words()] == [w.word for w in good + c]
+
+
+def test_a_polish_that_falls_behind_is_skipped_and_counted():
+    """A polish window the polisher reaches 30 s after its end is not decoded (the
+    fast revisions stand) and is counted; it never blocks (the decoder is not called)."""
+    import numpy as np
+
+    from voice_interview.audio.vad import Segment
+    from voice_interview.listener import ListenerSettings
+    from voice_interview.listener.polish import Polisher
+
+    class NotCalled:
+        def transcribe(self, *a, **k):
+            raise AssertionError("a late polish was decoded")
+
+    out: list = []
+    pol = Polisher(NotCalled(), ListenerSettings(), out.append, lambda: 100.0)
+    segs = (Segment(10.0, 20.0), Segment(21.0, 30.0))
+    assert not pol.add(segs[0]) and pol.add(Segment(30.5, 36.0))  # spans 26 s >= 25 s
+    pol.start()
+    pol.submit((9.6, np.zeros(16000 * 27, np.float32)), segs, turn=0)
+    pol.join()
+    assert (pol.skipped, pol.polished, out) == (1, 0, [])

@@ -132,14 +132,16 @@ class TranscriptFinal(Event):
 @dataclass(frozen=True)
 class TranscriptRevised(Event):
     """A window of consecutive segments decoded again as one (up to 25 s, cut at
-    pauses). Its words replace the finals of every segment inside ``[start, end]``;
-    ``t`` is when they became ready."""
+    pauses). Its words replace the finals of every segment inside ``[start, end]``
+    and any earlier revision inside it (``polish``: the slower long-context decode
+    of that stretch, ``listener.polish``); ``t`` is when they became ready."""
 
     TYPE: ClassVar[str] = "transcript_revised"
     start: float
     end: float
     words: tuple
     text: str
+    polish: bool = False
 
 
 # --- errors -------------------------------------------------------------------------

@@ -18,7 +18,9 @@ and at the end of the turn), each once, the way the offline chunker decodes a fi
 replaces the finals of the segments it covers. The worker serves finals first,
 then revisions, then partials; a revision the worker cannot start within
 ``revise_behind_s`` of its window's end is skipped (the segment finals stay) and
-the user is told once per turn.
+the user is told once per turn. A second tier (``polish``, on by default) decodes
+the same stretch again in the batch's ~25 s windows on a model of its own and
+replaces these revisions where it comes in time; nothing waits for it.
 
 Guards against inventions on short audio live in ``decoding.SegmentDecoder``.
 
@@ -35,7 +37,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,7 +46,6 @@ from voice_interview.audio.vad import (
     Segmenter,
     SileroVAD,
     SpeechGate,
-    VadSettings,
     rms_dbfs,
 )
 from voice_interview.errors import VoiceInterviewError
@@ -59,7 +59,9 @@ from voice_interview.events import (
     TurnEnded,
 )
 from voice_interview.listener.decoding import SegmentDecoder
-from voice_interview.speech.transcriber import Transcriber, TranscriberSettings, words_to_text
+from voice_interview.listener.polish import Polisher, polish_transcriber
+from voice_interview.listener.settings import ListenerSettings, reviser_changes
+from voice_interview.speech.transcriber import Transcriber, words_to_text
 from voice_interview.turns import TurnManager, TurnSettings
 
 log = logging.getLogger(__name__)
@@ -68,38 +70,6 @@ PRE_ROLL_S = 0.4
 POST_ROLL_S = 0.15
 WHISPER_WINDOW_S = 29.5  # a decode's audio, rolls included, fits one 30 s window
 DROP_NOTICE_EVERY_S = 10.0  # lost audio is reported at most this often
-
-
-@dataclass(frozen=True)
-class ListenerSettings:
-    vad: VadSettings = VadSettings()
-    turn: TurnSettings = TurnSettings()
-    partial_interval_s: float = 1.0
-    max_segment_s: float = 25.0  # a longer stretch without a pause is cut for Whisper
-    history_s: float = 40.0  # audio kept for pre-roll / segments (bounded memory)
-    revise: bool = True  # decode the answer again in context (TranscriptRevised)
-    window_min_s: float = 8.0  # a window closes at a segment's end once it spans this
-    window_max_s: float = 25.0  # ... and never spans more (one Whisper window)
-    window_pause_s: float = 0.8  # ... or once a silence this long follows it
-    window_pause_min_s: float = 0.0  # ... when the window spans at least this
-    revise_filler_all: bool = False  # the filler prompt on every window, not the first only
-    revise_behind_s: float = 8.0  # a revision not started by then is skipped
-    revise_context: bool = False  # True: the revised text before a window as its prompt
-    context_chars: int = 200  # ... this much of it
-    revise_overlap_s: float = 0.0  # audio before a window decoded with it, as context
-    revise_beam: int = 1  # beam width of the revision decodes (the finals stay greedy)
-    revise_fallback: bool = False  # the batch path's temperature fallback on revisions
-    revise_filler_start: bool = False  # the filler prompt on any decode from the turn's start
-
-
-def reviser_changes(settings: ListenerSettings) -> dict:
-    """How the revision decodes differ from the live finals' TranscriberSettings."""
-    changes: dict = {}
-    if settings.revise_beam > 1:
-        changes["beam_size"] = settings.revise_beam
-    if settings.revise_fallback:  # as the batch path: re-decoded warmer when unsure
-        changes["temperature"] = TranscriberSettings().temperature
-    return changes
 
 
 # Worker priorities: finals first (the live transcript), then revisions, then partials.
@@ -122,6 +92,9 @@ class Listener:
             changes = reviser_changes(settings)
             reviser = transcriber.variant(**changes) if changes else None
         self.decoder = SegmentDecoder(transcriber, reviser or transcriber, settings)
+        self.polisher = (Polisher(polish_transcriber(transcriber, settings), settings,
+                                  self._emit, lambda: self.position)
+                         if settings.revise and settings.polish else None)
         self.tap = tap  # sees every raw block and its time first (the session recorder)
         self.transcriber = transcriber
         self.on_event = on_event
@@ -181,21 +154,24 @@ class Listener:
 
     def end_turn(self, reason: str = "user") -> None:
         with self._lock:
-            self._close_open()  # the words said so far belong to this turn
+            self._close_open(turn_end=True)  # the words said so far belong to this turn
             events = self.turns.end_turn(reason)
         self._emit_all(events)
 
     def new_turn(self, settings: TurnSettings | None = None) -> None:
         with self._lock:
-            self._close_window()
+            self._close_window(turn_end=True)
             self.turns = TurnManager(settings or self.s.turn)
             self.turns.now = self.position
             self._turn_id += 1
             self._revised = []
             self.decoder.forget_before(self._turn_id - 1)
+            if self.polisher is not None:
+                self.polisher.forget_before(self._turn_id - 1)
 
     def wait_idle(self, timeout: float) -> bool:
-        """Wait until every submitted transcription has been delivered (or timeout)."""
+        """Wait until every submitted transcription has been delivered (or timeout);
+        not the polish, which never holds the session up."""
         deadline = time.monotonic() + timeout
         while self._pending:
             if time.monotonic() >= deadline or not self._worker.is_alive():
@@ -225,6 +201,8 @@ class Listener:
     def run(self) -> None:
         """Consume the source until it ends or ``stop()``; blocks the calling thread."""
         self._worker.start()
+        if self.polisher is not None:
+            self.polisher.start()
         try:
             for block in self.source.blocks():
                 if self._stop.is_set():
@@ -245,6 +223,8 @@ class Listener:
             self._closing = True  # later submissions would never run: refuse them
             self._jobs.put((9, 0, None))  # after every job still queued
             self._worker.join()
+            if self.polisher is not None:
+                self.polisher.join()
 
     def _account_drops(self) -> None:
         """Blocks the microphone dropped (we fell behind) are skipped time: the
@@ -269,13 +249,13 @@ class Listener:
         with self._lock:
             self._close_open()
 
-    def _close_open(self) -> None:
+    def _close_open(self, turn_end: bool = False) -> None:
         """The segment in progress as a final, and the open window to revise
         (called with ``_lock`` held)."""
         seg = self.segmenter.flush()
         if seg is not None:
             self._submit_final(seg)
-        self._close_window()
+        self._close_window(turn_end)
 
     def _frame(self, block: np.ndarray) -> None:
         t = self.position
@@ -303,7 +283,7 @@ class Listener:
                 self._close_window()  # a long pause: revise what came before it
             events = self.turns.on_frame(t, speech)
             if any(isinstance(e, TurnEnded) for e in events):
-                self._close_window()
+                self._close_window(turn_end=True)
         self._emit_all(events)
         if seg is None and self.segmenter.in_segment:
             start = self.segmenter.segment_start
@@ -330,7 +310,7 @@ class Listener:
 
     def _finish(self) -> None:
         with self._lock:
-            self._close_open()
+            self._close_open(turn_end=True)
             events = self.turns.end_turn("source_ended")
         self._emit_all(events)
 
@@ -341,16 +321,31 @@ class Listener:
         self._submit("final", seg.start, seg.end, audio, (seg,))
         if not self.s.revise:
             return
+        polisher = self.polisher
+        if polisher is not None and polisher.outgrown_by(seg):
+            self._close_window(turn_end=True)  # (both tiers) each fast window in one polish
         if self._window and seg.end - self._window[0].start > self.s.window_max_s:
             self._close_window()
         self._window.append(seg)
-        if seg.end - self._window[0].start >= self.s.window_min_s:
+        if polisher is not None and polisher.add(seg):
+            self._close_window(turn_end=True)
+        elif seg.end - self._window[0].start >= self.s.window_min_s:
             self._close_window()
 
-    def _close_window(self) -> None:
-        """Submit the open window's revision (called with ``_lock`` held)."""
-        if not self._window:
-            return
+    def _close_window(self, turn_end: bool = False) -> None:
+        """Submit the open window's revision; ``turn_end``: the open polish window's
+        too (called with ``_lock`` held)."""
+        if self._window:
+            self._revise_window()
+        if turn_end and self.polisher is not None:
+            self._polish(self.polisher.flush())
+
+    def _polish(self, segs: tuple[Segment, ...] | None) -> None:
+        if segs and self.polisher is not None and not self._closing:
+            audio = self._audio(segs[0].start - PRE_ROLL_S, segs[-1].end + POST_ROLL_S)
+            self.polisher.submit(audio, segs, self._turn_id)
+
+    def _revise_window(self) -> None:
         segs, self._window = tuple(self._window), []
         begin = segs[0].start - PRE_ROLL_S
         ctx: tuple[Segment, ...] = ()
@@ -443,8 +438,13 @@ class Listener:
                     "the first-pass words stand for part of this answer")))
             return
         words, text = self.decoder.revise(samples, offset, segs, turn, ctx)
-        self._emit(TranscriptRevised(self.position, start=start, end=end, words=words,
-                                     text=text))
+        event = TranscriptRevised(self.position, start=start, end=end, words=words, text=text)
+        if self.polisher is None:
+            self._emit(event)
+            return
+        with self.polisher.publish_lock:  # never after the polish of its stretch
+            if not self.polisher.overtook(start, end):
+                self._emit(event)
 
     # -- output ----------------------------------------------------------------------------
 

@@ -223,14 +223,23 @@ def build_timeline(data: SessionData) -> Timeline:
             pauses.append(Span(_num(p.start), _num(p.end), "long_pause" if p.long else "pause"))
     if not raw_words:  # no scored answers (an interrupted session): the live transcript,
         # each revision in place of the segment finals it covers
+        # (and a later revision, a polish, in place of the earlier ones inside it)
         revised = [(_num(e.get("start")), _num(e.get("end"))) for e in events
                    if e.get("type") == "transcript_revised"]
+
+        def inside(a: float, b: float, spans: list[tuple[float, float]]) -> bool:
+            return any(lo - 0.05 <= a and b <= hi + 0.05 for lo, hi in spans)
+
+        seen = 0  # revisions met so far
         for e in events:
             kind = e.get("type")
-            if kind == "transcript_final" and any(
-                    a - 0.05 <= _num(e.get("segment_start")) and _num(e.get("segment_end"))
-                    <= b + 0.05 for a, b in revised):
+            if kind == "transcript_final" and inside(
+                    _num(e.get("segment_start")), _num(e.get("segment_end")), revised):
                 continue
+            if kind == "transcript_revised":
+                seen += 1
+                if inside(_num(e.get("start")), _num(e.get("end")), revised[seen:]):
+                    continue
             if kind in ("transcript_final", "transcript_revised"):
                 for w in e.get("words") or ():
                     raw_words.append((_num(w.get("start")), _num(w.get("end")),

@@ -39,9 +39,13 @@ def summarize(session_id: str, path: Path | None, loop: TurnLoop, listener: List
 
 def transcript_counts(listener: Listener) -> dict[str, int]:
     """How the live transcript was made: windows revised in context, windows left
-    as segment finals (the machine fell behind), inventions the guards caught."""
+    as segment finals (the machine fell behind), long windows polished (and left to
+    the fast revisions), inventions the guards caught."""
+    polisher = listener.polisher
     return {
         "revised_windows": listener.revisions,
         "revisions_skipped": listener.revisions_skipped,
+        "polished_windows": polisher.polished if polisher else 0,
+        "polish_skipped": polisher.skipped if polisher else 0,
         "fabrications_caught": listener.fabrications,
     }
