@@ -47,7 +47,7 @@ import numpy as np
 
 from benchmarks import verdict
 from benchmarks.common import shared
-from voice_interview.audio.sources import SAMPLE_RATE, decode_file
+from voice_interview.audio.sources import BLOCK_S, SAMPLE_RATE, decode_file
 
 
 def build_answers(turns: int, gap_s: float) -> np.ndarray:
@@ -353,7 +353,8 @@ def soak(minutes: float, trace: bool = False) -> list[tuple[str, bool]]:
                                time_limit_s=minutes * 60 + 30, save=False)
         session = PracticeSession(config, lambda e: None)
         session.load()
-        runner = threading.Thread(target=session.run, daemon=True)
+        summaries: list[dict] = []
+        runner = threading.Thread(target=lambda: summaries.append(session.run()), daemon=True)
         runner.start()
         samples: list[tuple[float, float, float, float, float]] = []
         start = time.monotonic()
@@ -377,13 +378,16 @@ def soak(minutes: float, trace: bool = False) -> list[tuple[str, bool]]:
             if trace and snap5 is None and elapsed >= 300:
                 snap5 = tracemalloc.take_snapshot()
             time.sleep(5)
-        dropped = session.source.dropped_blocks
-        answers = len(session._answers)
         if trace and snap5 is not None:
             _top_growth(snap5, tracemalloc.take_snapshot())
         stop.set()
         session.stop()
         runner.join(timeout=30)
+    if not summaries:
+        raise SystemExit("bench_session: the soak session did not end within 30 s of its stop")
+    # The session's own summary: audio it skipped (blocks dropped x block length), answers.
+    dropped = round(summaries[0]["audio_skipped_s"] / BLOCK_S)
+    answers = len(summaries[0]["answers"])
     if len(samples) % 24 != 1:  # the last row, unless it was just printed
         print(_row(samples[-1]))
     after5 = [s for s in samples if s[0] >= 300] or samples[-1:]
