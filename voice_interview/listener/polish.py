@@ -27,27 +27,25 @@ from typing import Any
 from voice_interview.audio.vad import Segment
 from voice_interview.events import Event, TranscriptRevised
 from voice_interview.listener.decoding import SegmentDecoder
-from voice_interview.speech.transcriber import Transcriber, TranscriberSettings
+from voice_interview.listener.settings import ListenerSettings, polish_changes
+from voice_interview.speech.transcriber import Transcriber
 
 log = logging.getLogger("voice_interview.listener")
 
 
-def polish_transcriber(transcriber: Transcriber, settings: Any) -> Transcriber:
+def polish_transcriber(transcriber: Transcriber, settings: ListenerSettings) -> Transcriber:
     """A model of its own for the polish (the live one serves one call at a time)."""
     from voice_interview.speech.transcriber import WhisperTranscriber
 
     if not isinstance(transcriber, WhisperTranscriber):
         return transcriber  # a test double: shared
-    changes: dict = {"beam_size": settings.polish_beam, "cpu_threads": settings.polish_threads}
-    if settings.polish_fallback:
-        changes["temperature"] = TranscriberSettings().temperature
-    return WhisperTranscriber(replace(transcriber.settings, **changes))
+    return WhisperTranscriber(replace(transcriber.settings, **polish_changes(settings)))
 
 
 class Polisher:
     """Gathers segments into polish windows and decodes them on its own thread."""
 
-    def __init__(self, transcriber: Transcriber, settings: Any,
+    def __init__(self, transcriber: Transcriber, settings: ListenerSettings,
                  emit: Callable[[Event], None], position: Callable[[], float]):
         self.s = settings
         plain = replace(settings, revise_filler_all=False, revise_context=False,

@@ -42,6 +42,16 @@ def reviser_changes(settings: ListenerSettings) -> dict:
     changes: dict = {}
     if settings.revise_beam > 1:
         changes["beam_size"] = settings.revise_beam
-    if settings.revise_fallback:  # as the batch path: re-decoded warmer when unsure
+    return _with_fallback(changes, settings.revise_fallback)
+
+
+def polish_changes(settings: ListenerSettings) -> dict:
+    """How the polish's decodes differ from the live finals' TranscriberSettings."""
+    changes = {"beam_size": settings.polish_beam, "cpu_threads": settings.polish_threads}
+    return _with_fallback(changes, settings.polish_fallback)
+
+
+def _with_fallback(changes: dict, fallback: bool) -> dict:
+    if fallback:  # as the batch path: re-decoded warmer when unsure
         changes["temperature"] = TranscriberSettings().temperature
     return changes
