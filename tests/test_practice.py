@@ -125,15 +125,15 @@ def test_probe_is_spoken_through_the_speaker(tmp_path, pulse, sentences, whisper
     assert probe["text"] in said
     session_dir = next((tmp_path / "home").rglob("events.jsonl")).parent
     underruns = [e.get("underruns") for e in ended]
+    heard_line = [line_audio(heard, events, index) for index in (0, 1)]
     for index in (0, 1):
-        match = likeness(line_audio(heard, events, index), played_audio(session_dir, index))
+        match = likeness(heard_line[index], played_audio(session_dir, index))
         assert match >= LIKENESS, (index, match, underruns)
     # ... and what it carried says the question and the probe (one WER over both: the
     # noisy Piper voice now and then renders a short line's word so that tiny.en
     # hears another, "it" as "what", which is the voice, not the path).
     lines = line_text(events, 0) + " " + said
-    heard_lines = " ".join(w.word for index in (0, 1)
-                           for w in whisper.transcribe(line_audio(heard, events, index)))
+    heard_lines = " ".join(w.word for audio in heard_line for w in whisper.transcribe(audio))
     assert wer(lines, heard_lines) <= PROBE_WER, (lines, heard_lines)
     # Half-duplex: the interviewer's words never show up as the candidate's.
     finals = " ".join(e["text"] for e in events if e["type"] == "transcript_final").lower()
