@@ -90,15 +90,27 @@ def test_sample_answer_live_wer_and_every_clause(live_run):
     assert summary["listening"]["revisions_skipped"] == 0
 
 
+def _last_scored(events) -> int:
+    return max(i for i, e in enumerate(events) if isinstance(e, AnswerScored))
+
+
 def test_the_scored_answer_uses_the_revisions(live_run):
     events, summary, _root = live_run
     finals, revs = _of(events, TranscriptFinal), _of(events, TranscriptRevised)
     words = [w["word"] for w in summary["answers"][0]["analysis"]["words"]]
-    scored_at = next(i for i, e in enumerate(events) if isinstance(e, AnswerScored))
-    before = events[:scored_at]  # what was in when the answer was scored
+    before = events[:_last_scored(events)]  # what was in when the answer was last scored
     expected = [w.word for _s, _t, ws in settled(_of(before, TranscriptFinal),
                                                  _of(before, TranscriptRevised)) for w in ws]
     assert words == expected
+    # The saved answer is the final live transcript: every revision, the last
+    # window's polish too (it comes after the turn's first scoring, and the answer
+    # is scored again with it; at the session's end the session waits for it).
+    assert words == [w.word for _s, _t, ws in settled(finals, revs) for w in ws]
+    scores = _of(events, AnswerScored)
+    late = [r for r in revs if r.polish and events.index(r) > events.index(scores[0])]
+    assert late, "the last window's polish came in before the turn's scoring"
+    assert len(scores) == 1 + len(late) and summary["listening"]["answers_rescored"] == len(late)
+    assert [s.rescored for s in scores] == [False] + [True] * len(late)
     # The long-context polish came in and replaced fast revisions (listener.polish).
     assert summary["listening"]["polished_windows"] >= 1
     polish = next(r for r in revs if r.polish)
@@ -124,8 +136,7 @@ def test_revisions_reach_the_recording_and_the_report(live_run):
     rep = build_report(data)
     assert rep["answers"][0]["transcript"] == stored["transcript"]
     # the first window, as revised (by its polish, where one came in before the scoring)
-    scored_at = next(i for i, e in enumerate(events) if isinstance(e, AnswerScored))
-    first = standing(_of(events[:scored_at], TranscriptRevised))[0]
+    first = standing(_of(events[:_last_scored(events)], TranscriptRevised))[0]
     assert stored["transcript"].startswith(first.text)
     assert html.escape(stored["transcript"]) in to_html(rep)
 

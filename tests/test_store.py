@@ -93,6 +93,32 @@ def test_round_trip_audio_events_answers_and_privacy(store):
         assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
 
 
+def test_an_answer_scored_again_replaces_its_first_score(store):
+    """A late polish scores an answer again: its second line in answers.jsonl (and
+    its second answer_scored event, if the file is lost) is the answer, once."""
+    first = {"metrics": {"speech_span_s": 20.0, "word_count": 50, "wpm": 150.0,
+                         "long_pause_count": 2, "filler_count": 3}, "transcript": "rear anchor"}
+    again = {"metrics": {"speech_span_s": 20.0, "word_count": 52, "wpm": 156.0,
+                         "long_pause_count": 2, "filler_count": 1}, "transcript": "re-ranker"}
+    with store.create(META_DOC) as w:
+        for k, analysis in ((0, first), (1, first), (0, again)):
+            w.log_event({"type": "answer_scored", "t": 1.0 + k, "answer_index": k,
+                         "question_id": "dd-end-to-end", "analysis": analysis})
+            w.add_answer(k, "dd-end-to-end", "Walk me through a project.",
+                         "question" if k == 0 else "probe", analysis)
+        w.finish({"reason": "done"})
+        sid = w.id
+    data = store.open(sid)
+    assert [a["index"] for a in data.answers] == [0, 1]
+    assert data.answers[0]["analysis"]["transcript"] == "re-ranker"
+    [info] = store.list()
+    assert info.answers == 2
+    (data.path / "answers.jsonl").unlink()  # lost: rebuilt from the events, same answer
+    data = store.open(sid)
+    assert [a["index"] for a in data.answers] == [0, 1]
+    assert data.answers[0]["analysis"]["transcript"] == "re-ranker"
+
+
 def test_candidate_timestamps_keep_audio_aligned(store):
     w = store.create(META_DOC)
     block = np.full(512, 0.5, dtype=np.float32)

@@ -219,12 +219,16 @@ class VoiceEnded(Event):
 
 @dataclass(frozen=True)
 class AnswerScored(Event):
-    """Pacing (and structure) of one finished answer; ``analysis`` is its JSON form."""
+    """Pacing (and structure) of one finished answer; ``analysis`` is its JSON form.
+
+    ``rescored``: the same answer scored again, a late polish of its last words in
+    (this analysis replaces the earlier one of ``answer_index``)."""
 
     TYPE: ClassVar[str] = "answer_scored"
     answer_index: int
     question_id: str
     analysis: dict
+    rescored: bool = False
 
 
 @dataclass(frozen=True)

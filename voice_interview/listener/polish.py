@@ -63,6 +63,12 @@ class Polisher:
         # published under one lock, and a fast revision a polish has overtaken is dropped.
         self.publish_lock = threading.Lock()
         self._done: list[tuple[float, float]] = []  # spans polished (the last few)
+        self._working = False  # a window being decoded now
+
+    @property
+    def busy(self) -> bool:
+        """A window queued or being decoded."""
+        return self._working or not self._jobs.empty()
 
     def start(self) -> None:
         self._thread.start()
@@ -106,11 +112,14 @@ class Polisher:
                 log.warning("polish of %.2f-%.2f s skipped: %.1f s behind", start, end, late)
                 continue
             t0 = time.monotonic()
+            self._working = True
             try:
                 words, text = self.decoder.revise(samples, offset, segs, turn)
             except Exception:  # the fast revisions stand
                 log.exception("polishing %.2f-%.2f s failed", start, end)
                 continue
+            finally:
+                self._working = False
             self.costs.append(time.monotonic() - t0)
             self.polished += 1
             with self.publish_lock:

@@ -5,6 +5,9 @@
 while the interviewer speaks), and a generation counter bumped whenever the
 candidate speaks, which makes anything prepared before that stale. One lock
 guards both, and the probe preparations kept beside them (``session.probes``).
+A polish (the listener's slower long-context revision) of an answer's last
+stretch usually arrives after the answer was closed and scored: ``Floor.late``
+hands it to that answer, which is then scored again (``TurnLoop.rescore``).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Floor:
         self.lock = threading.Lock()
         self.current: LiveAnswer | None = None
         self.gen = 0  # bumped whenever the candidate speaks: stale preparations are dropped
+        self.closed: list[LiveAnswer] = []  # answers closed, oldest first
 
     def collect(self, event: object) -> LiveAnswer | None:
         """Keep a listener event that belongs to the current answer; the current answer."""
@@ -72,4 +76,22 @@ class Floor:
     def close(self) -> LiveAnswer | None:
         with self.lock:
             answer, self.current = self.current, None
+            if answer is not None:
+                self.closed.append(answer)
         return answer
+
+    def late(self, event: TranscriptRevised) -> LiveAnswer | None:
+        """A polish of a closed answer's stretch, kept with that answer (then the
+        answer to score again); None if it belongs to no closed answer, or to the
+        current one (``collect`` took it)."""
+        if not event.polish:
+            return None
+        with self.lock:
+            cur = self.current
+            if cur is not None and event.end >= cur.started:
+                return None
+            for answer in reversed(self.closed):
+                if event.end >= answer.started:
+                    answer.revisions.append(event)
+                    return answer
+        return None

@@ -4,7 +4,9 @@
 of probes, its time limit, ``stop()``, a fatal error or the end of the audio
 source ends the conversation; it returns why. Each finished answer is scored
 (pacing, and structure for an opening answer), recorded and announced with
-``AnswerScored``.
+``AnswerScored``; when the listener's polish of its last stretch comes in later,
+it is scored again, recorded again (the later line of an index wins) and
+announced again (``rescored``).
 """
 
 from __future__ import annotations
@@ -68,6 +70,10 @@ class TurnLoop:
     answers: list[LiveAnswer] = field(default_factory=list)
     probes: list[dict[str, Any]] = field(default_factory=list)
     bridge_audio: Any = None  # BRIDGE_LINE synthesized (config.bridge_after_s)
+    rescored: int = 0  # answers scored again with a late polish in
+    # finish_turn and rescore one at a time, so an answer's later score is recorded last
+    _scoring: threading.Lock = field(default_factory=threading.Lock)
+    _questions: dict[str, Any] = field(default_factory=dict)  # each question asked, by id
 
     def run(self, started: float) -> str:
         """Turns until the session ends; the reason it ended."""
@@ -126,6 +132,7 @@ class TurnLoop:
         index = len(self.answers) + 1
         turn = self.turn_settings_for(kind)
         question = self.interview.question
+        self._questions[question.id] = question
         if kind == "question":
             router.emit(QuestionAsked(router.now, question_id=question.id, text=text,
                                       index=sum(a.kind == "question" for a in self.answers) + 1,
@@ -207,29 +214,47 @@ class TurnLoop:
         if not self.listener.wait_idle(FINALS_WAIT_S):
             router.notice("the last words of this answer were not transcribed in time; "
                           "it is scored with what was ready", level="warning")
-        answer = self.floor.close()
-        if answer is None:
-            return None
-        if ended is None and not answer.finals and answer.kind == "probe":
-            return None  # the session ended before the candidate said anything
-        answer.ended = ended
+        with self._scoring:
+            answer = self.floor.close()
+            if answer is None:
+                return None
+            if ended is None and not answer.finals and answer.kind == "probe":
+                return None  # the session ended before the candidate said anything
+            answer.ended = ended
+            self.answers.append(answer)
+            self._scored(answer)
+        router.emit(StateChanged(router.now, state="interviewer"))
+        return answer
+
+    def rescore(self, answer: LiveAnswer) -> None:
+        """A late polish of a scored answer is in (listener threads): score it again."""
+        with self._scoring:
+            if answer.analysis is None or answer not in self.answers:
+                return  # closed without a score (nothing was said)
+            rec = self.router.recorder
+            if rec is not None and rec.finished:
+                return  # too late to save it: the recording is closed
+            self.rescored += 1
+            self._scored(answer, again=True)
+
+    def _scored(self, answer: LiveAnswer, again: bool = False) -> None:
+        """Score the answer, record it, announce it (with ``_scoring`` held)."""
+        router = self.router
         answer.analysis = self.score(answer)
         analysis = answer.analysis.to_json()
-        self.answers.append(answer)
         rec = router.recorder
         if rec is not None:
             router.record(rec.add_answer, answer.index, answer.question_id,
                           answer.prompt, answer.kind, analysis)
         router.emit(AnswerScored(router.now, answer_index=answer.index,
-                                 question_id=answer.question_id, analysis=analysis))
-        router.emit(StateChanged(router.now, state="interviewer"))
-        return answer
+                                 question_id=answer.question_id, analysis=analysis,
+                                 rescored=again))
 
     def score(self, answer: LiveAnswer) -> AnswerAnalysis:
         from voice_interview.audio.vad import Segment
         from voice_interview.session.scoring import score_answer
 
-        question = self.interview.question
+        question = self._questions.get(answer.question_id, self.interview.question)
         segments = [Segment(f.segment_start, f.segment_end) for f in answer.finals]
         words, text = answer.said()  # the revised words where a revision came in
         overview = answer.kind == "question" and question.category == "deep-dive"

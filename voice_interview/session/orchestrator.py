@@ -45,7 +45,7 @@ from voice_interview.events import (
 from voice_interview.session.answer import Floor
 from voice_interview.session.inbox import Inbox, SourceEnded, StopAsked
 from voice_interview.session.routing import EventRouter, Recorder
-from voice_interview.session.settings import NOT_SPOKEN, SessionConfig
+from voice_interview.session.settings import LAST_POLISH_WAIT_S, NOT_SPOKEN, SessionConfig
 
 if TYPE_CHECKING:
     from voice_interview.interviewer.banks import Question
@@ -159,6 +159,7 @@ class PracticeSession:
         self._loop = TurnLoop(cfg, interview, self._floor, parts.listener, voice, preparer,
                               router, self._inbox, self._stop, self._next, parts.rubric,
                               parts.turn_settings, parts.source)
+        router.rescore = self._loop.rescore  # a late polish: the answer scored again
 
     def _load_voice(self) -> None:
         """Open only the voice and its device (tests/test_messages.py: the notice)."""
@@ -198,8 +199,7 @@ class PracticeSession:
             raise
         finally:
             listener.stop()
-            if reader.is_alive():
-                reader.join(timeout=5)
+            self._wait_listener(reader)
             preparer.join()  # none may be inside Piper or Whisper at exit (SIGABRT)
             voice.close()
             self._stop_llm()
@@ -230,6 +230,19 @@ class PracticeSession:
             self._parts.listener.run()
         finally:  # whatever happened, the session loop must not wait forever
             self._inbox.put(SourceEnded())
+
+    def _wait_listener(self, reader: threading.Thread) -> None:
+        """Let the listener finish: its last polish (the last answer's final
+        words, decoded again in context) is scored into that answer before the
+        session is saved. Said on screen if it takes a moment; bounded."""
+        reader.join(timeout=1.0)
+        if not reader.is_alive():
+            return
+        polisher = self._parts.listener.polisher if self._parts is not None else None
+        if polisher is not None and polisher.busy:
+            self._router.notice(f"finishing the last answer's transcript (at most "
+                                f"{LAST_POLISH_WAIT_S:.0f} s)")
+        reader.join(timeout=LAST_POLISH_WAIT_S)
 
     def _stop_llm(self) -> None:
         server = self.llm_server

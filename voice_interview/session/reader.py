@@ -261,7 +261,13 @@ def answers_from_events(events: list[dict]) -> list[dict]:
                         "question_id": e.get("question_id"),
                         "prompt_text": e.get("prompt_text") or "", "kind": e.get("kind"),
                         "t": e.get("t"), "analysis": e["analysis"]})
-    return out
+    return latest_per_index(out)
+
+
+def latest_per_index(rows: list[dict]) -> list[dict]:
+    """One row per answer index, the last written (an answer scored again after a
+    late polish is appended, never rewritten in place)."""
+    return list({r["index"]: r for r in rows}.values())
 
 
 def read_session(folder: Path, *, check_lock: bool = True) -> SessionData:
@@ -289,7 +295,8 @@ def read_session(folder: Path, *, check_lock: bool = True) -> SessionData:
     warnings += w
     answers, w = read_jsonl(folder / ANSWERS)
     warnings += w
-    answers = [a for a in answers if isinstance(a.get("analysis"), dict) and "index" in a]
+    answers = latest_per_index([a for a in answers
+                                if isinstance(a.get("analysis"), dict) and "index" in a])
     if not answers:
         answers = answers_from_events(events)
     answers.sort(key=lambda a: a["index"])

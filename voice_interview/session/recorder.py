@@ -10,7 +10,8 @@ A session is a directory (0700) holding private files (0600):
                      ``t_start`` on the same timeline (the silence between is a sparse hole)
 ``events.jsonl``     append-only event log, one JSON object per line, written with one
                      ``write()`` per event (so a completed event survives ``kill -9``)
-``answers.jsonl``    one line per scored answer (what ``add_answer`` put in the index)
+``answers.jsonl``    one line per scored answer (what ``add_answer`` put in the index); an
+                     answer scored again (a late polish) gets a later line, which wins
 ``summary.json``     written at the end; its absence means the session never finished
 ``.lock``            ``flock``-ed by the writing process for the session's lifetime
 

@@ -29,7 +29,7 @@ from voice_interview.events import (
     TranscriptRevised,
     TurnEnded,
 )
-from voice_interview.session.answer import Floor
+from voice_interview.session.answer import Floor, LiveAnswer
 from voice_interview.session.inbox import BudgetReached, Failed, Inbox, TurnOver
 
 if TYPE_CHECKING:
@@ -69,6 +69,8 @@ class EventRouter:
         self.inbox = inbox
         self.listener: Listener | None = None  # the clock, once loaded
         self.preparer: ProbePreparer | None = None  # hears about speech and pauses
+        # scores a closed answer again once a late polish of it is in (the turn loop's)
+        self.rescore: Callable[[LiveAnswer], None] | None = None
 
     def attach(self, listener: Listener, preparer: ProbePreparer) -> None:
         self.listener = listener
@@ -124,6 +126,10 @@ class EventRouter:
             self.inbox.put(Failed(event))  # shown by the loop once the answer so far is scored
             return
         self.emit(event)
+        if isinstance(event, TranscriptRevised) and event.polish:
+            late = self.floor.late(event)  # the polish of an answer already scored
+            if late is not None and self.rescore is not None:
+                self.rescore(late)
         if isinstance(event, TurnEnded):
             self.inbox.put(TurnOver(event))
         elif isinstance(event, HardBudgetReached):

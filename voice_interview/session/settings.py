@@ -21,6 +21,9 @@ NOT_SPOKEN = ("the questions are shown, not spoken (voice-interview devices list
               "turns the voice off)")
 CLOSING_LINE = "Thanks, that's all I wanted to ask. Let's look at how it went."
 FINALS_WAIT_S = 3.0  # after a turn ends, wait this long at most for its last transcript
+# at the session's end, wait this long at most for the listener's last polish (the last
+# answer's final words decoded again in context, ~4-7 s on two cores) before saving
+LAST_POLISH_WAIT_S = 15.0
 # Pause length before the LLM is asked speculatively. Short, since the prefill has
 # the server read the prompt while the candidate spoke: a speculation cancelled by
 # more speech wastes little reading (0.6 s before the prefill).

@@ -33,7 +33,7 @@ def summarize(session_id: str, path: Path | None, loop: TurnLoop, listener: List
         "probes": list(loop.probes),
         "depth": dict(interview.planner.depth),
         "audio_skipped_s": round(listener.dropped_blocks * BLOCK_S, 2),
-        "listening": transcript_counts(listener),
+        "listening": {**transcript_counts(listener), "answers_rescored": loop.rescored},
     }
 
 

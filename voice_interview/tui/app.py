@@ -237,9 +237,11 @@ class PracticeApp(App[int]):
             case ProbeAsked():
                 self.prompts.append({"kind": "probe", "prompt": event.text})
             case AnswerScored():
-                self.scored.append({"index": event.answer_index,
-                                    "question_id": event.question_id,
-                                    "analysis": dict(event.analysis or {})})
+                row = {"index": event.answer_index, "question_id": event.question_id,
+                       "analysis": dict(event.analysis or {})}
+                # scored again (a late polish): in place of the earlier score
+                self.scored = [*(s for s in self.scored if s["index"] != row["index"]), row]
+                self.scored.sort(key=lambda s: s["index"])
             case SessionEnded():
                 self.summary = dict(event.summary or {}) or self.summary
         self.practice.apply_event(event)

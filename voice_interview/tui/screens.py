@@ -88,6 +88,7 @@ class PracticeScreen(Screen):
         self.questions = 0
         self.probes: list[dict] = []
         self.last_scored: AnswerAnalysis | None = None
+        self.last_scored_index = 0  # whose figures last_scored holds
         self.holding = False
 
     def compose(self) -> ComposeResult:
@@ -262,6 +263,9 @@ class PracticeScreen(Screen):
         self._update_current(model)
 
     def _on_answer_scored(self, ev: events.AnswerScored) -> None:
+        if ev.answer_index < self.last_scored_index:
+            return  # an earlier answer scored again (a late polish): not the one shown
+        self.last_scored_index = ev.answer_index
         self.last_scored = AnswerAnalysis.from_json(ev.analysis)
         self._show_session_stats()
 
