@@ -19,6 +19,7 @@ import pytest
 from tests.audio_helpers import SENTENCES, SR, join_clips, write_wav16
 from tests.cli_helpers import ROOT
 from voice_interview.events import (
+    AnswerScored,
     EngineError,
     HardBudgetReached,
     MonologueTick,
@@ -424,6 +425,36 @@ async def test_pace_meter_and_state_badge():
         pace = app.screen.pace
         assert pace.wpm == pytest.approx(150, abs=2)
         assert pace.has_class("pace-good")
+
+
+@pytest.mark.anyio
+async def test_an_answer_scored_again_replaces_its_score():
+    """A late polish scores an answer again: the feedback keeps one score per
+    answer, the later; the sidebar shows the newest answer's, not an older one's."""
+    def analysis(wpm: float) -> dict:
+        return {"metrics": {"wpm": wpm, "monologue_s": 60.0, "word_count": int(wpm)}}
+
+    app = PracticeApp(_config("unused.wav"), autostart=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.handle_event(QuestionAsked(0.0, question_id="q", text="Walk me through it.", index=1))
+        app.handle_event(AnswerScored(60.0, answer_index=1, question_id="q",
+                                      analysis=analysis(120.0)))
+        app.handle_event(ProbeAsked(61.0, family="decisions", text="Why?", reason="r",
+                                    source="planner", depth=1))
+        app.handle_event(AnswerScored(66.0, answer_index=1, question_id="q",
+                                      analysis=analysis(131.0), rescored=True))
+        await pilot.pause()
+        assert "131 wpm" in str(app.screen.query_one("#session-stats").render())
+        app.handle_event(AnswerScored(90.0, answer_index=2, question_id="q",
+                                      analysis=analysis(150.0)))
+        app.handle_event(AnswerScored(91.0, answer_index=1, question_id="q",
+                                      analysis=analysis(133.0), rescored=True))
+        await pilot.pause()
+        assert "150 wpm" in str(app.screen.query_one("#session-stats").render())
+        answers = app.collected_summary()["answers"]
+        assert [(a["index"], a["analysis"]["metrics"]["wpm"]) for a in answers] == [
+            (1, 133.0), (2, 150.0)]
+        assert [a["kind"] for a in answers] == ["question", "probe"]
 
 
 @pytest.mark.anyio
