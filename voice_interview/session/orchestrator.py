@@ -239,9 +239,11 @@ class PracticeSession:
         if not reader.is_alive():
             return
         polisher = self._parts.listener.polisher if self._parts is not None else None
-        if polisher is not None and polisher.busy:
-            self._router.notice(f"finishing the last answer's transcript (at most "
-                                f"{LAST_POLISH_WAIT_S:.0f} s)")
+        if polisher is None or not polisher.busy:
+            reader.join(timeout=4.0)  # its last finals
+            return
+        self._router.notice(f"finishing the last answer's transcript (at most "
+                            f"{LAST_POLISH_WAIT_S:.0f} s)")
         reader.join(timeout=LAST_POLISH_WAIT_S)
 
     def _stop_llm(self) -> None:
