@@ -196,8 +196,17 @@ class WhisperTranscriber:
                     seg.avg_logprob < s.logprob_threshold
                 ):
                     continue
+                first = len(words)  # this segment's words start here
                 for w in seg.words or ():
                     if not w.word.strip():
+                        continue
+                    if not w.word[0].isspace() and len(words) > first:
+                        # A piece of the word before it (",000" of "60,000", "-week",
+                        # "%"): Whisper writes a new word with a leading space.
+                        prev = words[-1]
+                        words[-1] = Word(prev.word + w.word.strip(), prev.start,
+                                         float(w.end) + offset,
+                                         min(prev.probability, float(w.probability)))
                         continue
                     words.append(
                         Word(
