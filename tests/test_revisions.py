@@ -74,6 +74,11 @@ def test_sample_answer_live_wer_and_every_clause(live_run):
     parts = _sample_text()
     hyp = answer["transcript"]
     assert wer(" ".join(parts), hyp) <= 0.10, hyp
+    # Whisper's word pieces (",000", "-week", "%") are joined to their word: "60,000",
+    # "two-week", "61%" (the sample says all three), never "60 ,000" or "61 %".
+    words = [w["word"] for w in answer["analysis"]["words"]]
+    assert not [w for w in words if w[0] in ",.%-"], words
+    assert not re.search(r"\s[,%]|\s-\w", hyp), hyp
     said = normalize(hyp)
     # No clause missing: at least half of each clause's words are there (tiny.en
     # hears "missed paraphrases" as "misparafrases"; a lost clause, as in "I'm sorry,
