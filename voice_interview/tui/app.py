@@ -120,7 +120,7 @@ class PracticeApp(App[int]):
         self.summary: dict | None = None
         self.event_log: list = []  # every event handled, in order
         self.prompts: list[dict] = []
-        self.scored: list[dict] = []
+        self.scored: dict[int, dict] = {}  # by answer index: a later score (a late polish) wins
         self.error_message: str | None = None
         self.error_modal_open = False
         self.log_path: Path | None = None  # where details of errors go (run_practice)
@@ -237,11 +237,9 @@ class PracticeApp(App[int]):
             case ProbeAsked():
                 self.prompts.append({"kind": "probe", "prompt": event.text})
             case AnswerScored():
-                row = {"index": event.answer_index, "question_id": event.question_id,
-                       "analysis": dict(event.analysis or {})}
-                # scored again (a late polish): in place of the earlier score
-                self.scored = [*(s for s in self.scored if s["index"] != row["index"]), row]
-                self.scored.sort(key=lambda s: s["index"])
+                self.scored[event.answer_index] = {
+                    "index": event.answer_index, "question_id": event.question_id,
+                    "analysis": dict(event.analysis or {})}
             case SessionEnded():
                 self.summary = dict(event.summary or {}) or self.summary
         self.practice.apply_event(event)
@@ -266,7 +264,7 @@ class PracticeApp(App[int]):
         if self.summary and self.summary.get("answers") is not None:
             return self.summary
         answers = []
-        for i, scored in enumerate(self.scored):
+        for i, scored in enumerate(self.scored[k] for k in sorted(self.scored)):
             prompt = self.prompts[i] if i < len(self.prompts) else {}
             answers.append({
                 "index": scored["index"],
