@@ -1,8 +1,9 @@
 """How well the offline interviewer understands an answer, on the labelled set.
 
 Material: tests/data/understanding/dev.toml (tuned on), holdout.toml,
-holdout2.toml and holdout3.toml (kept aside: each written and labelled before a round of tuning,
-never tuned on; measured once when a round is done). For every
+holdout2.toml, holdout3.toml and holdout4.toml (kept aside: each written and
+labelled before a round of tuning, never tuned on; measured once when a round
+is done). For every
 answer it runs what `voice-interview analyze --text FILE --json --question ID
 [--asked PROBE ...]` runs (``planner.analyze_answer``) and compares with the
 labels:
@@ -37,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import verdict  # noqa: E402
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "understanding"
-SETS = ("dev", "holdout", "holdout2", "holdout3")
+SETS = ("dev", "holdout", "holdout2", "holdout3", "holdout4")
 
 
 @dataclass

@@ -29,14 +29,14 @@ WHY_KAFKA = "You mentioned Kafka. Why that over the other options you had?"
 def test_labelled_sets_are_well_formed_and_apart():
     from itertools import combinations
 
-    sets = [load_set(n) for n in ("dev", "holdout", "holdout2", "holdout3")]
-    dev, holdout, holdout2, holdout3 = sets
+    sets = [load_set(n) for n in ("dev", "holdout", "holdout2", "holdout3", "holdout4")]
+    dev, holdout, holdout2, holdout3, holdout4 = sets
     assert len(dev) + len(holdout) >= 40 and len(holdout) >= 12 and len(holdout2) >= 15
-    assert len(holdout3) >= 20
+    assert len(holdout3) >= 20 and len(holdout4) >= 20
     for a, b in combinations(sets, 2):
         assert not {i["id"] for i in a} & {i["id"] for i in b}
         assert not {i["text"].strip() for i in a} & {i["text"].strip() for i in b}
-    for item in dev + holdout + holdout2 + holdout3:
+    for item in dev + holdout + holdout2 + holdout3 + holdout4:
         question = BANK.get(item["question"])  # a real question id
         rubric = score_structure("", question.rubric).parts
         assert set(item.get("covered", ())) <= {p.id for p in rubric}, item["id"]
@@ -292,7 +292,7 @@ def test_analyze_asked_via_the_real_command(tmp_path):
     assert_clean_failure(run_cli("analyze", "--text", str(answer), "--asked", " "), "--asked")
 
 
-@pytest.mark.parametrize("name", ["dev", "holdout", "holdout2", "holdout3"])
+@pytest.mark.parametrize("name", ["dev", "holdout", "holdout2", "holdout3", "holdout4"])
 def test_data_files_parse(name):
     with open(DATA / f"{name}.toml", "rb") as f:
         assert tomllib.load(f)["answer"]
