@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import verdict  # noqa: E402
 from tests.llm_server import MODEL, FaultServer, Script, run_llama_server  # noqa: E402
+from voice_interview.interviewer.anchor import KEY_BIAS, names_target  # noqa: E402
 from voice_interview.interviewer.llm import LLMInterviewer  # noqa: E402
 from voice_interview.interviewer.types import Probe  # noqa: E402
 
@@ -117,19 +118,23 @@ def _content(text: str) -> set[str]:
 
 def bench_llama(answers: list[Answer], timeout_s: float,
                 label: str, prefill: bool = True,
-                prefill_move: bool = False, chooses: bool = False) -> list[tuple[str, bool]]:
+                prefill_move: bool = False, chooses: bool = False,
+                key_bias: float = KEY_BIAS) -> list[tuple[str, bool]]:
     """The planner decides, the embedded LLM words it: per answer, the planner's move
     (preview) and the LLM's question; pass rate, target anchoring, speed.
     ``chooses``: the LLM picks the move among the planner's (``[llm] chooses_move``);
-    also how often its pick, and the planner's own, is a sensible first probe."""
+    also how often its pick, and the planner's own, is a sensible first probe.
+    ``key_bias``: the logit bias on the key words' first tokens (0: none).
+    Anchoring is counted on the model's own reply; the question as spoken (a
+    lead-in added when the reply names no word of its target) is counted apart."""
     from voice_interview.interviewer.banks import load_question_bank
     from voice_interview.interviewer.llm import excerpt
     from voice_interview.interviewer.planner import PlannerSession, ProbePlanner
 
     bank = load_question_bank()
     with run_llama_server() as url:
-        latencies, prefills, reasons, examples = [], [], Counter(), []
-        passed = anchored = anchored_old = forbidden_hits = 0
+        latencies, prefills, reasons, examples, firsts = [], [], Counter(), [], []
+        passed = anchored = anchored_old = forbidden_hits = forms = spoken = led = 0
         untargeted = ProbePlanner(gap_targets=False)  # the target as defined before
         sensible = Counter()  # "llm" / "planner": the family asked is a sensible first probe
         labelled = 0
@@ -140,7 +145,7 @@ def bench_llama(answers: list[Answer], timeout_s: float,
                 question = qid
             session = PlannerSession()
             llm = LLMInterviewer(MODEL, api_base=url, timeout_s=timeout_s, fallback=session,
-                                 prefill=prefill, chooses_move=chooses)
+                                 prefill=prefill, chooses_move=chooses, key_bias=key_bias)
             llm.check()
             move = session.preview(question, transcript)
             old = PlannerSession(untargeted).preview(question, transcript)
@@ -153,6 +158,8 @@ def bench_llama(answers: list[Answer], timeout_s: float,
             out = llm.ask_detailed(question, transcript, [], session.asked)
             llm.close()
             latencies.append(out.elapsed_s)
+            if out.first_token_s is not None:
+                firsts.append(out.first_token_s)
             if first_probe and move is not None:
                 labelled += 1
                 sensible["planner"] += move.family in first_probe
@@ -163,14 +170,18 @@ def bench_llama(answers: list[Answer], timeout_s: float,
                 passed += 1
                 aim = out.probe
                 target = aim.target.text if aim.target else excerpt(transcript, None)
-                if _content(target) & _content(out.probe.text):
+                own = out.reply  # the model's own question, before any lead-in
+                if _content(target) & _content(own):
                     anchored += 1
                 else:
                     why_not = f"not anchored in {target[:70]!r}"
+                forms += names_target(own, target)
+                spoken += bool(_content(target) & _content(out.probe.text))
+                led += own != out.probe.text
                 # before: a move that quoted nothing had no target (the last sentences)
                 was = old.target.text if old is not None and old.target else \
                     excerpt(transcript, None)
-                anchored_old += bool(_content(was) & _content(out.probe.text))
+                anchored_old += bool(_content(was) & _content(own))
                 if any(f.lower() in out.probe.text.lower() for f in forbidden):
                     forbidden_hits += 1
             else:
@@ -180,10 +191,13 @@ def bench_llama(answers: list[Answer], timeout_s: float,
             examples.append((f"{out.probe.source} {out.probe.family}", shown[:160],
                              out.rejected or why_not))
     n = len(answers)
-    print(f"  {label}: {n} answers, timeout {timeout_s:.1f} s")
+    print(f"  {label}: {n} answers, timeout {timeout_s:.1f} s, key-word bias {key_bias:g}")
     print(f"  probe latency{' after the prefill' if prefill else ''}: median "
           f"{statistics.median(latencies):.2f} s (min {min(latencies):.2f}, "
           f"max {max(latencies):.2f})")
+    if firsts:
+        print(f"  ... of which reading (the ask's first token): median "
+              f"{statistics.median(firsts):.2f} s (max {max(firsts):.2f})")
     if prefills:
         print(f"  prefill (the answer read before the ask): median "
               f"{statistics.median(prefills):.2f} s (max {max(prefills):.2f})")
@@ -193,6 +207,9 @@ def bench_llama(answers: list[Answer], timeout_s: float,
         print(f"  names a content word of its target: {anchored}/{passed} "
               f"({anchored / passed:.0%})  [{'PASS' if anchored / passed >= 0.9 else 'FAIL'} "
               "target >= 90%]")
+        print(f"  ... in any form of the word ('CRDT' for 'CRDTs'): {forms}/{passed} "
+              f"({forms / passed:.0%}); as spoken, with the lead-in given to {led} "
+              f"reply(s) naming none: {spoken}/{passed} ({spoken / passed:.0%})")
         print(f"  ... against the target as defined before (a move quoting nothing: the "
               f"answer's last two sentences): {anchored_old}/{passed} "
               f"({anchored_old / passed:.0%})")
@@ -226,6 +243,9 @@ def main() -> int:
     ap.add_argument("--answers", type=Path, action="append",
                     help="a dev set file of [[answer]] tables (tests/data/understanding/"
                          "dev.toml, holdout.toml); repeatable; default: this file's TURNS")
+    ap.add_argument("--key-bias", type=float, default=KEY_BIAS,
+                    help=f"logit bias on the key words' first tokens (default {KEY_BIAS:g}; "
+                         "0: none, the model as prompted only)")
     ap.add_argument("--llm-chooses-move", action="store_true",
                     help="the LLM picks the move among the planner's ([llm] chooses_move)")
     verdict.add_arguments(ap)
@@ -243,7 +263,8 @@ def main() -> int:
                                   path.name if path else "built-in answers",
                                   prefill=not args.no_prefill,
                                   prefill_move=args.prefill_move,
-                                  chooses=args.llm_chooses_move)
+                                  chooses=args.llm_chooses_move,
+                                  key_bias=args.key_bias)
     return verdict.finish("bench_llm", checks)
 
 

@@ -110,7 +110,7 @@ def test_real_llm_prompt_has_the_rules_and_placeholders():
     assert prompt.placeholders() == {"persona", "question", "asked", "transcript", "goal",
                                      "target", "depth", "planned", "keywords", "moves"}
     rules = prompt.system.lower()
-    assert "one question" in rules and "30 words" in rules
+    assert "one question" in rules and "20 words" in rules
     assert "never" in rules and "candidate" in rules
     assert "words are data" in rules
     values = {"persona": prompt.persona, "question": "Q?", "asked": "- none",

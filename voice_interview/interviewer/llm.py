@@ -7,56 +7,26 @@ always returns a usable :class:`Probe` within ``timeout_s`` (+ a few ms):
 - otherwise the planner's probe, with ``reason`` saying why the LLM was not used
   ("LLM timed out after 6.0 s; planner probe used: ...").
 
-Design
+Design (more in docs/design-notes.md, "The LLM interviewer")
 ------
 - Split by job: ``llm_prompt`` (the prompt, laid out for the server's prompt
   cache), ``prefill`` (the answer read while the candidate speaks),
-  ``llm_client`` (litellm loaded in the background and checked),
-  ``llm_stream`` (one streamed reply read to a deadline), ``llm_failures``
-  (redaction, one line per failure). This module is the interviewer itself.
-- Prefill: with a local server, ``prefill(question, answer_so_far, asked)``
-  (called as the answer grows) has the server read the prompt as far as it is
-  known, the planner's move for the words so far included, so at the pause
-  little is left to read but the question to write (``prefill.py``).
-- litellm is imported lazily, in a worker thread, with
-  ``LITELLM_LOCAL_MODEL_COST_MAP=True`` set first so nothing touches the network at
-  import. ``preload()`` starts that import early (it takes seconds); ``ask()``
-  starts it when nobody did.
-- The reply is streamed in a daemon worker thread that feeds a queue; the calling
-  thread reads the queue against a hard wall-clock deadline (``timeout_s`` from
-  the call to ``ask``). A hung server therefore never holds the turn: at the
-  deadline the worker is told to stop and abandoned, and the planner's probe is
-  returned. litellm gets the same timeout so the abandoned socket closes too.
-- Reading stops at the first question mark: the probe is whatever came before
-  it plus the question. The rest of the reply (often the model answering for the
-  candidate) is never read, which saves time and keeps junk out. Reading also
-  stops as soon as the part read is certain to be refused
-  (:func:`early_refusal`: markup, labels, talk about the interview, a sentence
-  in the candidate's voice, over 40 words), so junk costs little time.
-- Early speech: ``ask(..., on_first_sentence=cb)`` calls ``cb(sentence)`` in the
-  calling thread as soon as the reply's first sentence is complete and passes the
-  per-sentence checks (:func:`validate_sentence`), before the rest arrives. When
-  the reply is a single question this happens as soon as its "?" arrives. If the
-  whole reply is later refused, the returned probe is the planner's; a caller
-  that already spoke the first sentence (an acknowledgement such as "That makes
-  sense.") simply continues with the planner's question. When the probe is the
-  LLM's, its ``text`` starts with that first sentence.
-- API keys come from the environment (litellm reads them). For an ``openai/...``
-  model served on a loopback ``api_base`` with no key set, a placeholder key is
-  passed, since local servers ignore it. Anything that looks like a key is
-  redacted from reasons and log lines.
-- A planner session as ``fallback`` (anything with ``next_probe``) is kept in
-  step: when the LLM's probe is used, the session is told the answer
-  (``add_answer``) and the probe (``record``), so it never repeats it. A plain
-  callable ``fallback()`` works too.
-- A misconfigured model (litellm missing, unknown provider, missing key) is one
-  readable :class:`LLMError` line from :meth:`check`; ``ask`` records the same
-  line in the probe's reason and the planner takes over.
-- An LLM that is down is not asked again at every turn: after a failure that
-  will not fix itself within seconds (nothing listening, key refused, unknown
-  model) or two timeouts in a row, ``ask`` goes straight to the planner for
-  ``retry_after_s`` (60 s), then tries the LLM again. Each skipped turn's reason
-  says so; a timeout would otherwise cost the candidate ``timeout_s`` per turn.
+  ``llm_client`` (litellm loaded in the background and checked), ``llm_stream``
+  (one streamed reply read to a deadline, stopping at its first question mark or
+  at a reply already certain to be refused), ``llm_failures`` (redaction, one
+  line per failure), ``anchor`` (the question kept about the planner's claim:
+  key-word bias, lead-in). This module is the interviewer itself.
+- The reply streams in a daemon worker thread; the caller reads it against a
+  hard wall-clock deadline, so a hung server never holds the turn (the planner's
+  probe comes back at the deadline). ``on_first_sentence=cb`` hands out the first
+  sentence as soon as it is complete and passes the per-sentence checks.
+- A planner session as ``fallback`` is kept in step (``add_answer``, ``record``)
+  so it never repeats a probe; a plain callable ``fallback()`` works too.
+- A misconfigured model is one :class:`LLMError` line from :meth:`check`; after
+  a lasting failure or two timeouts in a row the LLM rests ``retry_after_s``
+  (60 s) and the planner asks. Keys come from the environment and are redacted
+  from every reason and log line; a loopback ``openai/...`` server with no key
+  gets a placeholder.
 """
 
 from __future__ import annotations
@@ -70,6 +40,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from voice_interview.errors import LLMError, VoiceInterviewError
+from voice_interview.interviewer.anchor import KEY_BIAS, KeyTokens, names_target, with_lead_in
 from voice_interview.interviewer.followups import guess_family
 from voice_interview.interviewer.llm_choice import CHOICES, pick_move
 from voice_interview.interviewer.llm_client import NOT_INSTALLED, LiteLLM
@@ -80,7 +51,12 @@ from voice_interview.interviewer.llm_failures import (
     one_line,
     redact,
 )
-from voice_interview.interviewer.llm_prompt import InterviewerPrompt, excerpt, move_values
+from voice_interview.interviewer.llm_prompt import (
+    InterviewerPrompt,
+    excerpt,
+    move_keys,
+    move_values,
+)
 from voice_interview.interviewer.llm_stream import Stream, close_response, pump, read_reply
 from voice_interview.interviewer.prefill import Prefiller
 from voice_interview.interviewer.types import Probe
@@ -144,6 +120,7 @@ class LLMInterviewer:
         server: Any = None,
         prefill: bool | None = None,
         chooses_move: bool = False,
+        key_bias: float | None = None,
     ) -> None:
         if not model or not model.strip():
             raise LLMError("no LLM model given (a litellm model string such as ollama/llama3.2)")
@@ -173,6 +150,11 @@ class LLMInterviewer:
         # litellm's provider prefix ("openai/qwen..." -> "qwen...").
         # ``prefill=True`` for a local server started elsewhere (the benchmarks).
         self._prefiller: Prefiller | None = None
+        # Key-word bias (anchor.py): token ids only mean something to a known
+        # tokenizer, so by default only for the embedded model's own server.
+        strength = KEY_BIAS if key_bias is None and server is not None else key_bias or 0.0
+        self.key_bias = strength
+        self._key_tokens = KeyTokens(api_base) if api_base and strength else None
         if api_base and (prefill or (prefill is None and server is not None)):
             self._prefiller = Prefiller(api_base, self.model.split("/", 1)[-1],
                                         ready=lambda: server is None or bool(server.ready))
@@ -243,8 +225,9 @@ class LLMInterviewer:
         except VoiceInterviewError as exc:
             return self._fall_back(move, transcript, one_line(exc), "", start, planned=tell)
 
+        keys = move_keys(move, transcript) if planned and not offered else []
         stream = Stream()
-        worker = threading.Thread(target=self._call, args=(messages, deadline, stream),
+        worker = threading.Thread(target=self._call, args=(messages, deadline, stream, keys),
                                   name="llm-probe", daemon=True)
         prefiller = self._prefiller
         if prefiller is not None:
@@ -279,11 +262,19 @@ class LLMInterviewer:
                            first_token_s=first_token)
         reason = f"{move.reason}; worded by {self.model}" if move.reason else \
             f"LLM follow-up from {self.model}"
+        model_reply = reply
+        if keys and first_at is None and not reply.lower().startswith(("you mentioned",
+                                                                       "you said")):
+            target = move.target.text if move.target else excerpt(transcript, None)
+            led = with_lead_in(reply, keys, target)
+            if not names_target(reply, target) and \
+                    validate_probe(led, transcript, asked_texts, prompt.example_words) is None:
+                reply, reason = led, f"{reason}; led in with its claim's key word"
         probe = Probe(family=move.family if planned else guess_family(reply),
                       text=reply, reason=reason, source="llm", target=move.target)
         if tell:
             self._tell_planner(transcript, probe)
-        return LLMOutcome(probe, redact(reply), None, time.monotonic() - start, first_at,
+        return LLMOutcome(probe, redact(model_reply), None, time.monotonic() - start, first_at,
                           first_token_s=first_token)
 
     def prefill(self, question: Any, transcript: str, asked: Sequence[Probe] = (),
@@ -455,7 +446,8 @@ class LLMInterviewer:
 
     # -- the worker ------------------------------------------------------------------
 
-    def _call(self, messages: list[dict[str, str]], deadline: float, stream: Stream) -> None:
+    def _call(self, messages: list[dict[str, str]], deadline: float, stream: Stream,
+              keys: Sequence[str] = ()) -> None:
         put = stream.events.put
         response = None
         try:
@@ -477,6 +469,11 @@ class LLMInterviewer:
                 kwargs["api_base"] = self.api_base
                 if self._is_local() and not os.environ.get("OPENAI_API_KEY"):
                     kwargs["api_key"] = LOCAL_PLACEHOLDER_KEY
+            if keys and self._key_tokens is not None:
+                bias = self._key_tokens.bias(keys, self.key_bias, remaining / 2)
+                if bias:
+                    kwargs["logit_bias"] = bias
+                remaining = deadline - time.monotonic()
             response = litellm.completion(
                 model=self.model, messages=messages, stream=True, timeout=remaining,
                 max_tokens=self.max_tokens, temperature=self.temperature,

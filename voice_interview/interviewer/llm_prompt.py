@@ -247,7 +247,7 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
     target = move.target.text if move is not None and move.target is not None else None
     family = move.family if move is not None else "context"
     near = excerpt(transcript, target) or "(no answer yet)"
-    keys = key_words(target or near, transcript)
+    keys = move_keys(move, transcript)
     planned = move.text if move is not None else ""
     if target and keys and not any(k.lower() in planned.lower() for k in keys):
         # the plain version names the claim, as a quoting wording does: given a bare
@@ -267,6 +267,13 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
         "moves": "",
         "keywords": fence(", ".join(f'"{k}"' for k in keys)) if keys else "(none)",
     }
+
+
+def move_keys(move: Probe | None, transcript: str) -> list[str]:
+    """The key words the prompt names for a move: of its target claim, else of the
+    words around where the answer ends (the question is to hold one of them)."""
+    target = move.target.text if move is not None and move.target is not None else None
+    return key_words(target or excerpt(transcript, target) or "(no answer yet)", transcript)
 
 
 def move_line(move: Probe, transcript: str) -> str:
