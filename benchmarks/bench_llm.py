@@ -12,6 +12,9 @@
    answer is fed to the server first (prefill, ``--no-prefill`` to skip), so the
    ask's latency is the move's reading plus the question's writing
    (``--prefill-move``: the move prefilled too, only the writing is left).
+   The key words are nudged up as the model writes (``--key-bias``, 0: off); the
+   anchoring target is judged on the model's own question, the one spoken (with
+   the lead-in a reply naming none of its claim gets) printed beside it.
 
 Run: .venv/bin/python benchmarks/bench_llm.py [--timeout 6] [--answers FILE.toml ...]
 Needs scripts/setup.sh (litellm, llama-cpp-python[server], the embedded model).

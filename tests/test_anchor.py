@@ -40,6 +40,9 @@ def test_a_short_claim_is_quoted_whole_a_longer_one_named_by_its_key_word():
     assert with_lead_in("How?", ["region sharding"], "We chose region sharding over hashing") \
         == "You mentioned region sharding. How?"
     assert with_lead_in("How?", ["Kafka"]) == "You mentioned Kafka. How?"
+    # a hedge has no key word, but is short enough to quote
+    assert with_lead_in("How?", [], "pretty good I think") == 'You said "pretty good I think". How?'
+    assert with_lead_in("How?", [], "") is None
 
 
 def _move():

@@ -72,14 +72,15 @@ def names_target(text: str, target: str) -> bool:
                                                 for a in said for b in used)
 
 
-def with_lead_in(reply: str, keys: Sequence[str], target: str = "") -> str:
+def with_lead_in(reply: str, keys: Sequence[str], target: str = "") -> str | None:
     """The reply after the planner's lead-in: a short claim quoted whole ('You said
-    "we depended".', as the planner's own wording does), else its first key word
-    ("You mentioned region sharding.")."""
+    "we depended".', 'You said "pretty good I think".', as the planner's own
+    wording does), else its first key word ("You mentioned region sharding.");
+    None when there is neither."""
     claim = " ".join(target.split()).strip(" .,;:!?\"'")
     if claim and len(claim.split()) <= QUOTE_WORDS and '"' not in claim:
         return QUOTED_LEAD_IN.format(claim=claim) + reply
-    return LEAD_IN.format(key=keys[0]) + reply
+    return LEAD_IN.format(key=keys[0]) + reply if keys else None
 
 
 class KeyTokens:

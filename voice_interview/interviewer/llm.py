@@ -263,11 +263,11 @@ class LLMInterviewer:
         reason = f"{move.reason}; worded by {self.model}" if move.reason else \
             f"LLM follow-up from {self.model}"
         model_reply = reply
-        if keys and first_at is None and not reply.lower().startswith(("you mentioned",
-                                                                       "you said")):
+        if planned and not offered and first_at is None and \
+                not reply.lower().startswith(("you mentioned", "you said")):
             target = move.target.text if move.target else excerpt(transcript, None)
             led = with_lead_in(reply, keys, target)
-            if not names_target(reply, target) and \
+            if led is not None and not names_target(reply, target) and \
                     validate_probe(led, transcript, asked_texts, prompt.example_words) is None:
                 reply, reason = led, f"{reason}; led in with its claim's key word"
         probe = Probe(family=move.family if planned else guess_family(reply),
@@ -474,6 +474,8 @@ class LLMInterviewer:
                 if bias:
                     kwargs["logit_bias"] = bias
                 remaining = deadline - time.monotonic()
+                if remaining <= 0 or stream.cancel.is_set():
+                    return
             response = litellm.completion(
                 model=self.model, messages=messages, stream=True, timeout=remaining,
                 max_tokens=self.max_tokens, temperature=self.temperature,
