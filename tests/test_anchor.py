@@ -43,6 +43,8 @@ def test_a_short_claim_is_quoted_whole_a_longer_one_named_by_its_key_word():
     # a hedge has no key word, but is short enough to quote
     assert with_lead_in("How?", [], "pretty good I think") == 'You said "pretty good I think". How?'
     assert with_lead_in("How?", [], "") is None
+    # a fragment is not quoted as if it were a claim
+    assert with_lead_in("How?", ["child"], "The child almost") == "You mentioned child. How?"
 
 
 def _move():

@@ -34,6 +34,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 
+from voice_interview.interviewer.text import TRAILING_SMALL
 from voice_interview.interviewer.validate import content_words
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,8 @@ KEY_BIAS = 3.0  # logit bias on a key word's first token (dev set: see benchmark
 LEAD_IN = "You mentioned {key}. "
 QUOTED_LEAD_IN = 'You said "{claim}". '  # a claim this short is quoted whole
 QUOTE_WORDS = 4
+# A claim cut short ("The child almost", "we pay out to about") is not quoted.
+_CUT_SHORT = TRAILING_SMALL | {"about", "almost", "around", "like", "just", "very", "um", "uh"}
 
 
 def _forms_match(a: str, b: str) -> bool:
@@ -78,7 +81,9 @@ def with_lead_in(reply: str, keys: Sequence[str], target: str = "") -> str | Non
     wording does), else its first key word ("You mentioned region sharding.");
     None when there is neither."""
     claim = " ".join(target.split()).strip(" .,;:!?\"'")
-    if claim and len(claim.split()) <= QUOTE_WORDS and '"' not in claim:
+    words = claim.split()
+    if words and len(words) <= QUOTE_WORDS and '"' not in claim and \
+            words[-1].lower() not in _CUT_SHORT:
         return QUOTED_LEAD_IN.format(claim=claim) + reply
     return LEAD_IN.format(key=keys[0]) + reply if keys else None
 
