@@ -178,9 +178,9 @@ def bench_llama(answers: list[Answer], timeout_s: float,
                     anchored += 1
                 else:
                     why_not = f"not anchored in {target[:70]!r}"
-                forms += names_target(own, target)
+                forms += bool(_content(target)) and names_target(own, target)
                 spoken += bool(_content(target) & _content(out.probe.text))
-                led += own != out.probe.text
+                led += "led in with its claim" in out.probe.reason
                 # before: a move that quoted nothing had no target (the last sentences)
                 was = old.target.text if old is not None and old.target else \
                     excerpt(transcript, None)

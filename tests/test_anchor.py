@@ -6,6 +6,7 @@ only for a server without a tokenizer endpoint)."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 
 import pytest
@@ -30,6 +31,13 @@ GENERAL = "What would you change if you started this again tomorrow?"
     ("How did you test the data?", "the database timed out", False),  # not a form of it
     ("How did you know it worked?", "I went with the faster encoder", False),
     ("How did you know it worked?", "um, so", True),  # nothing in the claim to name
+    ("How was it tested?", "we test every build", True),
+    ("How did the model's recall change?", "I trained a model", True),
+    # near misses that are other words, and the question's own words
+    ("What would you change if you started this project again tomorrow?", "our startup grew",
+     False),
+    ("How did the service hold up?", "the server crashed", False),
+    ("What would you do next?", "I would rather not say what", False),
 ])
 def test_a_claim_is_named_in_any_form_of_its_words(text, target, named):
     assert names_target(text, target) is named
@@ -37,6 +45,16 @@ def test_a_claim_is_named_in_any_form_of_its_words(text, target, named):
 
 def test_a_short_claim_is_quoted_whole_a_longer_one_named_by_its_key_word():
     assert with_lead_in("How?", ["depended"], "we depended") == 'You said "we depended". How?'
+    # quoted only when the answer's clause ends there
+    said = "Honestly we depended on the old connector. It held."
+    assert with_lead_in("How?", ["old connector"], "we depended on the old connector", said) \
+        == "You mentioned old connector. How?"  # five words: named, not quoted
+    assert with_lead_in("How?", ["connector"], "the old connector", said) \
+        == 'You said "the old connector". How?'
+    assert with_lead_in("How?", ["connector"], "we depended on", said) == \
+        "You mentioned connector. How?"  # cut short: not a claim to quote
+    assert with_lead_in("How?", ["child"], "the child hurt", "The child hurt the dog.") == \
+        "You mentioned child. How?"  # the clause goes on: not quoted
     assert with_lead_in("How?", ["region sharding"], "We chose region sharding over hashing") \
         == "You mentioned region sharding. How?"
     assert with_lead_in("How?", ["Kafka"]) == "You mentioned Kafka. How?"
@@ -63,11 +81,11 @@ def test_a_general_reply_is_spoken_after_the_claims_lead_in(fault_server):
     llm.check()
     out = llm.ask_detailed(QUESTION, TRANSCRIPT, [], session.asked)
     assert out.probe.source == "llm" and out.rejected is None
-    assert out.probe.text == with_lead_in(GENERAL, keys, move.target.text)
+    assert out.probe.text == with_lead_in(GENERAL, keys, move.target.text, TRANSCRIPT)
     assert out.probe.text.startswith(("You mentioned ", "You said ")) and \
         out.probe.text.endswith(f". {GENERAL}") and names_target(out.probe.text, move.target.text)
     assert out.reply == GENERAL  # the model's own question, as the benchmark counts it
-    assert "led in with its claim's key word" in out.probe.reason
+    assert "led in with its claim" in out.probe.reason
     assert session.asked[-1].text == out.probe.text  # the planner knows what was asked
 
 
@@ -100,6 +118,17 @@ def test_a_server_without_a_tokenizer_gets_no_bias_and_the_ask_still_works(fault
     assert LLMInterviewer("openai/plain", api_base=fault_server.url).key_bias == 0.0
 
 
+def test_a_failing_tokenizer_rests_instead_of_being_asked_for_every_word(fault_server):
+    """A real fault: the tokenizer answers HTTP 500. No bias, not given up for good,
+    and not asked again for a while (one request, not one per word per ask)."""
+    fault_server.scripts["broken"] = Script(status=500)
+    tokens = KeyTokens(fault_server.url, "broken")
+    assert tokens.bias(["faster encoder", "CRDTs"], 3.0, 2.0) == {}
+    assert tokens.bias(["faster encoder"], 3.0, 2.0) == {}
+    assert not tokens.failed
+    assert len([r for r in fault_server.requests if r["path"].endswith("/tokenize")]) == 1
+
+
 def _detokenize(url: str, token: int) -> str:
     req = urllib.request.Request(url[:-3] + "/extras/detokenize",
                                  data=json.dumps({"tokens": [token]}).encode(),
@@ -127,5 +156,6 @@ def test_the_bias_is_on_each_key_words_first_token_and_reaches_the_model(llama_s
     loud = LLMInterviewer(llm_server.MODEL, api_base=llama_server, timeout_s=30.0,
                           fallback=session, key_bias=40.0)
     out = loud.ask_detailed(QUESTION, TRANSCRIPT, [], session.asked)
-    heard = sum(out.reply.lower().count(w.lower()) for k in keys for w in k.split())
+    heard = sum(len(re.findall(rf"\b{re.escape(w)}\b", out.reply, re.IGNORECASE))
+                for k in keys for w in k.split())
     assert heard >= 3, (keys, out.reply)

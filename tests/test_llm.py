@@ -226,6 +226,35 @@ def test_a_probe_worded_by_the_llm_is_spoken_heard_and_recorded(tmp_path, pulse,
     assert asked and asked[0]["source"] == "llm" and asked[0]["text"] == probe["text"]
 
 
+@pytest.mark.slow
+def test_a_led_in_probe_is_spoken_whole_in_its_turn(tmp_path, pulse, sentences, fault_server):
+    """An LLM question naming nothing of its claim (a scripted reply: the fault server
+    stands in for a model that drifts) is spoken after the claim's lead-in, both of its
+    sentences, the first one synthesized ahead as the speculation's."""
+    from tests.audio_helpers import write_wav16
+    from tests.cli_helpers import run_cli
+    from tests.heard import line_audio, line_text
+
+    general = "What would you do differently?"
+    fault_server.scripts["drifts"] = Script(chunks=(general,))
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    path = write_wav16(tmp_path / "answers.wav", _answers(sentences, 10.0))
+    rec = pulse.record_speaker()
+    proc = run_cli("practice", "--headless", "--input", str(path), "--voice", "piper",
+                   "--patience", "2.0", "--max-probes", "1", "--llm", "openai/drifts",
+                   "--api-base", fault_server.url, home=home, env=pulse.subprocess_env())
+    heard = rec.stop()
+    assert proc.returncode == 0, proc.stderr
+    events = _events(proc.stdout)
+    probe = next(e for e in events if e["type"] == "probe_asked")
+    assert probe["source"] == "llm" and "led in with its claim" in probe["reason"], probe
+    assert probe["text"].startswith(("You mentioned ", "You said ")), probe
+    assert probe["text"].endswith(f". {general}")
+    assert line_text(events, 1) == probe["text"]  # the whole probe, lead-in and question
+    assert line_audio(heard, events, 1).size > 16000  # and it reached the speaker
+
+
 def test_llm_none_gives_the_planner_without_a_word_about_an_llm(tmp_path, sentences):
     from tests.audio_helpers import write_wav16
     from tests.cli_helpers import run_cli

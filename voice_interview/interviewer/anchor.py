@@ -20,19 +20,20 @@ faster encoder"): 4 of 16 replies on a held-out set. Two measures, both here:
   benchmark counts the model's own figure apart.
 
 Tokens come from the server itself (llama-cpp-python's ``/extras/tokenize``), one
-request per new word, cached for the server's life; any failure means no bias,
-never a failed ask.
+request per new word, cached for the interviewer's life (a session's); any failure
+means no bias, never a failed ask.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from voice_interview.interviewer.text import TRAILING_SMALL
 from voice_interview.interviewer.validate import content_words
@@ -47,61 +48,99 @@ QUOTE_WORDS = 4
 _CUT_SHORT = TRAILING_SMALL | {"about", "almost", "around", "like", "just", "very", "um", "uh"}
 
 
-def _forms_match(a: str, b: str) -> bool:
-    """The same word, or another form of it: a plural ("crdt"/"crdts",
-    "index"/"indexes"), or 5+ letters sharing all but their last three at most
-    ("reconciled"/"reconciling")."""
-    if a == b:
-        return True
-    short, long_ = sorted((a, b), key=len)
-    if len(short) >= 3 and long_ in (short + "s", short + "es"):
-        return True
-    if len(short) < 5:
-        return False
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n >= max(4, len(short) - 3)
+# Question words: a reply's own "what would you ..." names no claim.
+_ASKING_TEXT = """what would how why when where which who whom whose did does could can
+will should have has had was were are"""
+_ASKING = frozenset(_ASKING_TEXT.split())
+_SUFFIXES = ("'s", "ing", "ion", "ed", "es", "er", "s", "d")
+
+
+def _stems(word: str) -> set[str]:
+    """The word and what is left of it without one common ending, 3+ letters:
+    "reconciled" -> reconcil; "changes" -> chang, change; "crdts" -> crdt."""
+    out = {word}
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            out.add(word[: -len(suffix)])
+    return out
+
+
+def _claim_words(text: str) -> set[str]:
+    return {w for w in content_words(text) if len(w) > 2 and w not in _ASKING}
 
 
 def names_target(text: str, target: str) -> bool:
-    """``text`` names a content word (3+ letters) of ``target``, in some form;
-    true too when the target has no such word (nothing to name)."""
-    said = {w for w in content_words(target) if len(w) > 2}
-    used = {w for w in content_words(text) if len(w) > 2}
-    return not said or bool(said & used) or any(_forms_match(a, b)
-                                                for a in said for b in used)
+    """``text`` names a content word (3+ letters, not a question word) of
+    ``target``, the same word or another form of it ("CRDT" / "CRDTs",
+    "reconciled" / "reconciling", "test" / "tested"; not "started" / "startup" nor
+    "service" / "server"); true too when the target has no such word."""
+    said = _claim_words(target)
+    if not said:
+        return True
+    said_stems = set().union(*(_stems(w) for w in said))
+    return any(_stems(w) & said_stems for w in _claim_words(text))
 
 
-def with_lead_in(reply: str, keys: Sequence[str], target: str = "") -> str | None:
+def _quotable(claim: str, transcript: str) -> bool:
+    """A claim short enough to quote whole, and whole: it ends where a clause of the
+    answer ends (a punctuation mark, or the answer's end), not on a small word."""
+    words = claim.split()
+    if not words or len(words) > QUOTE_WORDS or '"' in claim or \
+            words[-1].lower() in _CUT_SHORT:
+        return False
+    if not transcript:
+        return True
+    pattern = r"\s+".join(re.escape(w) for w in words) + r"\s*(?:[.,;:!?]|$)"
+    return re.search(pattern, transcript.strip(), re.IGNORECASE) is not None
+
+
+def with_lead_in(reply: str, keys: Sequence[str], target: str = "",
+                 transcript: str = "") -> str | None:
     """The reply after the planner's lead-in: a short claim quoted whole ('You said
     "we depended".', 'You said "pretty good I think".', as the planner's own
     wording does), else its first key word ("You mentioned region sharding.");
     None when there is neither."""
     claim = " ".join(target.split()).strip(" .,;:!?\"'")
-    words = claim.split()
-    if words and len(words) <= QUOTE_WORDS and '"' not in claim and \
-            words[-1].lower() not in _CUT_SHORT:
+    if _quotable(claim, transcript):
         return QUOTED_LEAD_IN.format(claim=claim) + reply
     return LEAD_IN.format(key=keys[0]) + reply if keys else None
 
 
-class KeyTokens:
-    """The first token of words, as the server's model writes them after a space."""
+def lead_in(reply: str, keys: Sequence[str], target: str, transcript: str,
+            valid: Callable[[str], bool]) -> str | None:
+    """The reply to speak instead of ``reply`` (a lead-in before it) when it names no
+    word of ``target``, leads in by nothing itself and the result is still ``valid``;
+    else None (the reply is spoken as written)."""
+    if reply.lower().startswith(("you mentioned", "you said")) or names_target(reply, target):
+        return None
+    led = with_lead_in(reply, keys, target, transcript)
+    return led if led is not None and valid(led) else None
 
-    def __init__(self, api_base: str) -> None:
+
+class KeyTokens:
+    """The first token of words, as the server's model writes them after a space.
+
+    Cached for this interviewer's life. A server without the endpoint (404/405) is
+    not asked again; after any other failure (a busy or broken server) the
+    tokenizer rests ``REST_S`` before it is asked again, so a broken server costs
+    one request per rest, not one per word per ask."""
+
+    REST_S = 60.0
+
+    def __init__(self, api_base: str, model: str = "") -> None:
         base = api_base.rstrip("/")
         self.url = (base[:-3] if base.endswith("/v1") else base) + "/extras/tokenize"
+        self.model = model
         self._cache: dict[str, int | None] = {}
         self._lock = threading.Lock()
         self.failed = False  # the server has no tokenizer endpoint: stop asking
+        self._resting_until = 0.0
 
-    def bias(self, keys: Sequence[str], strength: float, timeout_s: float) -> dict[str, float]:
+    def bias(self, keys: Sequence[str], strength: float, timeout_s: float,
+             cancel: threading.Event | None = None) -> dict[str, float]:
         """OpenAI ``logit_bias`` for the key words' first tokens (as spoken and in
         lower case); the words whose tokens cannot be had within ``timeout_s`` in
-        all (a busy server) are left out."""
+        all (a busy server), or after ``cancel``, are left out. Never raises."""
         out: dict[str, float] = {}
         if strength == 0 or self.failed:
             return out
@@ -110,9 +149,14 @@ class KeyTokens:
         deadline = time.monotonic() + timeout_s
         for form in forms:
             left = deadline - time.monotonic()
-            if left <= 0:
+            if left <= 0 or (cancel is not None and cancel.is_set()):
                 break
-            token = self._first_token(form, left)
+            try:
+                token = self._first_token(form, left)
+            except Exception as exc:  # noqa: BLE001 - a bias is never worth a failed ask
+                log.info("no key-word bias: %s", exc)
+                self._resting_until = time.monotonic() + self.REST_S
+                token = None
             if self.failed:
                 return {}
             if token is not None:
@@ -123,20 +167,22 @@ class KeyTokens:
         with self._lock:
             if form in self._cache:
                 return self._cache[form]
-        body = json.dumps({"input": form}).encode()
-        req = urllib.request.Request(self.url, data=body,
+        if time.monotonic() < self._resting_until:
+            return None
+        body = json.dumps({"input": form, **({"model": self.model} if self.model else {})})
+        req = urllib.request.Request(self.url, data=body.encode(),
                                      headers={"Content-Type": "application/json"})
         try:
             with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-                tokens = json.loads(resp.read()).get("tokens") or []
+                tokens = json.loads(resp.read())["tokens"]
         except urllib.error.HTTPError as exc:
             if exc.code in (404, 405):
                 self.failed = True
-            log.info("no key-word bias: tokenizer answered %s", exc.code)
-            return None
-        except (OSError, ValueError) as exc:
-            log.info("no key-word bias: %s", exc)
-            return None
+                log.info("no key-word bias: the server has no tokenizer (%s)", exc.code)
+                return None
+            raise
+        except TimeoutError:
+            return None  # busy: this word goes without, nothing cached, no rest
         token = int(tokens[0]) if tokens and isinstance(tokens[0], int) else None
         with self._lock:
             self._cache[form] = token

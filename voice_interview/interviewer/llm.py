@@ -16,10 +16,8 @@ Design (more in docs/design-notes.md, "The LLM interviewer")
   at a reply already certain to be refused), ``llm_failures`` (redaction, one
   line per failure), ``anchor`` (the question kept about the planner's claim:
   key-word bias, lead-in). This module is the interviewer itself.
-- The reply streams in a daemon worker thread; the caller reads it against a
-  hard wall-clock deadline, so a hung server never holds the turn (the planner's
-  probe comes back at the deadline). ``on_first_sentence=cb`` hands out the first
-  sentence as soon as it is complete and passes the per-sentence checks.
+- The reply streams in a daemon worker thread, read against a hard wall-clock
+  deadline: a hung server never holds the turn (the planner's probe comes back).
 - A planner session as ``fallback`` is kept in step (``add_answer``, ``record``)
   so it never repeats a probe; a plain callable ``fallback()`` works too.
 - A misconfigured model is one :class:`LLMError` line from :meth:`check`; after
@@ -40,7 +38,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from voice_interview.errors import LLMError, VoiceInterviewError
-from voice_interview.interviewer.anchor import KEY_BIAS, KeyTokens, names_target, with_lead_in
+from voice_interview.interviewer.anchor import KEY_BIAS, KeyTokens, lead_in
 from voice_interview.interviewer.followups import guess_family
 from voice_interview.interviewer.llm_choice import CHOICES, pick_move
 from voice_interview.interviewer.llm_client import NOT_INSTALLED, LiteLLM
@@ -154,7 +152,8 @@ class LLMInterviewer:
         # tokenizer, so by default only for the embedded model's own server.
         strength = KEY_BIAS if key_bias is None and server is not None else key_bias or 0.0
         self.key_bias = strength
-        self._key_tokens = KeyTokens(api_base) if api_base and strength else None
+        self._key_tokens = (KeyTokens(api_base, self.model.split("/", 1)[-1])
+                            if api_base and strength else None)
         if api_base and (prefill or (prefill is None and server is not None)):
             self._prefiller = Prefiller(api_base, self.model.split("/", 1)[-1],
                                         ready=lambda: server is None or bool(server.ready))
@@ -263,13 +262,15 @@ class LLMInterviewer:
         reason = f"{move.reason}; worded by {self.model}" if move.reason else \
             f"LLM follow-up from {self.model}"
         model_reply = reply
-        if planned and not offered and first_at is None and \
-                not reply.lower().startswith(("you mentioned", "you said")):
-            target = move.target.text if move.target else excerpt(transcript, None)
-            led = with_lead_in(reply, keys, target)
-            if led is not None and not names_target(reply, target) and \
-                    validate_probe(led, transcript, asked_texts, prompt.example_words) is None:
-                reply, reason = led, f"{reason}; led in with its claim's key word"
+        aim = move.target.text if move.target else excerpt(transcript, None)
+
+        def valid(text: str) -> bool:
+            return validate_probe(text, transcript, asked_texts, prompt.example_words) is None
+
+        led = lead_in(reply, keys, aim, transcript, valid) if planned and not offered \
+            and first_at is None else None
+        if led is not None:
+            reply, reason = led, f"{reason}; led in with its claim"
         probe = Probe(family=move.family if planned else guess_family(reply),
                       text=reply, reason=reason, source="llm", target=move.target)
         if tell:
@@ -470,7 +471,7 @@ class LLMInterviewer:
                 if self._is_local() and not os.environ.get("OPENAI_API_KEY"):
                     kwargs["api_key"] = LOCAL_PLACEHOLDER_KEY
             if keys and self._key_tokens is not None:
-                bias = self._key_tokens.bias(keys, self.key_bias, remaining / 2)
+                bias = self._key_tokens.bias(keys, self.key_bias, remaining / 2, stream.cancel)
                 if bias:
                     kwargs["logit_bias"] = bias
                 remaining = deadline - time.monotonic()

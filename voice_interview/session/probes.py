@@ -250,7 +250,7 @@ class ProbePreparer:
                 prepared = None
                 if spec.audio is not None:
                     prepared = Prepared(spec.gen, answer.index, len(answer.finals),
-                                        outcome.probe.text, spec.audio, "")
+                                        outcome.probe.text, spec.audio, spec.rest)
                 self._trace(answer, decision, chosen, outcome, spec)
                 return outcome, prepared
             spec.cancel.set()
@@ -403,7 +403,8 @@ class ProbePreparer:
             self._voice(spec)
 
     def _voice(self, spec: Speculation) -> None:
-        """Synthesize a ready one-sentence speculative probe (once, unless claimed)."""
+        """Synthesize a ready speculative probe's first sentence (once, unless claimed);
+        the rest (a lead-in's question) is synthesized as it is spoken."""
         out = spec.outcome
         if (out is None or out.rejected is not None or not self.voice.speaks
                 or spec.cancel.is_set() or not spec.start_voice()):
@@ -411,8 +412,10 @@ class ProbePreparer:
         try:
             from voice_interview.speech.voices import split_sentences
 
-            if len(split_sentences(out.probe.text)) == 1:
-                spec.audio = self.voice.synthesize(out.probe.text,
+            sentences = split_sentences(out.probe.text)
+            if sentences:
+                spec.rest = " ".join(sentences[1:])
+                spec.audio = self.voice.synthesize(sentences[0],
                                                    lambda: not spec.cancel.is_set())
                 spec.synthesized = time.monotonic()
         except Exception:

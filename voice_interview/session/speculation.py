@@ -49,6 +49,7 @@ class Speculation:
     voiced: threading.Event = field(default_factory=threading.Event)  # its audio job ended
     outcome: LLMOutcome | None = None
     audio: np.ndarray | None = None  # the probe's first sentence, synthesized
+    rest: str = ""  # the probe's sentences after the first (spoken after ``audio``)
     wanted: bool = False  # a pause began on this move: synthesize it when ready
     # When (time.monotonic()) it went: the pause began, the LLM was asked, its reply
     # was ready, its audio was.
