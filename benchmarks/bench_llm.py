@@ -131,7 +131,7 @@ def bench_llama(answers: list[Answer], timeout_s: float,
     Anchoring is counted on the model's own reply; the question as spoken (a
     lead-in added when the reply names no word of its target) is counted apart."""
     from voice_interview.interviewer.banks import load_question_bank
-    from voice_interview.interviewer.llm import excerpt
+    from voice_interview.interviewer.llm_prompt import move_aim
     from voice_interview.interviewer.planner import PlannerSession, ProbePlanner
 
     bank = load_question_bank()
@@ -171,8 +171,7 @@ def bench_llama(answers: list[Answer], timeout_s: float,
             why_not = None
             if out.probe.source == "llm":
                 passed += 1
-                aim = out.probe
-                target = aim.target.text if aim.target else excerpt(transcript, None)
+                target = move_aim(out.probe, transcript)
                 own = out.reply  # the model's own question, before any lead-in
                 if _content(target) & _content(own):
                     anchored += 1
@@ -182,8 +181,7 @@ def bench_llama(answers: list[Answer], timeout_s: float,
                 spoken += bool(_content(target) & _content(out.probe.text))
                 led += "led in with its claim" in out.probe.reason
                 # before: a move that quoted nothing had no target (the last sentences)
-                was = old.target.text if old is not None and old.target else \
-                    excerpt(transcript, None)
+                was = move_aim(old, transcript)
                 anchored_old += bool(_content(was) & _content(own))
                 if any(f.lower() in out.probe.text.lower() for f in forbidden):
                     forbidden_hits += 1

@@ -52,6 +52,7 @@ from voice_interview.interviewer.llm_failures import (
 from voice_interview.interviewer.llm_prompt import (
     InterviewerPrompt,
     excerpt,
+    move_aim,
     move_keys,
     move_values,
 )
@@ -262,13 +263,12 @@ class LLMInterviewer:
         reason = f"{move.reason}; worded by {self.model}" if move.reason else \
             f"LLM follow-up from {self.model}"
         model_reply = reply
-        aim = move.target.text if move.target else excerpt(transcript, None)
 
         def valid(text: str) -> bool:
             return validate_probe(text, transcript, asked_texts, prompt.example_words) is None
 
-        led = lead_in(reply, keys, aim, transcript, valid) if planned and not offered \
-            and first_at is None else None
+        led = lead_in(reply, keys, move_aim(move, transcript), transcript, valid) \
+            if planned and not offered and first_at is None else None
         if led is not None:
             reply, reason = led, f"{reason}; led in with its claim"
         probe = Probe(family=move.family if planned else guess_family(reply),

@@ -269,11 +269,17 @@ def move_values(move: Probe | None, transcript: str, depth: int = 1,
     }
 
 
-def move_keys(move: Probe | None, transcript: str) -> list[str]:
-    """The key words the prompt names for a move: of its target claim, else of the
-    words around where the answer ends (the question is to hold one of them)."""
+def move_aim(move: Probe | None, transcript: str) -> str:
+    """What a move's question is to be about: its target claim, else the answer's
+    last two sentences (empty before any answer)."""
     target = move.target.text if move is not None and move.target is not None else None
-    return key_words(target or excerpt(transcript, target) or "(no answer yet)", transcript)
+    return target or excerpt(transcript, None)
+
+
+def move_keys(move: Probe | None, transcript: str) -> list[str]:
+    """The key words the prompt names for a move: of :func:`move_aim` (the question
+    is to hold one of them)."""
+    return key_words(move_aim(move, transcript) or "(no answer yet)", transcript)
 
 
 def move_line(move: Probe, transcript: str) -> str:
